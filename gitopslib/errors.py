@@ -1,0 +1,221 @@
+"""The one error tree of gitopslib.
+
+Every exception gitopslib raises on purpose derives from :class:`GitOpsError`. Each carries
+structured attributes (file, line, field, object, command, exit code) besides its message, so
+callers can act on a failure without parsing text::
+
+    GitOpsError
+    ├── ValidationError           a document does not fit its schema (file, line, column, field)
+    ├── ManifestError             Kubernetes YAML that cannot be read (file, line, object)
+    ├── GitError                  repository access (url is always credential-masked)
+    │   ├── RevisionNotFoundError     a revision that does not resolve
+    │   ├── GitAuthError              the server refused the credentials
+    │   └── PushRejectedError         write-back lost the race too many times
+    ├── RenderError               turning a source into manifests failed
+    │   ├── EngineNotFoundError       helm / kustomize / jsonnet / ... missing (names the extra)
+    │   ├── CommandError              an engine process failed (command, exit code, stderr tail)
+    │   ├── CommandTimeoutError       an engine process ran past its timeout
+    │   └── PathEscapeError           a path would leave the repository root
+    ├── DiffError                 normalisation or ignore rules failed (jq timeout, bad pointer)
+    ├── HealthError               a Lua health script failed (script, object)
+    ├── PlanError                 a sync plan cannot be built (object, annotation)
+    ├── PolicyError               an AppProject rule is malformed (field)
+    ├── ClusterError              talking to a cluster failed
+    └── GitOpsErrorGroup          several of the above at once (an ExceptionGroup)
+
+Messages never contain credentials or Secret values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+__all__ = [
+    "ClusterError",
+    "CommandError",
+    "CommandTimeoutError",
+    "DiffError",
+    "EngineNotFoundError",
+    "GitAuthError",
+    "GitError",
+    "GitOpsError",
+    "GitOpsErrorGroup",
+    "HealthError",
+    "ManifestError",
+    "PathEscapeError",
+    "PlanError",
+    "PolicyError",
+    "PushRejectedError",
+    "RenderError",
+    "RevisionNotFoundError",
+    "ValidationError",
+]
+
+
+class GitOpsError(Exception):
+    """Root of every error gitopslib raises on purpose."""
+
+    def __init__(self, message: str, **attrs: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        for key, value in attrs.items():
+            setattr(self, key, value)
+
+    def __str__(self) -> str:
+        return self.message
+
+
+def _location(file: str | None, line: int | None, column: int | None) -> str:
+    if file is None and line is None:
+        return ""
+    where = file or "<string>"
+    if line is not None:
+        where += f":{line}"
+        if column is not None:
+            where += f":{column}"
+    return where
+
+
+class ValidationError(GitOpsError, ValueError):
+    """A document does not fit its schema.
+
+    ``file``, ``line`` and ``column`` (1-based) locate the offending value; ``field`` is the
+    dotted path of YAML names (``spec.source.helm.valueFiles[0]``).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: str | None = None,
+        line: int | None = None,
+        column: int | None = None,
+        field: str | None = None,
+    ) -> None:
+        where = _location(file, line, column)
+        parts = [p for p in (where, field) if p]
+        prefix = ": ".join(parts)
+        super().__init__(
+            f"{prefix}: {message}" if prefix else message,
+            file=file,
+            line=line,
+            column=column,
+            field=field,
+        )
+        self.reason = message
+
+    file: str | None
+    line: int | None
+    column: int | None
+    field: str | None
+
+
+class ManifestError(GitOpsError, ValueError):
+    """Kubernetes YAML or JSON that cannot be read as objects."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: str | None = None,
+        line: int | None = None,
+        column: int | None = None,
+        obj: str | None = None,
+    ) -> None:
+        where = _location(file, line, column)
+        parts = [p for p in (where, obj) if p]
+        prefix = ": ".join(parts)
+        super().__init__(
+            f"{prefix}: {message}" if prefix else message,
+            file=file,
+            line=line,
+            column=column,
+            obj=obj,
+        )
+
+    file: str | None
+    line: int | None
+    column: int | None
+    obj: str | None
+
+
+class GitError(GitOpsError):
+    """Talking to or reading from a Git repository failed. ``url`` is credential-masked."""
+
+    url: str | None
+
+
+class RevisionNotFoundError(GitError, LookupError):
+    """A revision (branch, tag, SHA, ref) that does not resolve in the repository."""
+
+    revision: str
+
+
+class GitAuthError(GitError):
+    """The Git server refused the credentials (which are never shown)."""
+
+
+class PushRejectedError(GitError):
+    """Write-back could not push after its bounded number of rebase-and-retry attempts."""
+
+
+class RenderError(GitOpsError):
+    """Turning a source into manifests failed."""
+
+    source_type: str | None
+    path: str | None
+
+
+class EngineNotFoundError(RenderError):
+    """An engine (helm, kustomize, jsonnet, lua, jq) is not installed; ``extra`` names the fix."""
+
+    engine: str
+    extra: str
+
+
+class CommandError(RenderError):
+    """An engine process exited non-zero. Carries ``command``, ``exit_code``, ``stderr``."""
+
+    command: Sequence[str]
+    exit_code: int
+    stderr: str
+
+
+class CommandTimeoutError(CommandError, TimeoutError):
+    """An engine process ran past its timeout and was killed."""
+
+    timeout: float
+
+
+class PathEscapeError(RenderError, PermissionError):
+    """A path from a repository would leave the repository root (``..``, absolute, symlink)."""
+
+    file: str
+
+
+class DiffError(GitOpsError):
+    """Normalisation or an ignore rule failed (a jq timeout, a bad expression)."""
+
+
+class HealthError(GitOpsError):
+    """A Lua health script failed to load or run."""
+
+
+class PlanError(GitOpsError, ValueError):
+    """A sync plan cannot be built as asked (a malformed annotation, an unknown hook type)."""
+
+
+class PolicyError(GitOpsError, ValueError):
+    """An AppProject rule is malformed."""
+
+
+class ClusterError(GitOpsError):
+    """Talking to a cluster failed."""
+
+
+class GitOpsErrorGroup(ExceptionGroup[GitOpsError]):  # noqa: N818 - it is a group, not an error
+    """Several gitopslib errors at once, e.g. every invalid Application in a folder."""
+
+    def derive(self, excs: Sequence[GitOpsError]) -> GitOpsErrorGroup:  # type: ignore[override]
+        return GitOpsErrorGroup(self.message, excs)

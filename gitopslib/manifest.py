@@ -1,0 +1,293 @@
+"""Kubernetes objects as plain dicts: identity, annotations and fast, bounded YAML loading.
+
+Every layer of gitopslib passes Kubernetes objects around as ``dict[str, Any]`` exactly as
+they appear in YAML. This module says who an object is (:class:`ResourceKey`), reads the
+Argo CD annotations that steer it, and parses manifests in bulk with libyaml.
+
+>>> objs = load_manifests("apiVersion: v1\\nkind: ConfigMap\\nmetadata: {name: a}\\n")
+>>> key_of(objs[0], default_namespace="prod")
+ResourceKey(group='', kind='ConfigMap', namespace='prod', name='a')
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import yaml
+
+from gitopslib.errors import ManifestError
+
+__all__ = [
+    "ANNOTATION_COMPARE_OPTIONS",
+    "ANNOTATION_HOOK",
+    "ANNOTATION_HOOK_DELETE_POLICY",
+    "ANNOTATION_IGNORE_HEALTHCHECK",
+    "ANNOTATION_LAST_APPLIED",
+    "ANNOTATION_SYNC_OPTIONS",
+    "ANNOTATION_SYNC_WAVE",
+    "ANNOTATION_TRACKING_ID",
+    "CLUSTER_SCOPED_KINDS",
+    "HELM_HOOK",
+    "HELM_HOOK_DELETE_POLICY",
+    "HELM_HOOK_WEIGHT",
+    "LABEL_INSTANCE",
+    "Manifest",
+    "ResourceKey",
+    "annotations",
+    "api_group",
+    "csv_annotation",
+    "dump_manifests",
+    "is_cluster_scoped",
+    "key_of",
+    "labels",
+    "load_manifests",
+]
+
+Manifest = dict[str, Any]
+
+ANNOTATION_SYNC_WAVE = "argocd.argoproj.io/sync-wave"
+ANNOTATION_HOOK = "argocd.argoproj.io/hook"
+ANNOTATION_HOOK_DELETE_POLICY = "argocd.argoproj.io/hook-delete-policy"
+ANNOTATION_SYNC_OPTIONS = "argocd.argoproj.io/sync-options"
+ANNOTATION_COMPARE_OPTIONS = "argocd.argoproj.io/compare-options"
+ANNOTATION_TRACKING_ID = "argocd.argoproj.io/tracking-id"
+ANNOTATION_IGNORE_HEALTHCHECK = "argocd.argoproj.io/ignore-healthcheck"
+ANNOTATION_LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
+HELM_HOOK = "helm.sh/hook"
+HELM_HOOK_WEIGHT = "helm.sh/hook-weight"
+HELM_HOOK_DELETE_POLICY = "helm.sh/hook-delete-policy"
+LABEL_INSTANCE = "app.kubernetes.io/instance"
+
+#: Built-in cluster-scoped kinds, by (group, kind). Custom resources are namespaced unless the
+#: caller says otherwise (``extra``), which is what Argo CD assumes without API discovery.
+CLUSTER_SCOPED_KINDS: frozenset[tuple[str, str]] = frozenset(
+    {
+        ("", "Namespace"),
+        ("", "Node"),
+        ("", "PersistentVolume"),
+        ("", "ComponentStatus"),
+        ("rbac.authorization.k8s.io", "ClusterRole"),
+        ("rbac.authorization.k8s.io", "ClusterRoleBinding"),
+        ("apiextensions.k8s.io", "CustomResourceDefinition"),
+        ("storage.k8s.io", "StorageClass"),
+        ("storage.k8s.io", "CSIDriver"),
+        ("storage.k8s.io", "CSINode"),
+        ("storage.k8s.io", "VolumeAttachment"),
+        ("scheduling.k8s.io", "PriorityClass"),
+        ("networking.k8s.io", "IngressClass"),
+        ("node.k8s.io", "RuntimeClass"),
+        ("policy", "PodSecurityPolicy"),
+        ("admissionregistration.k8s.io", "MutatingWebhookConfiguration"),
+        ("admissionregistration.k8s.io", "ValidatingWebhookConfiguration"),
+        ("admissionregistration.k8s.io", "ValidatingAdmissionPolicy"),
+        ("admissionregistration.k8s.io", "ValidatingAdmissionPolicyBinding"),
+        ("apiregistration.k8s.io", "APIService"),
+        ("certificates.k8s.io", "CertificateSigningRequest"),
+        ("flowcontrol.apiserver.k8s.io", "FlowSchema"),
+        ("flowcontrol.apiserver.k8s.io", "PriorityLevelConfiguration"),
+        ("argoproj.io", "ClusterWorkflowTemplate"),
+    }
+)
+
+
+class ResourceKey(NamedTuple):
+    """Who an object is: API group (no version; "" for core), kind, namespace, name."""
+
+    group: str
+    kind: str
+    namespace: str
+    name: str
+
+    def __str__(self) -> str:
+        gk = f"{self.group}/{self.kind}" if self.group else self.kind
+        return f"{gk} {self.namespace}/{self.name}" if self.namespace else f"{gk} {self.name}"
+
+
+def api_group(obj: Mapping[str, Any]) -> str:
+    """The API group of ``obj`` without its version ("" for the core group)."""
+    api_version = str(obj.get("apiVersion") or "")
+    return api_version.rsplit("/", 1)[0] if "/" in api_version else ""
+
+
+def is_cluster_scoped(
+    group: str, kind: str, extra: Iterable[tuple[str, str]] = ()
+) -> bool:
+    """Whether (group, kind) is cluster-scoped, from the built-in table plus ``extra``."""
+    return (group, kind) in CLUSTER_SCOPED_KINDS or (group, kind) in set(extra)
+
+
+def key_of(obj: Mapping[str, Any], default_namespace: str | None = None) -> ResourceKey:
+    """The :class:`ResourceKey` of ``obj``.
+
+    A namespaced object without ``metadata.namespace`` gets ``default_namespace`` (the
+    Application's destination namespace); cluster-scoped objects always get "".
+    """
+    meta = obj.get("metadata") or {}
+    group = api_group(obj)
+    kind = str(obj.get("kind") or "")
+    if is_cluster_scoped(group, kind):
+        namespace = ""
+    else:
+        namespace = str(meta.get("namespace") or default_namespace or "")
+    name = str(meta.get("name") or meta.get("generateName") or "")
+    return ResourceKey(group, kind, namespace, name)
+
+
+def annotations(obj: Mapping[str, Any]) -> dict[str, str]:
+    """The object's annotations (an empty dict when it has none)."""
+    meta = obj.get("metadata") or {}
+    return dict(meta.get("annotations") or {})
+
+
+def labels(obj: Mapping[str, Any]) -> dict[str, str]:
+    """The object's labels (an empty dict when it has none)."""
+    meta = obj.get("metadata") or {}
+    return dict(meta.get("labels") or {})
+
+
+def csv_annotation(obj: Mapping[str, Any], key: str) -> list[str]:
+    """A comma-separated annotation as Argo CD reads it: items trimmed, empties and repeats
+    dropped, order kept."""
+    raw = annotations(obj).get(key)
+    if raw is None:
+        return []
+    seen: list[str] = []
+    for item in str(raw).split(","):
+        item = item.strip()
+        if item and item not in seen:
+            seen.append(item)
+    return seen
+
+
+# --- loading -------------------------------------------------------------------------------
+
+_Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # type: ignore[assignment]
+
+#: Default bound on the bytes one ``load_manifests`` call reads.
+MAX_MANIFEST_BYTES = 64 * 1024 * 1024
+#: Bound on the nodes an aliased document may expand to (a "billion laughs" stops here).
+MAX_EXPANDED_NODES = 2_000_000
+
+
+def _count_nodes(value: Any, budget: int) -> int:
+    """Walk ``value`` as a consumer would (aliases expanded); stop once past ``budget``."""
+    stack = [value]
+    seen = 0
+    while stack:
+        item = stack.pop()
+        seen += 1
+        if seen > budget:
+            return seen
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return seen
+
+
+def _read_source(text_or_path: str | os.PathLike[str], max_bytes: int) -> tuple[str, str | None]:
+    if isinstance(text_or_path, os.PathLike) or (
+        isinstance(text_or_path, str) and "\n" not in text_or_path and len(text_or_path) < 4096
+        and Path(text_or_path).suffix in {".yaml", ".yml", ".json"}
+    ):
+        path = Path(text_or_path)
+        try:
+            size = path.stat().st_size
+        except OSError as exc:
+            raise ManifestError(f"cannot read file: {exc.strerror}", file=str(path)) from None
+        if size > max_bytes:
+            raise ManifestError(
+                f"file is {size} bytes, over the limit of {max_bytes}", file=str(path)
+            )
+        return path.read_text(encoding="utf-8"), str(path)
+    text = str(text_or_path)
+    if len(text) > max_bytes:
+        raise ManifestError(f"document is {len(text)} bytes, over the limit of {max_bytes}")
+    return text, None
+
+
+def _iter_docs(text: str, file: str | None) -> Iterator[Any]:
+    try:
+        yield from yaml.load_all(text, Loader=_Loader)  # noqa: S506 - CSafeLoader is safe
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        raise ManifestError(
+            f"malformed YAML: {exc.problem or exc.context}",
+            file=file,
+            line=mark.line + 1 if mark else None,
+            column=mark.column + 1 if mark else None,
+        ) from None
+    except yaml.YAMLError as exc:
+        raise ManifestError(f"malformed YAML: {exc}", file=file) from None
+
+
+def load_manifests(
+    text_or_path: str | os.PathLike[str],
+    *,
+    max_bytes: int = MAX_MANIFEST_BYTES,
+    expand_lists: bool = True,
+) -> list[Manifest]:
+    """Parse multi-document Kubernetes YAML (or JSON) into a list of dicts.
+
+    Empty documents are skipped; ``kind: List`` (and ``*List``) objects are expanded into
+    their items, as Argo CD does. Input over ``max_bytes`` and alias bombs are refused with a
+    :class:`~gitopslib.errors.ManifestError`; so is a document that is not a mapping.
+
+    >>> [o["kind"] for o in load_manifests("kind: A\\n---\\n---\\nkind: B\\n")]
+    ['A', 'B']
+    """
+    text, file = _read_source(text_or_path, max_bytes)
+    check_aliases = "&" in text and "*" in text
+    out: list[Manifest] = []
+    for index, doc in enumerate(_iter_docs(text, file)):
+        if doc is None:
+            continue
+        if check_aliases and _count_nodes(doc, MAX_EXPANDED_NODES) > MAX_EXPANDED_NODES:
+            raise ManifestError(
+                f"document {index + 1} expands to more than {MAX_EXPANDED_NODES} nodes "
+                "through YAML aliases (an alias bomb?)",
+                file=file,
+            )
+        if not isinstance(doc, dict):
+            raise ManifestError(
+                f"document {index + 1} is a {type(doc).__name__}, not a Kubernetes object",
+                file=file,
+            )
+        kind = doc.get("kind")
+        if expand_lists and isinstance(kind, str) and kind.endswith("List") and isinstance(
+            doc.get("items"), list
+        ):
+            for item in doc["items"]:
+                if not isinstance(item, dict):
+                    raise ManifestError(
+                        f"document {index + 1}: an item of {kind} is not an object", file=file
+                    )
+                out.append(item)
+            continue
+        out.append(doc)
+    return out
+
+
+class _Dumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # type: ignore[misc]
+    pass
+
+
+def _str_presenter(dumper: yaml.SafeDumper, data: str) -> yaml.Node:
+    if "\n" in data:
+        return dumper.represent_scalar("tag:yaml.org,2002:str", data, style="|")
+    return dumper.represent_scalar("tag:yaml.org,2002:str", data)
+
+
+_Dumper.add_representer(str, _str_presenter)
+
+
+def dump_manifests(objs: Iterable[Mapping[str, Any]]) -> str:
+    """Objects as a multi-document YAML stream (keys in their given order, stable output)."""
+    return "---\n".join(
+        yaml.dump(dict(o), Dumper=_Dumper, sort_keys=False, default_flow_style=False,
+                  allow_unicode=True, width=10_000)
+        for o in objs
+    )

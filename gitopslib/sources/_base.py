@@ -1,0 +1,195 @@
+"""What every renderer shares: the protocol, the context it is handed, path confinement and
+the one way engines are run (no shell, a timeout, a minimal environment).
+
+Renderers reach the outside only through a :class:`CommandRunner`, so tests and embedders can
+inject another runner (for example one that records commands).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+from gitopslib.errors import CommandError, CommandTimeoutError, PathEscapeError
+
+if TYPE_CHECKING:
+    from gitopslib.models import Application, ApplicationSource
+
+__all__ = [
+    "DEFAULT_TIMEOUT",
+    "CommandResult",
+    "CommandRunner",
+    "RenderContext",
+    "Renderer",
+    "SubprocessRunner",
+    "confined_path",
+    "minimal_env",
+]
+
+#: Argo CD's ``ARGOCD_EXEC_TIMEOUT`` default, in seconds.
+DEFAULT_TIMEOUT = 90.0
+
+#: Variables passed through from our own environment to every engine; nothing else leaks.
+_PASSTHROUGH = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "SSL_CERT_FILE", "SSL_CERT_DIR")
+
+
+def minimal_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """A small environment for an engine process: PATH and friends plus ``extra``."""
+    env = {k: os.environ[k] for k in _PASSTHROUGH if k in os.environ}
+    env.setdefault("PATH", os.defpath)
+    if extra:
+        env.update(extra)
+    return env
+
+
+@dataclass(frozen=True)
+class CommandResult:
+    """What a finished process gave back."""
+
+    command: tuple[str, ...]
+    exit_code: int
+    stdout: str
+    stderr: str
+
+
+class CommandRunner(Protocol):
+    """Runs an engine. Implementations must not use a shell and must honour ``timeout``."""
+
+    def run(
+        self,
+        command: Sequence[str],
+        *,
+        cwd: Path,
+        env: Mapping[str, str],
+        timeout: float = DEFAULT_TIMEOUT,
+        stdin: str | None = None,
+        check: bool = True,
+    ) -> CommandResult: ...
+
+
+def _tail(text: str, lines: int = 20) -> str:
+    return "\n".join(text.strip().splitlines()[-lines:])
+
+
+class SubprocessRunner:
+    """The real runner: ``subprocess`` without a shell, in its own process group, killed as a
+    group when the timeout passes."""
+
+    def run(
+        self,
+        command: Sequence[str],
+        *,
+        cwd: Path,
+        env: Mapping[str, str],
+        timeout: float = DEFAULT_TIMEOUT,
+        stdin: str | None = None,
+        check: bool = True,
+    ) -> CommandResult:
+        argv = tuple(str(c) for c in command)
+        try:
+            proc = subprocess.Popen(
+                argv,
+                cwd=cwd,
+                env=dict(env),
+                stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                start_new_session=True,
+            )
+        except FileNotFoundError:
+            raise CommandError(
+                f"{argv[0]}: command not found",
+                command=argv, exit_code=127, stderr="", source_type=None, path=str(cwd),
+            ) from None
+        try:
+            out, err = proc.communicate(stdin, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            out, err = proc.communicate()
+            raise CommandTimeoutError(
+                f"`{' '.join(argv)}` timed out after {timeout:g}s",
+                command=argv, exit_code=-9, stderr=_tail(err), timeout=timeout,
+                source_type=None, path=str(cwd),
+            ) from None
+        result = CommandResult(argv, proc.returncode, out, err)
+        if check and proc.returncode != 0:
+            raise CommandError(
+                f"`{' '.join(argv)}` failed with exit code {proc.returncode}:\n{_tail(err)}",
+                command=argv, exit_code=proc.returncode, stderr=_tail(err),
+                source_type=None, path=str(cwd),
+            )
+        return result
+
+
+def confined_path(root: Path, relative: str | os.PathLike[str], *, what: str = "path") -> Path:
+    """``root / relative`` resolved, refusing anything that leaves ``root``.
+
+    Absolute paths, ``..`` that climbs out and symlinks that point outside all raise
+    :class:`~gitopslib.errors.PathEscapeError` naming the offending path.
+    """
+    rel = os.fspath(relative)
+    if os.path.isabs(rel):
+        raise PathEscapeError(
+            f"{what} {rel!r} is absolute; only paths inside the repository are allowed",
+            file=rel, source_type=None, path=rel,
+        )
+    root_resolved = root.resolve()
+    candidate = (root_resolved / rel).resolve()
+    if candidate != root_resolved and root_resolved not in candidate.parents:
+        raise PathEscapeError(
+            f"{what} {rel!r} leaves the repository root",
+            file=rel, source_type=None, path=rel,
+        )
+    return candidate
+
+
+@dataclass
+class RenderContext:
+    """Everything a renderer needs besides the source itself.
+
+    ``repo_root`` is the checkout of the source's repository; ``app_dir`` the source path
+    inside it (already confined). ``ref_roots`` maps a multi-source ``ref`` name to the root
+    of that source's checkout (for ``$ref/values.yaml``).
+    """
+
+    app: Application
+    source: ApplicationSource
+    repo_root: Path
+    app_dir: Path
+    revision: str | None = None
+    ref_roots: Mapping[str, Path] = field(default_factory=dict)
+    kube_version: str | None = None
+    api_versions: Sequence[str] = ()
+    runner: CommandRunner = field(default_factory=SubprocessRunner)
+    timeout: float = DEFAULT_TIMEOUT
+    plugins_dir: Path | None = None
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+
+@runtime_checkable
+class Renderer(Protocol):
+    """Turns one source into manifests. Registered under ``name`` (Argo CD's source type)."""
+
+    name: str
+
+    def detect(self, app_dir: Path) -> bool:
+        """Whether this renderer claims an app directory that names no explicit type."""
+        ...
+
+    def render(self, ctx: RenderContext) -> list[dict[str, Any]]:
+        """The manifests of ``ctx.source``."""
+        ...
+
+    def cache_key(self, ctx: RenderContext) -> str | None:
+        """Engine name and exact version (and anything else that changes output), or None
+        when the output must not be cached."""
+        ...
