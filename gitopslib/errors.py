@@ -214,7 +214,7 @@ class ClusterError(GitOpsError):
     """Talking to a cluster failed."""
 
 
-class GitOpsErrorGroup(ExceptionGroup[GitOpsError]):  # noqa: N818 - it is a group, not an error
+class GitOpsErrorGroup(ExceptionGroup[GitOpsError]):
     """Several gitopslib errors at once, e.g. every invalid Application in a folder."""
 
     def derive(self, excs: Sequence[GitOpsError]) -> GitOpsErrorGroup:  # type: ignore[override]

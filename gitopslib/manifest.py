@@ -9,8 +9,6 @@ Argo CD annotations that steer it, and parses manifests in bulk with libyaml.
 ResourceKey(group='', kind='ConfigMap', namespace='prod', name='a')
 """
 
-from __future__ import annotations
-
 import os
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
@@ -112,9 +110,7 @@ def api_group(obj: Mapping[str, Any]) -> str:
     return api_version.rsplit("/", 1)[0] if "/" in api_version else ""
 
 
-def is_cluster_scoped(
-    group: str, kind: str, extra: Iterable[tuple[str, str]] = ()
-) -> bool:
+def is_cluster_scoped(group: str, kind: str, extra: Iterable[tuple[str, str]] = ()) -> bool:
     """Whether (group, kind) is cluster-scoped, from the built-in table plus ``extra``."""
     return (group, kind) in CLUSTER_SCOPED_KINDS or (group, kind) in set(extra)
 
@@ -164,7 +160,7 @@ def csv_annotation(obj: Mapping[str, Any], key: str) -> list[str]:
 
 # --- loading -------------------------------------------------------------------------------
 
-_Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # type: ignore[assignment]
+_Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 #: Default bound on the bytes one ``load_manifests`` call reads.
 MAX_MANIFEST_BYTES = 64 * 1024 * 1024
@@ -190,7 +186,9 @@ def _count_nodes(value: Any, budget: int) -> int:
 
 def _read_source(text_or_path: str | os.PathLike[str], max_bytes: int) -> tuple[str, str | None]:
     if isinstance(text_or_path, os.PathLike) or (
-        isinstance(text_or_path, str) and "\n" not in text_or_path and len(text_or_path) < 4096
+        isinstance(text_or_path, str)
+        and "\n" not in text_or_path
+        and len(text_or_path) < 4096
         and Path(text_or_path).suffix in {".yaml", ".yml", ".json"}
     ):
         path = Path(text_or_path)
@@ -211,7 +209,7 @@ def _read_source(text_or_path: str | os.PathLike[str], max_bytes: int) -> tuple[
 
 def _iter_docs(text: str, file: str | None) -> Iterator[Any]:
     try:
-        yield from yaml.load_all(text, Loader=_Loader)  # noqa: S506 - CSafeLoader is safe
+        yield from yaml.load_all(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         raise ManifestError(
@@ -257,8 +255,11 @@ def load_manifests(
                 file=file,
             )
         kind = doc.get("kind")
-        if expand_lists and isinstance(kind, str) and kind.endswith("List") and isinstance(
-            doc.get("items"), list
+        if (
+            expand_lists
+            and isinstance(kind, str)
+            and kind.endswith("List")
+            and isinstance(doc.get("items"), list)
         ):
             for item in doc["items"]:
                 if not isinstance(item, dict):
@@ -287,7 +288,13 @@ _Dumper.add_representer(str, _str_presenter)
 def dump_manifests(objs: Iterable[Mapping[str, Any]]) -> str:
     """Objects as a multi-document YAML stream (keys in their given order, stable output)."""
     return "---\n".join(
-        yaml.dump(dict(o), Dumper=_Dumper, sort_keys=False, default_flow_style=False,
-                  allow_unicode=True, width=10_000)
+        yaml.dump(
+            dict(o),
+            Dumper=_Dumper,
+            sort_keys=False,
+            default_flow_style=False,
+            allow_unicode=True,
+            width=10_000,
+        )
         for o in objs
     )

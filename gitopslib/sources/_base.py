@@ -7,6 +7,7 @@ inject another runner (for example one that records commands).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -105,27 +106,36 @@ class SubprocessRunner:
         except FileNotFoundError:
             raise CommandError(
                 f"{argv[0]}: command not found",
-                command=argv, exit_code=127, stderr="", source_type=None, path=str(cwd),
+                command=argv,
+                exit_code=127,
+                stderr="",
+                source_type=None,
+                path=str(cwd),
             ) from None
         try:
             out, err = proc.communicate(stdin, timeout=timeout)
         except subprocess.TimeoutExpired:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
             out, err = proc.communicate()
             raise CommandTimeoutError(
                 f"`{' '.join(argv)}` timed out after {timeout:g}s",
-                command=argv, exit_code=-9, stderr=_tail(err), timeout=timeout,
-                source_type=None, path=str(cwd),
+                command=argv,
+                exit_code=-9,
+                stderr=_tail(err),
+                timeout=timeout,
+                source_type=None,
+                path=str(cwd),
             ) from None
         result = CommandResult(argv, proc.returncode, out, err)
         if check and proc.returncode != 0:
             raise CommandError(
                 f"`{' '.join(argv)}` failed with exit code {proc.returncode}:\n{_tail(err)}",
-                command=argv, exit_code=proc.returncode, stderr=_tail(err),
-                source_type=None, path=str(cwd),
+                command=argv,
+                exit_code=proc.returncode,
+                stderr=_tail(err),
+                source_type=None,
+                path=str(cwd),
             )
         return result
 
@@ -137,17 +147,21 @@ def confined_path(root: Path, relative: str | os.PathLike[str], *, what: str = "
     :class:`~gitopslib.errors.PathEscapeError` naming the offending path.
     """
     rel = os.fspath(relative)
-    if os.path.isabs(rel):
+    if Path(rel).is_absolute():
         raise PathEscapeError(
             f"{what} {rel!r} is absolute; only paths inside the repository are allowed",
-            file=rel, source_type=None, path=rel,
+            file=rel,
+            source_type=None,
+            path=rel,
         )
     root_resolved = root.resolve()
     candidate = (root_resolved / rel).resolve()
     if candidate != root_resolved and root_resolved not in candidate.parents:
         raise PathEscapeError(
             f"{what} {rel!r} leaves the repository root",
-            file=rel, source_type=None, path=rel,
+            file=rel,
+            source_type=None,
+            path=rel,
         )
     return candidate
 
