@@ -28,7 +28,10 @@ __all__ = [
     "RenderContext",
     "Renderer",
     "SubprocessRunner",
+    "app_instance_name",
+    "build_env",
     "confined_path",
+    "envsubst",
     "minimal_env",
 ]
 
@@ -207,3 +210,99 @@ class Renderer(Protocol):
         """Engine name and exact version (and anything else that changes output), or None
         when the output must not be cached."""
         ...
+
+
+# --- build environment (argocd-semantics 13.3) -------------------------------------------
+
+
+def app_instance_name(app: Application, controller_namespace: str = "argocd") -> str:
+    """Argo CD's instance name: ``<name>``, or ``<namespace>_<name>`` when the Application
+    lives outside the controller's namespace.
+
+    >>> from types import SimpleNamespace as NS
+    >>> app_instance_name(NS(metadata=NS(name="web", namespace="team-a")))
+    'team-a_web'
+    """
+    meta = app.metadata
+    namespace = getattr(meta, "namespace", None)
+    if not namespace or namespace == controller_namespace:
+        return str(meta.name)
+    return f"{namespace}_{meta.name}"
+
+
+def build_env(ctx: RenderContext) -> dict[str, str]:
+    """The ``ARGOCD_APP_*`` build environment of one source (Argo CD's ``newEnv``).
+
+    ``ctx.options["controller_namespace"]`` (default ``argocd``) decides the instance name.
+    """
+    app, src = ctx.app, ctx.source
+    revision = ctx.revision or ""
+    dest = getattr(app.spec, "destination", None)
+    controller_ns = str(ctx.options.get("controller_namespace", "argocd"))
+    return {
+        "ARGOCD_APP_NAME": app_instance_name(app, controller_ns),
+        "ARGOCD_APP_NAMESPACE": str(getattr(dest, "namespace", None) or ""),
+        "ARGOCD_APP_PROJECT_NAME": str(getattr(app.spec, "project", None) or "default"),
+        "ARGOCD_APP_REVISION": revision,
+        "ARGOCD_APP_REVISION_SHORT": revision[:7],
+        "ARGOCD_APP_REVISION_SHORT_8": revision[:8],
+        "ARGOCD_APP_SOURCE_REPO_URL": str(getattr(src, "repo_url", None) or ""),
+        "ARGOCD_APP_SOURCE_PATH": str(getattr(src, "path", None) or ""),
+        "ARGOCD_APP_SOURCE_TARGET_REVISION": str(getattr(src, "target_revision", None) or ""),
+    }
+
+
+_SHELL_SPECIAL = frozenset("*#$@!?-0123456789")
+
+
+def _is_name_char(c: str) -> bool:
+    return c == "_" or ("0" <= c <= "9") or ("a" <= c <= "z") or ("A" <= c <= "Z")
+
+
+def _shell_name(s: str) -> tuple[str, int]:
+    """Go's ``os.getShellName``: the variable name after a ``$`` and how many chars it used."""
+    if s[0] == "{":
+        if len(s) > 2 and s[1] in _SHELL_SPECIAL and s[2] == "}":
+            return s[1:2], 3
+        for i in range(1, len(s)):
+            if s[i] == "}":
+                if i == 1:
+                    return "", 2  # "${}" is eaten
+                return s[1:i], i + 1
+        return "", 1  # "${" without a closing brace is eaten
+    if s[0] in _SHELL_SPECIAL:
+        return s[0:1], 1
+    i = 0
+    while i < len(s) and _is_name_char(s[i]):
+        i += 1
+    return s[:i], i
+
+
+def envsubst(text: str, env: Mapping[str, str]) -> str:
+    """Expand ``$VAR`` and ``${VAR}`` as Go's ``os.Expand`` does in Argo CD: unknown names
+    become "", ``$$`` is a literal ``$``, a ``$`` before anything else stays.
+
+    >>> envsubst("${ARGOCD_APP_NAME}-$X $$5 $", {"ARGOCD_APP_NAME": "web"})
+    'web- $5 $'
+    """
+    if "$" not in text:
+        return text
+    out: list[str] = []
+    i = 0
+    j = 0
+    n = len(text)
+    while j < n:
+        if text[j] == "$" and j + 1 < n:
+            out.append(text[i:j])
+            name, width = _shell_name(text[j + 1 :])
+            if name == "" and width > 0:
+                pass  # invalid syntax: the characters are eaten
+            elif name == "":
+                out.append("$")
+            else:
+                out.append("$" if name == "$" else env.get(name, ""))
+            j += width
+            i = j + 1
+        j += 1
+    out.append(text[i:])
+    return "".join(out)

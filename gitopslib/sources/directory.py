@@ -1,0 +1,533 @@
+"""The ``Directory`` source type: plain YAML and JSON files, and Jsonnet, read the way Argo
+CD's repo server reads them.
+
+* Only ``*.yaml``, ``*.yml``, ``*.json`` and ``*.jsonnet`` are read (unless
+  ``disableExtensionFilter``); subdirectories only with ``recurse``; files in walk order
+  (names sorted byte-wise, directories visited where they sort).
+* ``include``/``exclude`` are globs on the path relative to the app directory, ``exclude``
+  first; ``*`` crosses ``/`` and ``{a,b}`` alternatives work (gobwas semantics).
+* A YAML file may hold several documents; empty documents are skipped. A file whose documents
+  are not Kubernetes objects (no ``kind``) is ignored, unless an earlier document in it was an
+  object or it looks like a manifest (``apiVersion:``, ``kind:`` and ``metadata:`` all
+  present), which is an error. A JSON file must hold exactly one object.
+* Every file must resolve inside the repository (symlinks included), and the combined size of
+  the non-Jsonnet files is capped (Argo CD's 10M by default).
+* ``.jsonnet`` files are evaluated with go-jsonnet: ``extVars``/``tlas`` (string or
+  ``code``), values env-substituted with the build environment; import paths are the app
+  directory plus ``libs`` (relative to the repository root), and every import must stay
+  inside the repository.
+
+>>> from gitopslib.sources.directory import glob_match
+>>> glob_match("{config.json,env-usw2/*}", "env-usw2/deploy.yaml")
+True
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import os
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import orjson
+import yaml
+
+from gitopslib.errors import EngineNotFoundError, ManifestError, PathEscapeError, RenderError
+from gitopslib.sources._base import RenderContext, build_env, confined_path, envsubst
+
+__all__ = [
+    "DEFAULT_MAX_COMBINED_SIZE",
+    "DirectoryRenderer",
+    "compile_glob",
+    "glob_match",
+    "jsonnet_version",
+    "load_yaml_documents",
+    "paused_gc",
+]
+
+#: Argo CD's ``ARGOCD_REPO_SERVER_MAX_COMBINED_DIRECTORY_MANIFESTS_SIZE`` default ("10M").
+DEFAULT_MAX_COMBINED_SIZE = 10_000_000
+
+_MANIFEST_FILE = re.compile(r"^.*\.(yaml|yml|json|jsonnet)$", re.DOTALL)
+
+
+# --- globs (gobwas without separators) -----------------------------------------------------
+
+
+class _GlobParser:
+    def __init__(self, pattern: str) -> None:
+        self.p = pattern
+        self.i = 0
+
+    def parse(self, depth: int = 0) -> str:
+        """Translate until the end, or (inside braces) until the matching ``,``/``}``."""
+        out: list[str] = []
+        p = self.p
+        while self.i < len(p):
+            c = p[self.i]
+            if depth and c in ",}":
+                return "".join(out)
+            self.i += 1
+            if c == "\\":
+                if self.i < len(p):
+                    out.append(re.escape(p[self.i]))
+                    self.i += 1
+                else:
+                    out.append(re.escape("\\"))
+            elif c == "*":
+                while self.i < len(p) and p[self.i] == "*":
+                    self.i += 1
+                out.append(".*")
+            elif c == "?":
+                out.append(".")
+            elif c == "[":
+                out.append(self._klass())
+            elif c == "{":
+                alternatives: list[str] = []
+                while True:
+                    alternatives.append(self.parse(depth + 1))
+                    if self.i >= len(p):
+                        raise ValueError(f"unclosed '{{' in glob {p!r}")
+                    sep = p[self.i]
+                    self.i += 1
+                    if sep == "}":
+                        break
+                out.append("(?:" + "|".join(alternatives) + ")")
+            else:
+                out.append(re.escape(c))
+        if depth:
+            raise ValueError(f"unclosed '{{' in glob {p!r}")
+        return "".join(out)
+
+    def _klass(self) -> str:
+        p = self.p
+        start = self.i + (1 if p[self.i : self.i + 1] == "!" else 0)
+        end = p.find("]", start)
+        if end < 0 or end == start:
+            raise ValueError(f"malformed character class in glob {p!r}")
+        body = p[self.i : end]
+        self.i = end + 1
+        negate = body.startswith("!")
+        if negate:
+            body = body[1:]
+        parts: list[str] = []
+        k = 0
+        while k < len(body):
+            if k + 2 < len(body) and body[k + 1] == "-":
+                parts.append(re.escape(body[k]) + "-" + re.escape(body[k + 2]))
+                k += 3
+            else:
+                parts.append(re.escape(body[k]))
+                k += 1
+        return "[" + ("^" if negate else "") + "".join(parts) + "]"
+
+
+@lru_cache(maxsize=256)
+def compile_glob(pattern: str) -> re.Pattern[str]:
+    """The compiled regular expression for a gobwas-style glob; :class:`ValueError` if it is
+    malformed.
+
+    >>> bool(compile_glob("a/*.{yaml,json}").match("a/b/c.json"))
+    True
+    """
+    return re.compile(_GlobParser(pattern).parse() + r"\Z", re.DOTALL)
+
+
+def glob_match(pattern: str, text: str) -> bool:
+    """Whether ``text`` matches ``pattern``; a malformed pattern matches nothing (Argo CD logs
+    a warning and treats it as no match).
+
+    >>> glob_match("*.yaml", "sub/x.yaml"), glob_match("[!a]*", "abc")
+    (True, False)
+    """
+    try:
+        return compile_glob(pattern).match(text) is not None
+    except ValueError:
+        return False
+
+
+# --- YAML ----------------------------------------------------------------------------------
+
+_CLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _ManifestLoader(_CLoader):  # type: ignore[valid-type,misc]
+    """libyaml's safe loader without the timestamp resolver: Kubernetes tooling (go-yaml via
+    sigs.k8s.io/yaml) keeps ``2024-01-01`` a string, and so must we."""
+
+
+_ManifestLoader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in _CLoader.yaml_implicit_resolvers.items()
+}
+
+
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector for a bulk load (parsed manifests are trees, never
+    cycles, so collections during the load are pure overhead)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def load_yaml_documents(data: bytes | str, *, file: str | None = None) -> list[Any]:
+    """Every document of a YAML stream (``None`` for empty ones), parsed by libyaml with
+    timestamps kept as strings. Syntax errors raise :class:`ManifestError` with file:line.
+
+    >>> load_yaml_documents("a: 2024-01-01\\n---\\n")
+    [{'a': '2024-01-01'}, None]
+    """
+    try:
+        return list(yaml.load_all(data, Loader=_ManifestLoader))
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        raise ManifestError(
+            f"malformed YAML: {exc.problem or exc.context}",
+            file=file,
+            line=mark.line + 1 if mark else None,
+            column=mark.column + 1 if mark else None,
+        ) from None
+    except yaml.YAMLError as exc:
+        raise ManifestError(f"malformed YAML: {exc}", file=file) from None
+
+
+def _is_object(doc: Any) -> bool:
+    kind = doc.get("kind") if isinstance(doc, dict) else None
+    return isinstance(kind, str) and kind != ""
+
+
+def _objects_from_yaml(data: bytes, rel: str) -> list[dict[str, Any]]:
+    """Argo CD's ``getObjsFromYAMLOrJSON`` for a YAML file."""
+    objs: list[dict[str, Any]] = []
+    problem: str | None = None
+    line: int | None = None
+    try:
+        docs = load_yaml_documents(data, file=rel)
+    except ManifestError as exc:
+        docs, problem, line = [], exc.message, exc.line
+        # libyaml stops at the first bad document; keep what came before it, as Go does.
+        try:
+            for doc in yaml.load_all(data, Loader=_ManifestLoader):
+                docs.append(doc)
+        except yaml.YAMLError:
+            pass
+    for index, doc in enumerate(docs):
+        if doc is None:
+            continue
+        if not _is_object(doc):
+            problem = (
+                f"document {index + 1} is not a Kubernetes object (it has no `kind`)"
+                if isinstance(doc, dict)
+                else f"document {index + 1} is a {type(doc).__name__}, not a Kubernetes object"
+            )
+            break
+        objs.append(doc)
+    if problem is None:
+        return objs
+    looks_like_manifest = b"apiVersion:" in data and b"kind:" in data and b"metadata:" in data
+    if objs or looks_like_manifest:
+        raise ManifestError(f"failed to unmarshal: {problem}", file=rel, line=line)
+    return []  # an unrelated YAML file (values, CI config...): ignored, as Argo CD does
+
+
+def _objects_from_json(data: bytes, rel: str) -> list[dict[str, Any]]:
+    try:
+        doc = orjson.loads(data)
+    except orjson.JSONDecodeError:
+        text = data.decode("utf-8", errors="replace")
+        try:
+            doc, end = json.JSONDecoder().raw_decode(text.lstrip())
+        except json.JSONDecodeError as exc:
+            raise ManifestError(
+                f"failed to unmarshal JSON: {exc.msg}", file=rel, line=exc.lineno, column=exc.colno
+            ) from None
+        if text.lstrip()[end:].strip():
+            raise ManifestError(
+                "found multiple objects; only single objects are allowed in JSON files", file=rel
+            ) from None
+    if not _is_object(doc):
+        raise ManifestError("failed to unmarshal: not a Kubernetes object (no `kind`)", file=rel)
+    return [doc]
+
+
+# --- Jsonnet -------------------------------------------------------------------------------
+
+
+def _gojsonnet() -> Any:
+    try:
+        import _gojsonnet
+    except ImportError:
+        raise EngineNotFoundError(
+            "Jsonnet files need go-jsonnet, which is not installed: pip install gitopslib[jsonnet]",
+            engine="jsonnet",
+            extra="jsonnet",
+            source_type="Directory",
+            path=None,
+        ) from None
+    return _gojsonnet
+
+
+def jsonnet_version() -> str | None:
+    """The installed go-jsonnet version, or None when it is not installed."""
+    try:
+        return str(_gojsonnet().version)
+    except EngineNotFoundError:
+        return None
+
+
+_JSONNET_LOCATION = re.compile(r"(?P<file>[^\s:]+\.(?:jsonnet|libsonnet|json)):(?P<line>\d+)")
+
+
+class _ConfinedImporter:
+    """go-jsonnet's FileImporter (importing file's directory, then the JPaths from last to
+    first), refusing anything that resolves outside the repository."""
+
+    def __init__(self, repo_root: Path, jpaths: Sequence[Path]) -> None:
+        self.root = repo_root.resolve()
+        self.jpaths = list(jpaths)
+        self.cache: dict[str, tuple[str, bytes]] = {}
+        self.error: Exception | None = None
+
+    def __call__(self, base_dir: str, rel: str) -> tuple[str, bytes]:
+        # go-jsonnet's binding garbles exceptions raised here, so a refusal is recorded and
+        # surfaced as a Jsonnet `error` the evaluation stops on; the caller re-raises it.
+        try:
+            return self._find(base_dir, rel)
+        except (PathEscapeError, RenderError, OSError) as exc:
+            if self.error is None:
+                self.error = exc
+            return (f"<refused:{rel}>", b"error 'import refused by gitopslib'")
+
+    def _find(self, base_dir: str, rel: str) -> tuple[str, bytes]:
+        key = f"{base_dir}\0{rel}"
+        hit = self.cache.get(key)
+        if hit is not None:
+            return hit
+        candidates = (
+            [Path(rel)]
+            if Path(rel).is_absolute()
+            else [Path(base_dir) / rel, *(jp / rel for jp in reversed(self.jpaths))]
+        )
+        for candidate in candidates:
+            if not candidate.exists():
+                continue
+            real = candidate.resolve()
+            if real != self.root and self.root not in real.parents:
+                raise PathEscapeError(
+                    f"jsonnet import {rel!r} resolves to {real}, outside the repository root",
+                    file=rel,
+                    source_type="Directory",
+                    path=rel,
+                )
+            if real.is_dir():
+                continue
+            found = (str(candidate), real.read_bytes())
+            self.cache[key] = found
+            return found
+        raise RenderError(
+            f"couldn't open import {rel!r}: no match locally or in the Jsonnet library paths",
+            source_type="Directory",
+            path=rel,
+        )
+
+
+def _evaluate_jsonnet(
+    path: Path, rel: str, ctx: RenderContext, env: Mapping[str, str]
+) -> list[dict[str, Any]]:
+    engine = _gojsonnet()
+    jsonnet = getattr(ctx.source.directory, "jsonnet", None) if ctx.source.directory else None
+    kwargs: dict[str, Any] = {"ext_vars": {}, "ext_codes": {}, "tla_vars": {}, "tla_codes": {}}
+    for attr, plain, code in (
+        ("ext_vars", "ext_vars", "ext_codes"),
+        ("tlas", "tla_vars", "tla_codes"),
+    ):
+        for entry in (getattr(jsonnet, attr, None) or []) if jsonnet else []:
+            value = envsubst(str(entry.value or ""), env)
+            kwargs[code if entry.code else plain][str(entry.name)] = value
+    jpaths = [ctx.app_dir]
+    for lib in (getattr(jsonnet, "libs", None) or []) if jsonnet else []:
+        jpaths.append(confined_path(ctx.repo_root, lib, what="jsonnet library path"))
+    importer = _ConfinedImporter(ctx.repo_root, jpaths)
+    try:
+        out = engine.evaluate_file(str(path), import_callback=importer, **kwargs)
+    except RuntimeError as exc:
+        if isinstance(importer.error, PathEscapeError):
+            raise PathEscapeError(
+                f"failed to evaluate jsonnet {rel!r}: {importer.error}",
+                file=importer.error.file,
+                source_type="Directory",
+                path=rel,
+            ) from None
+        if importer.error is not None:
+            raise RenderError(
+                f"failed to evaluate jsonnet {rel!r}: {importer.error}",
+                source_type="Directory",
+                path=rel,
+            ) from None
+        message = str(exc).strip()
+        where = _JSONNET_LOCATION.search(message)
+        line = int(where.group("line")) if where else None
+        raise RenderError(
+            f"failed to evaluate jsonnet {rel}"
+            + (f" ({where.group('file')}:{line})" if where else "")
+            + f": {message}",
+            source_type="Directory",
+            path=rel,
+            file=rel,
+            line=line,
+        ) from None
+    value = orjson.loads(out)
+    items = value if isinstance(value, list) else [value]
+    objs: list[dict[str, Any]] = []
+    for index, item in enumerate(items):
+        if item is None and isinstance(value, list):
+            continue
+        if not _is_object(item):
+            raise ManifestError(
+                f"failed to unmarshal generated json: item {index + 1} is not a Kubernetes "
+                "object (no `kind`)",
+                file=rel,
+            )
+        objs.append(item)
+    return objs
+
+
+# --- the renderer --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    path: Path
+    rel: str
+    size: int
+    is_jsonnet: bool
+
+
+def _walk_go_order(
+    app_dir: Path, recurse: bool, prefix: str = ""
+) -> Iterator[tuple[Path, str, os.DirEntry[str]]]:
+    try:
+        entries = sorted(
+            os.scandir(app_dir), key=lambda e: e.name.encode("utf-8", "surrogateescape")
+        )
+    except OSError as exc:
+        raise RenderError(
+            f"cannot read directory {prefix or '.'}: {exc.strerror}",
+            source_type="Directory",
+            path=prefix or ".",
+        ) from None
+    for entry in entries:
+        rel = f"{prefix}{entry.name}"
+        if entry.is_dir(follow_symlinks=False):
+            if recurse:
+                yield from _walk_go_order(Path(entry.path), recurse, rel + "/")
+            continue
+        yield Path(entry.path), rel, entry
+
+
+class DirectoryRenderer:
+    """Renders ``Directory`` sources: YAML, JSON and Jsonnet files.
+
+    Options read from ``ctx.options``: ``max_combined_size`` (bytes, default 10M; 0 means no
+    limit) and ``jsonnet_enabled`` (default True).
+
+    >>> from gitopslib.sources.directory import DirectoryRenderer
+    >>> DirectoryRenderer().name
+    'Directory'
+    """
+
+    name = "Directory"
+
+    def detect(self, app_dir: Path) -> bool:
+        """Directory is the fallback type: it claims every directory."""
+        return True
+
+    def cache_key(self, ctx: RenderContext) -> str | None:
+        """``directory/1``, plus the go-jsonnet version when Jsonnet may be evaluated."""
+        return f"directory/1 libyaml/{yaml.__version__} jsonnet/{jsonnet_version()}"
+
+    def candidates(self, ctx: RenderContext) -> list[_Candidate]:
+        """The files this source reads, in order, after filters, symlink and size checks."""
+        directory = ctx.source.directory
+        recurse = bool(getattr(directory, "recurse", False)) if directory else False
+        include = str(getattr(directory, "include", None) or "") if directory else ""
+        exclude = str(getattr(directory, "exclude", None) or "") if directory else ""
+        no_filter = (
+            bool(getattr(directory, "disable_extension_filter", None)) if directory else False
+        )
+        limit = int(ctx.options.get("max_combined_size", DEFAULT_MAX_COMBINED_SIZE))
+        root = ctx.repo_root.resolve()
+        out: list[_Candidate] = []
+        total = 0
+        for path, rel, entry in _walk_go_order(ctx.app_dir, recurse):
+            name = entry.name
+            if not no_filter and not _MANIFEST_FILE.match(name):
+                continue
+            if exclude and glob_match(exclude, rel):
+                continue
+            if include and not glob_match(include, rel):
+                continue
+            if entry.is_symlink():
+                real = path.resolve()
+                if real != root and root not in real.parents:
+                    raise PathEscapeError(
+                        f"illegal filepath in symlink: {rel} points outside the repository",
+                        file=rel,
+                        source_type="Directory",
+                        path=rel,
+                    )
+                size = real.stat().st_size
+            else:
+                size = entry.stat().st_size
+            is_jsonnet = name.endswith(".jsonnet")
+            if not is_jsonnet:
+                total += size
+                if limit and total > limit:
+                    raise RenderError(
+                        f"exceeded max combined manifest file size of {limit} bytes "
+                        f"(at {rel}); raise max_combined_size to allow more",
+                        source_type="Directory",
+                        path=rel,
+                    )
+            out.append(_Candidate(path, rel, size, is_jsonnet))
+        return out
+
+    def render(self, ctx: RenderContext) -> list[dict[str, Any]]:
+        """The objects of every matching file, in walk order."""
+        candidates = self.candidates(ctx)
+        jsonnet_enabled = bool(ctx.options.get("jsonnet_enabled", True))
+        env: dict[str, str] | None = None
+        objs: list[dict[str, Any]] = []
+        with paused_gc():
+            for cand in candidates:
+                if cand.is_jsonnet:
+                    if not jsonnet_enabled:
+                        continue
+                    if env is None:
+                        env = build_env(ctx)
+                    objs.extend(_evaluate_jsonnet(cand.path, cand.rel, ctx, env))
+                    continue
+                try:
+                    data = cand.path.read_bytes()
+                except OSError as exc:
+                    raise RenderError(
+                        f"cannot read {cand.rel}: {exc.strerror}",
+                        source_type="Directory",
+                        path=cand.rel,
+                    ) from None
+                if cand.rel.endswith(".json"):
+                    objs.extend(_objects_from_json(data, cand.rel))
+                else:
+                    objs.extend(_objects_from_yaml(data, cand.rel))
+        return objs

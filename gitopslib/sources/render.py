@@ -1,0 +1,357 @@
+"""``render(app)``: the desired manifests of an Application, as Argo CD's repo server would
+produce them from the same YAML.
+
+Every source of the app (``spec.sources``, else ``spec.source``) is checked out through a
+:class:`~gitopslib.sources.resolver.Resolver`, its type detected (argocd-semantics 9.7), and
+rendered by the registered renderer. Reference-only sources (``ref`` without ``path`` or
+``chart``) render nothing but serve ``$ref/...`` value files. Manifests of all sources are
+concatenated in order; ``*List`` objects are expanded; a resource appearing more than once
+keeps its last occurrence and a ``RepeatedResourceWarning`` message is recorded.
+
+>>> import pathlib, tempfile
+>>> from types import SimpleNamespace as NS
+>>> d = pathlib.Path(tempfile.mkdtemp())
+>>> _ = (d / "cm.yaml").write_text("apiVersion: v1\\nkind: ConfigMap\\nmetadata: {name: a}\\n")
+>>> src = NS(repo_url="https://example.com/r.git", path=".", target_revision="HEAD", chart=None,
+...          ref=None, helm=None, kustomize=None, directory=None, plugin=None)
+>>> app = NS(metadata=NS(name="demo", namespace="argocd"),
+...          spec=NS(project="default", source=src, sources=None,
+...                  destination=NS(server=None, name="in-cluster", namespace="default")))
+>>> render(app, repo_root=d).manifests[0]["kind"]
+'ConfigMap'
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import yaml
+
+from gitopslib.errors import RenderError
+from gitopslib.manifest import key_of
+from gitopslib.sources._base import (
+    DEFAULT_TIMEOUT,
+    CommandRunner,
+    RenderContext,
+    SubprocessRunner,
+    app_instance_name,
+    confined_path,
+)
+from gitopslib.sources._registry import RendererRegistry, default_registry
+from gitopslib.sources.cache import RenderCache, cache_key, tree_digest
+from gitopslib.sources.detect import detect_source_type
+from gitopslib.sources.resolver import RepositoryLike, ResolvedSource, Resolver
+
+if TYPE_CHECKING:
+    from gitopslib.models import Application, ApplicationSource
+
+__all__ = ["RenderResult", "SourceRender", "expand_lists", "render"]
+
+#: Files whose content is merged into a source before rendering (argocd-semantics 9.2).
+_OVERRIDE_FILES = (".argocd-source.yaml", ".argocd-source-{app}.yaml")
+_NOT_OVERRIDABLE = ("chart", "path", "repoURL", "targetRevision")
+
+
+@dataclass(frozen=True)
+class SourceRender:
+    """What one source of the app produced."""
+
+    index: int
+    source_type: str | None
+    revision: str | None
+    manifests: list[dict[str, Any]]
+    cached: Literal["memory", "disk"] | None = None
+
+
+@dataclass(frozen=True)
+class RenderResult:
+    """The desired state of one Application.
+
+    ``manifests`` are in a stable order (sources in order, each in its engine's order).
+    ``revision``/``source_type`` describe the first source that produced manifests (the only
+    one for single-source apps); ``revisions``/``source_types`` list every source (None for
+    the type of a reference-only source). ``warnings`` holds Argo CD's
+    RepeatedResourceWarning messages. Manifests may be shared with the render cache: copy
+    one before editing it.
+    """
+
+    manifests: list[dict[str, Any]]
+    revision: str | None
+    source_type: str
+    revisions: tuple[str | None, ...] = ()
+    source_types: tuple[str | None, ...] = ()
+    warnings: tuple[str, ...] = ()
+    sources: tuple[SourceRender, ...] = field(default=(), repr=False)
+
+    @property
+    def cached(self) -> bool:
+        """Whether every rendering source came from the cache."""
+        rendering = [s for s in self.sources if s.source_type is not None]
+        return bool(rendering) and all(s.cached for s in rendering)
+
+
+def expand_lists(objs: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Argo CD's list handling: an object with an ``items`` array is replaced by its items;
+    a ``*List`` kind with null items disappears.
+
+    >>> expand_lists([{"kind": "List", "items": [{"kind": "A"}]}, {"kind": "BList", "items": None}])
+    [{'kind': 'A'}]
+    """
+    out: list[dict[str, Any]] = []
+    for obj in objs:
+        items = obj.get("items", None) if "items" in obj else None
+        if isinstance(items, list):
+            out.extend(item for item in items if isinstance(item, dict))
+            continue
+        kind = obj.get("kind")
+        if "items" in obj and items is None and isinstance(kind, str) and kind.endswith("List"):
+            continue
+        out.append(obj)
+    return out
+
+
+def _spec(value: Any) -> Any:
+    """A JSON-able view of a model (pydantic or plain attributes), for cache keys."""
+    dump = getattr(value, "model_dump", None)
+    if dump is not None:
+        return dump(mode="json", by_alias=True, exclude_none=True)
+    if isinstance(value, dict):
+        return {str(k): _spec(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_spec(v) for v in value]
+    if hasattr(value, "__dict__"):
+        return {k: _spec(v) for k, v in vars(value).items() if v is not None}
+    return value
+
+
+def _all_sources(app: Application) -> list[ApplicationSource]:
+    spec = app.spec
+    all_sources = getattr(spec, "all_sources", None)
+    if callable(all_sources):
+        return list(all_sources())
+    sources = getattr(spec, "sources", None)
+    if sources:
+        return list(sources)
+    source = getattr(spec, "source", None)
+    if source is None:
+        raise RenderError(
+            f"Application {app.metadata.name!r} has neither spec.source nor spec.sources",
+            source_type=None,
+            path=None,
+        )
+    return [source]
+
+
+def _apply_overrides(source: ApplicationSource, app_dir: Path, app_name: str) -> Any:
+    """Merge ``.argocd-source.yaml`` and ``.argocd-source-<app>.yaml`` into the source (JSON
+    merge patch), as Argo CD does before generating. Returns the (possibly new) source."""
+    files = [app_dir / name.format(app=app_name) for name in _OVERRIDE_FILES]
+    present = [f for f in files if f.is_file()]
+    if not present or not hasattr(source, "model_dump"):
+        return source
+    data = source.model_dump(mode="json", by_alias=True, exclude_none=True)
+    for path in present:
+        try:
+            patch = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except yaml.YAMLError as exc:
+            raise RenderError(
+                f"{path.name}: malformed YAML: {exc}", source_type=None, path=path.name
+            ) from None
+        if not isinstance(patch, dict):
+            raise RenderError(f"{path.name} must hold a mapping", source_type=None, path=path.name)
+        for key in _NOT_OVERRIDABLE:
+            patch.pop(key, None)
+        data = _merge_patch(data, patch)
+    return type(source).model_validate(data)
+
+
+def _merge_patch(target: Any, patch: Any) -> Any:
+    if not isinstance(patch, dict):
+        return patch
+    out = dict(target) if isinstance(target, dict) else {}
+    for key, value in patch.items():
+        if value is None:
+            out.pop(key, None)
+        else:
+            out[key] = _merge_patch(out.get(key), value)
+    return out
+
+
+def _dedupe(objs: list[dict[str, Any]], namespace: str) -> tuple[list[dict[str, Any]], list[str]]:
+    """Last occurrence wins (kept at its own position); one warning per repeated key."""
+    keys: list[tuple[str, str, str, str]] = []
+    counts: dict[tuple[str, str, str, str], int] = {}
+    last: dict[tuple[str, str, str, str], int] = {}
+    for i, obj in enumerate(objs):
+        k = key_of(obj, default_namespace=namespace)
+        meta = obj.get("metadata") or {}
+        name = k.name
+        if not meta.get("name") and meta.get("generateName"):
+            name = f"{meta['generateName']}{i}"  # generateName objects never collide
+        key = (k.group, k.kind, k.namespace, name)
+        keys.append(key)
+        counts[key] = counts.get(key, 0) + 1
+        last[key] = i
+    if len(last) == len(objs):
+        return objs, []
+    warnings = [
+        f"Resource {g}/{k}/{ns}/{n} appeared {count} times among application resources."
+        for (g, k, ns, n), count in counts.items()
+        if count > 1
+    ]
+    kept = [obj for i, obj in enumerate(objs) if last[keys[i]] == i]
+    return kept, warnings
+
+
+def _input_digest(resolved: ResolvedSource) -> str:
+    return resolved.revision if resolved.revision else "tree:" + tree_digest(resolved.root)
+
+
+def render(
+    app: Application,
+    repo_root: str | os.PathLike[str] | None = None,
+    repository: RepositoryLike | None = None,
+    revision: str | None = None,
+    *,
+    resolver: Resolver | None = None,
+    registry: RendererRegistry | None = None,
+    cache: RenderCache | None = None,
+    no_cache: bool = False,
+    kube_version: str | None = None,
+    api_versions: Sequence[str] = (),
+    runner: CommandRunner | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
+    plugins_dir: str | os.PathLike[str] | None = None,
+    controller_namespace: str = "argocd",
+    disabled_types: Sequence[str] = (),
+    options: Mapping[str, Any] | None = None,
+) -> RenderResult:
+    """Render every source of ``app`` and return the desired manifests.
+
+    Where the repository is: ``repo_root`` (a local folder, e.g. the CI checkout) or
+    ``repository`` (a ``GitRepository``; ``revision`` overrides ``targetRevision``) serve
+    every repoURL; ``resolver`` maps several repositories. ``cache`` (a
+    :class:`~gitopslib.sources.cache.RenderCache`) makes re-rendering unchanged input a cache
+    read; ``no_cache`` is Argo CD's hard refresh (bypass reads, still write).
+    ``kube_version``/``api_versions`` stand in for the cluster's (Helm capabilities);
+    ``options`` reach the renderers (e.g. ``max_combined_size`` for directories).
+
+    >>> # a runnable example is at the top of this module and in docs/sources.md
+    """
+    if resolver is None:
+        if repo_root is not None:
+            resolver = Resolver(default=Path(repo_root), revision=revision)
+        elif repository is not None:
+            resolver = Resolver(default=repository, revision=revision)
+        else:
+            raise RenderError(
+                "render() needs to know where the repository is: pass repo_root=, "
+                "repository= or resolver=",
+                source_type=None,
+                path=None,
+            )
+    registry = registry or default_registry()
+    runner = runner or SubprocessRunner()
+    sources = _all_sources(app)
+    app_name = str(app.metadata.name)
+    dest = getattr(app.spec, "destination", None)
+    dest_ns = str(getattr(dest, "namespace", None) or "")
+    opts = {"controller_namespace": controller_namespace, **(options or {})}
+
+    renders: list[SourceRender] = []
+    with ExitStack() as stack:
+        opened: list[ResolvedSource] = [
+            stack.enter_context(resolver.open(str(s.repo_url or ""), s.target_revision))
+            for s in sources
+        ]
+        ref_roots = {str(s.ref): o.root for s, o in zip(sources, opened, strict=True) if s.ref}
+        ref_digests = (
+            {str(s.ref): _input_digest(o) for s, o in zip(sources, opened, strict=True) if s.ref}
+            if cache is not None
+            else {}
+        )
+        for index, (source, resolved) in enumerate(zip(sources, opened, strict=True)):
+            if source.ref and not source.path and not source.chart:
+                renders.append(SourceRender(index, None, resolved.revision, []))
+                continue
+            app_dir = confined_path(resolved.root, source.path or ".", what="source path")
+            if not source.chart and not app_dir.is_dir():
+                raise RenderError(
+                    f"app path {source.path!r} does not exist in {source.repo_url}",
+                    source_type=None,
+                    path=str(source.path),
+                )
+            source = _apply_overrides(source, app_dir, app_name)
+            source_type = detect_source_type(source, app_dir, registry, disabled=disabled_types)
+            renderer = registry.get(source_type)
+            ctx = RenderContext(
+                app=app,
+                source=source,
+                repo_root=resolved.root,
+                app_dir=app_dir,
+                revision=resolved.revision,
+                ref_roots=ref_roots,
+                kube_version=kube_version,
+                api_versions=tuple(api_versions),
+                runner=runner,
+                timeout=timeout,
+                plugins_dir=Path(plugins_dir) if plugins_dir is not None else None,
+                options=opts,
+            )
+            key: str | None = None
+            if cache is not None:
+                engine = renderer.cache_key(ctx)
+                if engine is not None:
+                    key = cache_key(
+                        {
+                            "input": _input_digest(resolved),
+                            "refs": ref_digests,
+                            "source": _spec(source),
+                            "type": source_type,
+                            "engine": engine,
+                            "app": app_instance_name(app, controller_namespace),
+                            "name": app_name,
+                            "namespace": dest_ns,
+                            "project": str(getattr(app.spec, "project", "") or ""),
+                            "kube": kube_version,
+                            "apis": sorted(api_versions),
+                            "options": _spec(dict(opts)),
+                        }
+                    )
+                    if not no_cache:
+                        hit = cache.get(key)
+                        if hit is not None:
+                            renders.append(
+                                SourceRender(
+                                    index,
+                                    source_type,
+                                    resolved.revision,
+                                    hit["manifests"],
+                                    cache.last_hit,
+                                )
+                            )
+                            continue
+            manifests = expand_lists(renderer.render(ctx))
+            if key is not None and cache is not None:
+                cache.put(key, {"manifests": manifests})
+            renders.append(SourceRender(index, source_type, resolved.revision, manifests))
+
+    combined: list[dict[str, Any]] = []
+    for r in renders:
+        combined.extend(r.manifests)
+    manifests, warnings = _dedupe(combined, dest_ns)
+    primary = next((r for r in renders if r.source_type is not None), renders[0])
+    return RenderResult(
+        manifests=manifests,
+        revision=primary.revision,
+        source_type=primary.source_type or "Directory",
+        revisions=tuple(r.revision for r in renders),
+        source_types=tuple(r.source_type for r in renders),
+        warnings=tuple(warnings),
+        sources=tuple(renders),
+    )

@@ -1,0 +1,126 @@
+"""The content-addressed render cache: hits, misses and invalidation."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from gitopslib.sources import RenderCache, render
+
+CM = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\n"
+
+
+def _repo(tmp_path: Path) -> Path:
+    repo = tmp_path / "repo"
+    (repo / "app").mkdir(parents=True)
+    (repo / "app" / "cm.yaml").write_text(CM.format(name="a"))
+    return repo
+
+
+def test_second_render_is_a_memory_hit(make_app, tmp_path):
+    """Rendering unchanged input twice hits the memory cache and returns equal manifests."""
+    repo = _repo(tmp_path)
+    cache = RenderCache(directory=tmp_path / "cache")
+    first = render(make_app("app"), repo_root=repo, cache=cache)
+    second = render(make_app("app"), repo_root=repo, cache=cache)
+    assert not first.cached
+    assert second.cached and second.sources[0].cached == "memory"
+    assert second.manifests == first.manifests
+    assert cache.stats.misses == 1 and cache.stats.memory_hits == 1
+
+
+def test_new_process_hits_the_disk(make_app, tmp_path):
+    """A fresh cache over the same directory (a new process) reads the entry from disk."""
+    repo = _repo(tmp_path)
+    render(make_app("app"), repo_root=repo, cache=RenderCache(directory=tmp_path / "cache"))
+    fresh = RenderCache(directory=tmp_path / "cache")
+    result = render(make_app("app"), repo_root=repo, cache=fresh)
+    assert result.sources[0].cached == "disk"
+    assert result.manifests[0]["metadata"]["name"] == "a"
+
+
+def test_changed_file_is_a_miss(make_app, tmp_path):
+    """Editing a file changes the input digest: the new content is rendered."""
+    repo = _repo(tmp_path)
+    cache = RenderCache(directory=tmp_path / "cache")
+    render(make_app("app"), repo_root=repo, cache=cache)
+    path = repo / "app" / "cm.yaml"
+    path.write_text(CM.format(name="b"))
+    os.utime(path, ns=(1, 1))  # even with an old mtime the size/ctime differ
+    result = render(make_app("app"), repo_root=repo, cache=cache)
+    assert not result.cached
+    assert result.manifests[0]["metadata"]["name"] == "b"
+
+
+def test_changed_spec_is_a_miss(make_app, tmp_path):
+    """A different source spec (here directory.recurse) is a different key."""
+    repo = _repo(tmp_path)
+    cache = RenderCache(directory=None)
+    render(make_app("app"), repo_root=repo, cache=cache)
+    result = render(make_app("app", "directory: {recurse: true}"), repo_root=repo, cache=cache)
+    assert not result.cached
+
+
+def test_changed_destination_or_kube_version_is_a_miss(make_app, tmp_path):
+    """Destination namespace and kube version are part of the key."""
+    repo = _repo(tmp_path)
+    cache = RenderCache(directory=None)
+    render(make_app("app"), repo_root=repo, cache=cache)
+    assert not render(make_app("app", dest_namespace="other"), repo_root=repo,
+                      cache=cache).cached
+    assert not render(make_app("app"), repo_root=repo, cache=cache,
+                      kube_version="v1.29.0").cached
+    assert render(make_app("app"), repo_root=repo, cache=cache).cached
+
+
+def test_engine_version_is_part_of_the_key(make_app, tmp_path):
+    """A renderer reporting another engine version does not reuse old entries."""
+    from gitopslib.sources import DirectoryRenderer, default_registry
+
+    class NewerEngine(DirectoryRenderer):
+        def cache_key(self, ctx):
+            return "directory/999"
+
+    repo = _repo(tmp_path)
+    cache = RenderCache(directory=None)
+    render(make_app("app"), repo_root=repo, cache=cache)
+    reg = default_registry()
+    reg.register(NewerEngine(), replace=True)
+    assert not render(make_app("app"), repo_root=repo, cache=cache, registry=reg).cached
+
+
+def test_no_cache_bypasses_reads(make_app, tmp_path):
+    """no_cache (hard refresh) renders again even when an entry exists."""
+    repo = _repo(tmp_path)
+    cache = RenderCache(directory=None)
+    render(make_app("app"), repo_root=repo, cache=cache)
+    assert not render(make_app("app"), repo_root=repo, cache=cache, no_cache=True).cached
+
+
+def test_corrupt_disk_entry_is_a_miss(make_app, tmp_path):
+    """An unreadable entry on disk is treated as a miss and replaced."""
+    repo = _repo(tmp_path)
+    render(make_app("app"), repo_root=repo, cache=RenderCache(directory=tmp_path / "cache"))
+    for entry in (tmp_path / "cache").rglob("*.json"):
+        entry.write_bytes(b"{not json")
+    result = render(make_app("app"), repo_root=repo,
+                    cache=RenderCache(directory=tmp_path / "cache"))
+    assert not result.cached
+    assert result.manifests[0]["metadata"]["name"] == "a"
+
+
+def test_writes_leave_no_temporary_files(make_app, tmp_path):
+    """Entries are written atomically: only finished .json files remain."""
+    repo = _repo(tmp_path)
+    render(make_app("app"), repo_root=repo, cache=RenderCache(directory=tmp_path / "cache"))
+    files = [p.name for p in (tmp_path / "cache").rglob("*") if p.is_file()]
+    assert files and all(name.endswith(".json") and not name.startswith(".tmp")
+                         for name in files)
+
+
+def test_helm_renders_are_cached(make_app, example_apps, tmp_path):
+    """Helm sources are cached too (key includes the helm engine version)."""
+    cache = RenderCache(directory=None)
+    first = render(make_app("helm-guestbook"), repo_root=example_apps, cache=cache)
+    second = render(make_app("helm-guestbook"), repo_root=example_apps, cache=cache)
+    assert second.cached and second.manifests == first.manifests
