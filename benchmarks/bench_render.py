@@ -190,10 +190,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="tiny sizes (CI smoke run)")
     args = parser.parse_args(argv)
-    total = 200 if args.quick else 5_000
-    files = 40 if args.quick else 1_000
-    runs = 2 if args.quick else 3
-    helm_count = 20 if args.quick else 500
+    total = 60 if args.quick else 5_000
+    files = 10 if args.quick else 1_000
+    runs = 1 if args.quick else 3
+    helm_count = 10 if args.quick else 500
 
     work = Path(tempfile.mkdtemp(prefix="gitopslib-bench-"))
     cache_dir = Path(tempfile.mkdtemp(prefix="gitopslib-bench-cache-"))  # outside the repo

@@ -160,6 +160,10 @@ def _inside(path: Path, root: Path) -> bool:
     return path == root or root in path.parents
 
 
+class SymlinkLeavesSubtreeError(Exception):
+    """A symlink in a partial copy points elsewhere in the repository (copy more)."""
+
+
 def scratch_copy(
     src: Path,
     dest: Path,
@@ -167,16 +171,20 @@ def scratch_copy(
     link: bool = False,
     preserve_mode: bool = True,
     exclude: Sequence[str] = (".git",),
+    repo_root: Path | None = None,
 ) -> None:
-    """Copy the tree ``src`` to ``dest`` (created), never following a symlink out of ``src``.
+    """Copy the tree ``src`` to ``dest`` (created), never following a symlink out of the
+    repository ``repo_root`` (default: ``src``).
 
     Symlinks are recreated pointing at the same place inside the copy; one that resolves outside
-    ``src`` raises :class:`~gitopslib.errors.PathEscapeError` naming it. Top-level names in
-    ``exclude`` are skipped. ``link=True`` hard-links files when it can (the caller must then
-    replace, not rewrite, any file it changes); ``preserve_mode=False`` drops file modes, as
+    the repository raises :class:`~gitopslib.errors.PathEscapeError` naming it (one that leaves
+    ``src`` but stays in the repository raises :class:`SymlinkLeavesSubtreeError`). Top-level
+    names in ``exclude`` are skipped. ``link=True`` hard-links files when it can (the caller must
+    then replace, not rewrite, any file it changes); ``preserve_mode=False`` drops file modes, as
     Argo CD does when it streams a repository to a plugin without ``preserveFileMode``.
     """
     root = src.resolve()
+    boundary = repo_root.resolve() if repo_root is not None else root
     dest.mkdir(parents=True, exist_ok=True)
     for dirpath, dirnames, filenames in os.walk(root):
         here = Path(dirpath)
@@ -190,7 +198,7 @@ def scratch_copy(
             path = here / name
             if not path.is_symlink():
                 continue
-            shown = (rel / name).as_posix()
+            shown = path.relative_to(boundary).as_posix()
             try:
                 target = path.resolve()
             except (OSError, RuntimeError):
@@ -200,13 +208,15 @@ def scratch_copy(
                     source_type=None,
                     path=shown,
                 ) from None
-            if not _inside(target, root):
+            if not _inside(target, boundary):
                 raise PathEscapeError(
                     f"symlink {shown!r} points outside the repository ({str(path.readlink())!r})",
                     file=shown,
                     source_type=None,
                     path=shown,
                 )
+            if not _inside(target, root):
+                raise SymlinkLeavesSubtreeError(shown)
             (out_dir / name).symlink_to(os.path.relpath(dest / target.relative_to(root), out_dir))
         dirnames[:] = [d for d in dirnames if not (here / d).is_symlink()]
         for name in filenames:
@@ -282,12 +292,13 @@ def _referenced(doc: Mapping[str, Any]) -> Iterator[tuple[str, str, bool]]:
                 yield from (("helmCharts", p, False) for p in _strings(chart.get(key)))
 
 
-def check_kustomization_paths(repo_root: Path, kustomization_dir: Path) -> None:
+def check_kustomization_paths(repo_root: Path, kustomization_dir: Path) -> set[Path]:
     """Refuse any local path that the kustomization tree rooted at ``kustomization_dir`` names
     outside ``repo_root`` (absolute paths, ``..`` climbing out, symlinks pointing out).
 
     Directories named by ``resources``/``bases``/``components`` are followed into their own
-    kustomizations. Remote references (URLs) are left to the engine.
+    kustomizations. Remote references (URLs) are left to the engine. Returns the directories of
+    the kustomizations visited (resolved).
     """
     import yaml
 
@@ -339,6 +350,7 @@ def check_kustomization_paths(repo_root: Path, kustomization_dir: Path) -> None:
                 )
             if may_be_dir and target.is_dir():
                 stack.append(target)
+    return {d for d in seen if find_kustomization(d) is not None}
 
 
 # --- overrides -------------------------------------------------------------------------------
@@ -680,9 +692,14 @@ class KustomizeRenderer:
         if not _has_overrides(kz):
             check_kustomization_paths(root, app_dir)
             return self._build(ctx, engine, root, app_dir, options, env, {}, shown)
+        base = self._copy_base(root, app_dir, kz, options)
         with tempfile.TemporaryDirectory(prefix="gitopslib-kustomize-") as tmp:
             scratch = Path(tmp) / "repo"
-            scratch_copy(root, scratch, link=True)
+            try:
+                scratch_copy(base, scratch / base.relative_to(root), link=True, repo_root=root)
+            except SymlinkLeavesSubtreeError:
+                scratch = Path(tmp) / "full"
+                scratch_copy(root, scratch, link=True)
             s_app = scratch / app_dir.relative_to(root)
             kfile = find_kustomization(s_app)
             assert kfile is not None  # copied from a directory that has one
@@ -691,6 +708,26 @@ class KustomizeRenderer:
             return self._build(
                 ctx, engine, scratch, s_app, options, env, {str(scratch): str(root)}, shown
             )
+
+    @staticmethod
+    def _copy_base(root: Path, app_dir: Path, kz: Any, options: Sequence[str]) -> Path:
+        """The smallest directory holding every kustomization the build loads (files must sit
+        under their kustomization, kustomize's default load restriction), plus the
+        components and patch files the overrides add; the whole repository otherwise."""
+        if any("LoadRestrictionsNone" in o for o in options):
+            check_kustomization_paths(root, app_dir)
+            return root
+        places = [app_dir, *check_kustomization_paths(root, app_dir)]
+        for comp in _get(kz, "components") or []:
+            if not _is_remote(str(comp)):
+                target = _confine(root, app_dir, str(comp), "component")
+                places.append(target.parent if glob.has_magic(str(comp)) else target)
+        for patch in _get(kz, "patches") or []:
+            path = _patch_dict(patch).get("path")
+            if isinstance(path, str):
+                places.append(_confine(root, app_dir, path, "patch path").parent)
+        base = Path(os.path.commonpath([str(p) for p in places]))
+        return base if _inside(base, root) else root
 
     def _build(
         self,
