@@ -42,10 +42,29 @@ class ResourceDiff:
     ignore_extraneous: bool = False
     #: Paths (JSON pointers) that ignoreDifferences rules removed; for RespectIgnoreDifferences.
     ignored_paths: list[str] = field(default_factory=list)
+    #: ``argocd.argoproj.io/hook: Skip``: occupies its key (never applied, never pruned).
+    skip: bool = False
+    #: Rules that could not be applied (a jq timeout, a bad pointer) and similar notes.
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def key(self) -> ResourceKey:
         return ResourceKey(self.group, self.kind, self.namespace, self.name)
+
+    def explain(self) -> list[Any]:
+        """Each differing path with its likely cause and a minimal ignoreDifferences rule
+        that would silence it (a list of :class:`gitopslib.diff.DriftReason`); [] when the
+        resource does not differ."""
+        from gitopslib.diff.explain import explain
+
+        return explain(self)
+
+    def __repr__(self) -> str:
+        # Objects are left out on purpose: they may hold Secret values.
+        return (
+            f"ResourceDiff({self.key!s}, status={self.status!r}, modified={self.modified}, "
+            f"requires_pruning={self.requires_pruning}, hook={self.hook}, wave={self.wave})"
+        )
 
 
 @dataclass

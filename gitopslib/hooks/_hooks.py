@@ -144,8 +144,11 @@ def parse_int_annotation(value: Any) -> int | None:
     (-2, None, None)
     """
     text = value if isinstance(value, str) else str(value)
-    if text.isdigit() and text.isascii() and len(text) < 19:
-        return int(text)
+    if 0 < len(text) < 19 and text.isascii():
+        digits = text[1:] if text[0] in "+-" else text
+        if digits.isdigit():
+            return int(text)
+        return None
     if not _INT_RE.fullmatch(text):
         return None
     number = int(text)
@@ -336,7 +339,43 @@ def parse_hook(
     helm_raw = ann.get(HELM_HOOK)
     if argo_raw is None and helm_raw is None:
         return _PLAIN
+    # The meaning depends only on four annotation values: parse each combination once.
+    key: tuple[Any, ...] | None = (
+        argo_raw,
+        helm_raw,
+        ann.get(ANNOTATION_HOOK_DELETE_POLICY),
+        ann.get(HELM_HOOK_DELETE_POLICY),
+    )
+    cached: HookInfo | None = None
+    try:
+        cached = _CACHE.get(key)  # type: ignore[arg-type]
+    except TypeError:  # an unhashable annotation value (not a string)
+        key = None
+    if cached is not None:
+        return cached
+    problems: list[str] = []
+    info = _parse_hook(obj, argo_raw, helm_raw, strict, problems)
+    if problems:
+        if warnings is not None:
+            warnings.extend(problems)
+    elif key is not None:
+        if len(_CACHE) >= _CACHE_SIZE:
+            _CACHE.clear()
+        _CACHE[key] = info
+    return info
 
+
+_CACHE: dict[tuple[Any, ...], HookInfo] = {}
+_CACHE_SIZE: Final = 4096
+
+
+def _parse_hook(
+    obj: Mapping[str, Any],
+    argo_raw: Any,
+    helm_raw: Any,
+    strict: bool,
+    warnings: list[str],
+) -> HookInfo:
     argo_types: list[str] = []
     if argo_raw is not None:
         for item in _csv(argo_raw):

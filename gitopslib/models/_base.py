@@ -17,6 +17,7 @@ back through the tree it was read from, so comments and quoting of untouched val
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import datetime
 import difflib
@@ -600,6 +601,15 @@ def convert_pydantic_error(
 # --- write-back ------------------------------------------------------------------------------
 
 
+def _copy(value: Any) -> Any:
+    """A deep copy of plain YAML data (dicts, lists, scalars)."""
+    if isinstance(value, dict):
+        return {k: _copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_copy(v) for v in value]
+    return value
+
+
 def _same(a: Any, b: Any) -> bool:
     """Equal as YAML data, with booleans and numbers told apart."""
     if isinstance(a, bool) or isinstance(b, bool):
@@ -616,10 +626,14 @@ def _merge(tree: Any, old: Any, new: Any) -> Any:
     comments, key order and quoting of what did not change are kept."""
     if _same(old, new):
         return tree
+    anchor = getattr(tree, "anchor", None)
+    if anchor is not None and getattr(anchor, "value", None):
+        return new  # shared through an alias: editing it in place would change the others
     if isinstance(tree, CommentedMap) and isinstance(old, dict) and isinstance(new, dict):
         for key in list(tree):
-            if _key_text(key) not in new:
-                del tree[key]
+            if _key_text(key) not in new and key in tree:
+                with contextlib.suppress(KeyError):
+                    del tree[key]
         by_text = {_key_text(k): k for k in tree}
         for name, value in new.items():
             if name in by_text:
@@ -637,6 +651,25 @@ def _merge(tree: Any, old: Any, new: Any) -> Any:
         del tree[len(new) :]
         return tree
     return new
+
+
+def _plain_floats(tree: Any) -> None:
+    """Swap ruamel's format-preserving floats for plain ones in place: ruamel rebuilds their
+    text from width/precision hints, which can change the value of long floats."""
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, CommentedMap):
+            items: Any = list(node.items())
+        elif isinstance(node, CommentedSeq):
+            items = list(enumerate(node))
+        else:
+            continue
+        for key, value in items:
+            if isinstance(value, float) and type(value) is not float:
+                node[key] = float(value)
+            elif isinstance(value, CommentedMap | CommentedSeq):
+                stack.append(value)
 
 
 def dump_yaml(data: Any) -> str:
@@ -669,6 +702,18 @@ class Document(GitOpsModel):
             object.__setattr__(self, "kind", self.KIND)
         if "api_version" not in self.model_fields_set:
             object.__setattr__(self, "api_version", self.API_VERSION)
+
+    def __eq__(self, other: object) -> bool:
+        # Equal when the data is equal: where a document was read from does not count.
+        if not isinstance(other, BaseModel):
+            return NotImplemented
+        return (
+            type(self) is type(other)
+            and self.__dict__ == other.__dict__
+            and self.__pydantic_extra__ == other.__pydantic_extra__
+        )
+
+    __hash__ = None  # type: ignore[assignment]
 
     # reading
 
@@ -705,6 +750,9 @@ class Document(GitOpsModel):
             )
         except pydantic.ValidationError as exc:
             raise convert_pydantic_error(cls, exc, doc.data, doc.locations, doc.file) from None
+        # The model may share free-form dicts with doc.data; keep a private copy to compare
+        # against when writing back.
+        doc.data = _copy(doc.data)
         obj._source = doc
         return obj
 
@@ -758,8 +806,13 @@ class Document(GitOpsModel):
         data = self.to_dict()
         source = self._source
         if source is not None and source.tree is not None:
-            tree = _merge(copy.deepcopy(source.tree), source.data, data)
-            return dump_yaml(tree)
+            # The tree is edited in place (a copy would lose anchors and merge keys) and
+            # then stands for the data just written.
+            if not _same(source.data, data):
+                source.tree = _merge(source.tree, source.data, data)
+                source.data = _copy(data)
+            _plain_floats(source.tree)
+            return dump_yaml(source.tree)
         return dump_yaml(data)
 
 

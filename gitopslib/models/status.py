@@ -1,8 +1,8 @@
 """``status`` and ``operation`` of an Application, as typed but tolerant models.
 
-Argo CD adds status fields over time, so every status model keeps keys it does not know
-(they are read, kept and written back). The operation request (``operation``) is strict like
-the spec, since users write it. Timestamps stay RFC 3339 strings, exactly as written.
+Argo CD adds status and operation fields over time, so these models keep keys they do not
+know (read, kept and written back); the types of the keys they do know are still checked.
+Timestamps stay RFC 3339 strings, exactly as written.
 
 >>> state = OperationState(phase="Succeeded", message="successfully synced")
 >>> state.is_completed, state.to_dict()
@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import Field
 
-from gitopslib.models._base import GitOpsModel, OpenModel
+from gitopslib.models._base import OpenModel
 from gitopslib.models._common import Info, RetryStrategy
 
 __all__ = [
@@ -42,27 +42,27 @@ __all__ = [
 COMPLETED_PHASES = frozenset({"Failed", "Error", "Succeeded"})
 
 
-class OperationInitiator(GitOpsModel):
+class OperationInitiator(OpenModel):
     """Who started an operation: a user name, or ``automated: true`` for auto-sync."""
 
     username: str | None = None
     automated: bool | None = None
 
 
-class SyncStrategyApply(GitOpsModel):
+class SyncStrategyApply(OpenModel):
     """``syncStrategy.apply`` / ``syncStrategy.hook``: ``force`` passes ``--force``."""
 
     force: bool | None = None
 
 
-class SyncStrategy(GitOpsModel):
+class SyncStrategy(OpenModel):
     """``apply`` (kubectl apply only, hooks skipped) or ``hook`` (the default)."""
 
     apply: SyncStrategyApply | None = None
     hook: SyncStrategyApply | None = None
 
 
-class SyncOperationResource(GitOpsModel):
+class SyncOperationResource(OpenModel):
     """A resource picked for a selective sync (namespace optional)."""
 
     group: str | None = None
@@ -71,7 +71,7 @@ class SyncOperationResource(GitOpsModel):
     namespace: str | None = None
 
 
-class SyncOperation(GitOpsModel):
+class SyncOperation(OpenModel):
     """``operation.sync``: what a sync should do."""
 
     revision: str | None = None
@@ -87,7 +87,7 @@ class SyncOperation(GitOpsModel):
     auto_heal_attempts_count: int | None = None
 
 
-class Operation(GitOpsModel):
+class Operation(OpenModel):
     """``operation``: a requested sync (the controller starts it and clears it)."""
 
     sync: SyncOperation | None = None

@@ -26,9 +26,11 @@ True
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any, overload
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -194,6 +196,8 @@ def _get(spec: Any, name: str, alias: str) -> Any:
 
 
 _MAX_CHAIN = 2000
+# next_change looks this far ahead; a window open all that time "never" closes.
+_HORIZON = timedelta(days=370)
 
 
 @dataclass(frozen=True)
@@ -221,6 +225,10 @@ class SyncWindow:
     duration_text: str = field(default="", compare=False)
     _cron: str | None = field(default=None, repr=False, compare=False)
     _every: timedelta | None = field(default=None, repr=False, compare=False)
+    # one croniter per window, re-positioned per question (building one costs more than
+    # answering); the lock keeps that safe across threads.
+    _iter: Any = field(default=None, repr=False, compare=False)
+    _lock: Any = field(default_factory=threading.Lock, repr=False, compare=False)
 
     @classmethod
     def from_spec(cls, spec: Any, index: int = 0) -> SyncWindow:
@@ -282,6 +290,9 @@ class SyncWindow:
             duration_text=duration_text,
             _cron=cron,
             _every=every,
+            _iter=None
+            if cron is None
+            else croniter(cron, datetime(2000, 1, 1), max_years_between_matches=5),
         )
 
     @property
@@ -290,7 +301,7 @@ class SyncWindow:
         return (
             self.kind,
             self.schedule,
-            self.duration,
+            self.duration_text,
             self.applications,
             self.namespaces,
             self.clusters,
@@ -315,15 +326,17 @@ class SyncWindow:
             start += (local.replace(fold=0).utcoffset() or timedelta(0)) - (
                 local.utcoffset() or timedelta(0)
             )
-        it = croniter(self._cron, start, max_years_between_matches=5)
-        for _ in range(_MAX_CHAIN):
-            try:
-                naive = it.get_prev(datetime)
-            except Exception:  # croniter signals "no more fires" in several ways
-                return None
-            instant = _wall_to_instant(naive, zone)
-            if instant <= now:
-                return instant
+        with self._lock:
+            it = self._iter
+            it.set_current(start, force=True)
+            for _ in range(_MAX_CHAIN):
+                try:
+                    naive = it.get_prev(datetime)
+                except Exception:  # croniter signals "no more fires" in several ways
+                    return None
+                instant = _wall_to_instant(naive, zone)
+                if instant <= now:
+                    return instant
         return None
 
     def _next_start(self, now: datetime) -> datetime | None:
@@ -332,15 +345,17 @@ class SyncWindow:
             return None
         zone = self._zone
         naive_now = now.astimezone(zone).replace(tzinfo=None)
-        it = croniter(self._cron, naive_now - timedelta(seconds=1), max_years_between_matches=5)
-        for _ in range(_MAX_CHAIN):
-            try:
-                naive = it.get_next(datetime)
-            except Exception:
-                return None
-            instant = _wall_to_instant(naive, zone)
-            if instant > now:
-                return instant
+        with self._lock:
+            it = self._iter
+            it.set_current(naive_now - timedelta(seconds=1), force=True)
+            for _ in range(_MAX_CHAIN):
+                try:
+                    naive = it.get_next(datetime)
+                except Exception:  # croniter signals "no more fires" in several ways
+                    return None
+                instant = _wall_to_instant(naive, zone)
+                if instant > now:
+                    return instant
         return None
 
     def is_active(self, now: datetime) -> bool:
@@ -363,8 +378,8 @@ class SyncWindow:
     def next_change(self, now: datetime) -> datetime | None:
         """The next instant after ``now`` at which this window opens or closes (UTC).
 
-        Overlapping or back-to-back openings are merged: an always-open window never
-        changes and gives None.
+        Overlapping or back-to-back openings are merged: a window that stays open for the
+        next year (openings that overlap each other) gives None.
         """
         moment = _aware_utc(now)
         if self._every is not None or not self.duration:
@@ -373,7 +388,8 @@ class SyncWindow:
         if start is None or moment >= start + self.duration:
             return self._next_start(moment)
         end = start + self.duration
-        for _ in range(_MAX_CHAIN):
+        horizon = moment + _HORIZON
+        while end <= horizon:
             latest = self._last_start(end)
             if latest is None or latest + self.duration <= end:
                 return end
@@ -438,6 +454,41 @@ class SyncDecision:
         return self.allowed
 
 
+_SPEC_FIELDS = (
+    ("kind", "kind"),
+    ("schedule", "schedule"),
+    ("duration", "duration"),
+    ("applications", "applications"),
+    ("namespaces", "namespaces"),
+    ("clusters", "clusters"),
+    ("manual_sync", "manualSync"),
+    ("time_zone", "timeZone"),
+    ("and_operator", "andOperator"),
+    ("sync_overrun", "syncOverrun"),
+    ("description", "description"),
+)
+
+
+@lru_cache(maxsize=1024)
+def _window_from_key(key: tuple[Any, ...], index: int) -> SyncWindow:
+    spec = {alias: value for (_, alias), value in zip(_SPEC_FIELDS, key, strict=True)}
+    return SyncWindow.from_spec(spec, index)
+
+
+def _window(spec: Any, index: int) -> SyncWindow:
+    """``SyncWindow.from_spec`` memoised on the window's field values (validating a schedule
+    costs more than evaluating it)."""
+    key = tuple(
+        tuple(v) if isinstance(v, list) else v
+        for v in (_get(spec, name, alias) for name, alias in _SPEC_FIELDS)
+    )
+    try:
+        hash(key)
+    except TypeError:
+        return SyncWindow.from_spec(spec, index)
+    return _window_from_key(key, index)
+
+
 def _names(windows: Iterable[SyncWindow]) -> str:
     return ", ".join(str(w) for w in windows)
 
@@ -461,7 +512,7 @@ class SyncWindows(Sequence[SyncWindow]):
         windows: list[SyncWindow] = []
         seen: dict[tuple[Any, ...], int] = {}
         for i, spec in enumerate(specs or ()):
-            w = SyncWindow.from_spec(spec, i)
+            w = _window(spec, i)
             if w.identity in seen:
                 raise ValidationError(
                     f"duplicate of spec.syncWindows[{seen[w.identity]}] "

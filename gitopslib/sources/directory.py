@@ -157,14 +157,88 @@ def glob_match(pattern: str, text: str) -> bool:
 _CLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
+_STR_TAG = "tag:yaml.org,2002:str"
+_MAP_TAG = "tag:yaml.org,2002:map"
+_SEQ_TAG = "tag:yaml.org,2002:seq"
+_SPECIAL_KEYS = frozenset({"tag:yaml.org,2002:merge", "tag:yaml.org,2002:value"})
+
+
+class _Fallback(Exception):  # noqa: N818 - internal signal, not an error
+    """A document needs PyYAML's general constructor (merge keys, unusual tags)."""
+
+
 class _ManifestLoader(_CLoader):  # type: ignore[valid-type,misc]
-    """libyaml's safe loader without the timestamp resolver: Kubernetes tooling (go-yaml via
-    sigs.k8s.io/yaml) keeps ``2024-01-01`` a string, and so must we."""
+    """libyaml's safe loader, tuned for bulk manifests.
+
+    * No timestamp resolver: Kubernetes tooling (go-yaml via sigs.k8s.io/yaml) keeps
+      ``2024-01-01`` a string, and so must we.
+    * A direct builder for the common case (plain maps, sequences and strings), with
+      PyYAML's own constructor for every other scalar and for documents using merge keys or
+      unusual tags, so results equal the safe loader's. Aliased nodes are built once and
+      shared, as PyYAML does.
+    """
+
+    _resolvers_by_first: dict[str | None, list[tuple[str, re.Pattern[str]]]] = {}
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+        # PyYAML's Resolver.resolve without path resolvers (never used here) and without
+        # building a list per scalar.
+        if kind is yaml.ScalarNode:
+            if implicit[0]:
+                for tag, regexp in self._resolvers_by_first.get(value[:1] or "", ()):
+                    if regexp.match(value):
+                        return tag
+            return _STR_TAG
+        return _SEQ_TAG if kind is yaml.SequenceNode else _MAP_TAG
+
+    def construct_document(self, node: Any) -> Any:
+        try:
+            return self._build(node, {})
+        except _Fallback:
+            return super().construct_document(node)
+
+    def _build(self, node: Any, memo: dict[int, Any]) -> Any:
+        cls = node.__class__
+        if cls is yaml.ScalarNode:
+            if node.tag == _STR_TAG:
+                return node.value
+            return self.construct_object(node, deep=True)
+        found = memo.get(id(node))
+        if found is not None:
+            return found
+        if cls is yaml.MappingNode:
+            if node.tag != _MAP_TAG:
+                raise _Fallback
+            out: dict[Any, Any] = {}
+            memo[id(node)] = out
+            for key_node, value_node in node.value:
+                if key_node.tag in _SPECIAL_KEYS:
+                    raise _Fallback
+                key = self._build(key_node, memo)
+                try:
+                    out[key] = self._build(value_node, memo)
+                except TypeError:
+                    raise yaml.constructor.ConstructorError(
+                        "while constructing a mapping", node.start_mark,
+                        "found unhashable key", key_node.start_mark,
+                    ) from None
+            return out
+        if node.tag != _SEQ_TAG:
+            raise _Fallback
+        seq: list[Any] = []
+        memo[id(node)] = seq
+        seq.extend(self._build(child, memo) for child in node.value)
+        return seq
 
 
 _ManifestLoader.yaml_implicit_resolvers = {
     first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
     for first, resolvers in _CLoader.yaml_implicit_resolvers.items()
+}
+_ManifestLoader._resolvers_by_first = {
+    first: [*resolvers, *_ManifestLoader.yaml_implicit_resolvers.get(None, [])]
+    for first, resolvers in _ManifestLoader.yaml_implicit_resolvers.items()
+    if first is not None
 }
 
 

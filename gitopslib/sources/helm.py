@@ -198,7 +198,7 @@ def _resolve_file(
             # env substitution happens after the reference is resolved (Argo CD does so).
             rel = envsubst(rest, env)
             return confined_path(ctx.ref_roots[ref_name], rel, what=f"{what} {raw!r}")
-        if ctx.ref_roots or "/" in raw:
+        if "/" in raw and ref_name.strip("{}") not in env:  # not a ref, not a build var
             raise RenderError(
                 f"{what} {raw!r} refers to source ref {ref_name!r}, but no source of the "
                 f"application has `ref: {ref_name}`",

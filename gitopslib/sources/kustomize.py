@@ -43,8 +43,7 @@ from gitopslib.errors import (
 )
 from gitopslib.manifest import load_manifests
 from gitopslib.sources import _kustomize_edit as edit
-from gitopslib.sources._base import RenderContext, minimal_env
-from gitopslib.sources._plugin_config import build_env, envsubst
+from gitopslib.sources._base import RenderContext, build_env, envsubst, minimal_env
 
 __all__ = [
     "KUSTOMIZATION_NAMES",
@@ -551,8 +550,8 @@ def apply_overrides(
                 _confine(root, app_dir, match, "component")
             if not matches and not _get(kz, "ignore_missing_components"):
                 raise edit.KustomizeEditError(
-                    f"component {comp!r} has no match: it is not a directory under "
-                    f"the app path (set ignoreMissingComponents to skip it)",
+                    f"component {comp!r} has no match: nothing exists at that path relative "
+                    "to the app path (set ignoreMissingComponents to skip it)",
                     field="spec.source.kustomize.components",
                 )
             found.extend(m for m in matches if m != kustomization_file.name)

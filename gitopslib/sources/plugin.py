@@ -41,12 +41,10 @@ from typing import Any
 
 from gitopslib.errors import CommandError, CommandTimeoutError, PathEscapeError, RenderError
 from gitopslib.manifest import load_manifests
-from gitopslib.sources._base import RenderContext, minimal_env
+from gitopslib.sources._base import RenderContext, build_env, envsubst, minimal_env
 from gitopslib.sources._plugin_config import (
     PluginCommand,
     PluginConfig,
-    build_env,
-    envsubst,
     kube_semver,
     load_plugins,
 )

@@ -59,6 +59,10 @@ class PlanComparison:
         return "; ".join(self.messages) if self.changes else "no change"
 
 
+def _label(task: SyncTask) -> str:
+    return f"{task.kind} {task.generate_name or task.name}"
+
+
 def _where(task: SyncTask) -> str:
     return f"{task.phase} wave {task.wave}"
 
@@ -92,11 +96,11 @@ def _pair(
 def _describe(before: SyncTask | None, after: SyncTask | None) -> list[PlanChange]:
     if before is None and after is not None:
         if _removes(after):
-            return [PlanChange("now-pruned", f"{after.display} will now be pruned", None, after)]
+            return [PlanChange("now-pruned", f"{_label(after)} will now be pruned", None, after)]
         return [
             PlanChange(
                 "added",
-                f"{after.display} is new: {after.action} in {_where(after)}",
+                f"{_label(after)} is new: {after.action} in {_where(after)}",
                 None,
                 after,
             )
@@ -104,25 +108,25 @@ def _describe(before: SyncTask | None, after: SyncTask | None) -> list[PlanChang
     if after is None and before is not None:
         if _removes(before):
             return [
-                PlanChange("no-longer-pruned", f"{before.display} will no longer be pruned", before)
+                PlanChange("no-longer-pruned", f"{_label(before)} will no longer be pruned", before)
             ]
-        return [PlanChange("removed", f"{before.display} is no longer synced", before)]
+        return [PlanChange("removed", f"{_label(before)} is no longer synced", before)]
     assert before is not None and after is not None
     out: list[PlanChange] = []
     if _removes(after) and not _removes(before):
-        out.append(PlanChange("now-pruned", f"{after.display} will now be pruned", before, after))
+        out.append(PlanChange("now-pruned", f"{_label(after)} will now be pruned", before, after))
     elif _removes(before) and not _removes(after):
         why = f" ({after.reason.split(';')[0]})" if after.skipped else ""
         out.append(
             PlanChange(
-                "no-longer-pruned", f"{after.display} will no longer be pruned{why}", before, after
+                "no-longer-pruned", f"{_label(after)} will no longer be pruned{why}", before, after
             )
         )
     elif before.action != after.action:
         out.append(
             PlanChange(
                 "action",
-                f"{after.display}: {before.action} becomes {after.action}",
+                f"{_label(after)}: {before.action} becomes {after.action}",
                 before,
                 after,
             )
@@ -131,7 +135,7 @@ def _describe(before: SyncTask | None, after: SyncTask | None) -> list[PlanChang
         out.append(
             PlanChange(
                 "moved",
-                f"{after.display} moved from {_where(before)} to {_where(after)}",
+                f"{_label(after)} moved from {_where(before)} to {_where(after)}",
                 before,
                 after,
             )
@@ -141,14 +145,14 @@ def _describe(before: SyncTask | None, after: SyncTask | None) -> list[PlanChang
         out.append(
             PlanChange(
                 "skipped",
-                f"{after.display} is now {state} ({after.reason.split(';')[0]})",
+                f"{_label(after)} is now {state} ({after.reason.split(';')[0]})",
                 before,
                 after,
             )
         )
     if bool(before.invalid) != bool(after.invalid):
         text = f"is now invalid: {after.invalid}" if after.invalid else "is now permitted"
-        out.append(PlanChange("valid", f"{after.display} {text}", before, after))
+        out.append(PlanChange("valid", f"{_label(after)} {text}", before, after))
     return out
 
 

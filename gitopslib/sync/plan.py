@@ -47,6 +47,7 @@ from gitopslib.sync._kinds import KIND_RANK
 from gitopslib.sync._options import AppView, OptionList, resolve
 
 _NO_OPTIONS = OptionList()
+_NO_ANNOTATIONS: Mapping[str, Any] = {}
 _PLAIN_INFO = HookInfo()
 _REMOVALS = frozenset({"prune", "delete"})
 
@@ -85,7 +86,7 @@ class ResourcePermitter(Protocol):
 PermitCallable = Callable[[str, str, bool, str], bool]
 
 
-@dataclass(slots=True)
+@dataclass(init=False)
 class SyncTask:
     """One step of a sync (or of an Application deletion). Treat as read-only.
 
@@ -128,6 +129,60 @@ class SyncTask:
     requires_confirmation: bool = False
     propagation_policy: str | None = None
     respect_ignore_differences: bool = False
+
+    # A hand-written __init__: plans hold thousands of tasks, and most fields keep their
+    # (class-level) defaults, so only what is given is stored on the instance.
+    def __init__(
+        self,
+        phase: str,
+        wave: int,
+        group: str,
+        kind: str,
+        namespace: str,
+        name: str,
+        action: Action,
+        is_hook: bool = False,
+        hook_delete_policies: tuple[str, ...] = (),
+        sync_options: tuple[str, ...] = (),
+        *,
+        reason: str = "",
+        notes: list[str] | None = None,
+        skipped: bool = False,
+        invalid: str | None = None,
+        obj: dict[str, Any] | None = None,
+        live: dict[str, Any] | None = None,
+        original_wave: int | None = None,
+        wave_source: str = "default",
+        generate_name: str | None = None,
+        apply_mode: str = "client-side apply",
+        propagation_policy: str | None = None,
+    ) -> None:
+        self.phase = phase
+        self.wave = wave
+        self.group = group
+        self.kind = kind
+        self.namespace = namespace
+        self.name = name
+        self.action = action
+        self.is_hook = is_hook
+        self.hook_delete_policies = hook_delete_policies
+        self.sync_options = sync_options
+        self.notes = notes if notes is not None else ([reason] if reason else [])
+        self.obj = obj
+        self.live = live
+        self.original_wave = wave if original_wave is None else original_wave
+        if skipped:
+            self.skipped = skipped
+        if invalid is not None:
+            self.invalid = invalid
+        if wave_source != "default":
+            self.wave_source = wave_source
+        if generate_name is not None:
+            self.generate_name = generate_name
+        if apply_mode != "client-side apply":
+            self.apply_mode = apply_mode
+        if propagation_policy is not None:
+            self.propagation_policy = propagation_policy
 
     @property
     def reason(self) -> str:
@@ -401,6 +456,27 @@ def _ann(obj: Mapping[str, Any] | None) -> Mapping[str, Any]:
     return _meta(obj).get("annotations") or {}
 
 
+def _sorted(tasks: list[SyncTask]) -> list[SyncTask]:
+    """``tasks`` in plan order; the keys are built in one comprehension (no per-item call)."""
+    phase_rank, kind_rank, removals = PHASE_RANK, KIND_RANK, _REMOVALS
+    keys = [
+        (
+            phase_rank.get(t.phase, 0),
+            -t.wave if t.phase == "Delete" else t.wave,
+            t.action not in removals,
+            kind_rank.get(t.kind, 0),
+            t.name,
+            t.namespace,
+            t.group,
+            not t.is_hook,
+            t.original_wave,
+            t.action,
+        )
+        for t in tasks
+    ]
+    return [tasks[i] for i in sorted(range(len(tasks)), key=keys.__getitem__)]
+
+
 def _sort_key(task: SyncTask) -> tuple[int, int, int, int, str, str, str, int]:
     wave = -task.wave if task.phase == "Delete" else task.wave
     return (
@@ -641,7 +717,8 @@ class _Planner:
         for rd in self.comparison.resources:
             desired, live = rd.desired, rd.live
             if desired is not None:
-                ann = _ann(desired)
+                meta = desired.get("metadata")
+                ann = (meta.get("annotations") if meta else None) or _NO_ANNOTATIONS
                 info = (
                     self.hook_info(desired)
                     if ann and (ANNOTATION_HOOK in ann or HELM_HOOK in ann)
@@ -657,7 +734,7 @@ class _Planner:
                     self.exclude(rd, "not selected (selective sync)")
                     continue
                 tasks.append(
-                    self.target_task(rd, desired, live, apply_out_of_sync_only, fail_on_shared)
+                    self.target_task(rd, desired, ann, live, apply_out_of_sync_only, fail_on_shared)
                 )
             elif live is not None:
                 info = self.hook_info(live)
@@ -680,20 +757,19 @@ class _Planner:
         self,
         rd: ResourceDiff,
         desired: dict[str, Any],
+        ann: Mapping[str, Any],
         live: dict[str, Any] | None,
         apply_out_of_sync_only: bool,
         fail_on_shared: bool,
     ) -> SyncTask:
-        ann = _ann(desired)
-        # hot path: a plain non-negative sync-wave and no sync-options annotation
+        # hot path: a plain decimal sync-wave (what Go's Atoi takes) read inline
         raw_wave = ann.get(ANNOTATION_SYNC_WAVE) if ann else None
-        if (
-            raw_wave.__class__ is str
-            and raw_wave.isdigit()
-            and raw_wave.isascii()
-            and len(raw_wave) < 19
-        ):
-            wave, source = int(raw_wave), ANNOTATION_SYNC_WAVE
+        if raw_wave.__class__ is str and 0 < len(raw_wave) < 19 and raw_wave.isascii():
+            digits = raw_wave[1:] if raw_wave[0] in "+-" else raw_wave
+            if digits.isdigit():
+                wave, source = int(raw_wave), ANNOTATION_SYNC_WAVE
+            else:
+                wave, source = self.wave_of(desired)
         else:
             wave, source = self.wave_of(desired)
         res = (
@@ -1031,7 +1107,7 @@ def _bubble_namespaces(tasks: list[SyncTask], dest_ns: str) -> None:
 
 
 def _order(tasks: list[SyncTask], dest_ns: str) -> list[SyncTask]:
-    tasks.sort(key=_sort_key)
+    tasks[:] = _sorted(tasks)
 
     def crd_dep(task: SyncTask) -> str | None:
         if task.kind != _CRD_KIND or task.group != _CRD_GROUP or task.obj is None:

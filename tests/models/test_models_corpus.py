@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from gitopslib.models import AppProject, Application, ConfigManagementPlugin
+from gitopslib.models import Application, AppProject, ConfigManagementPlugin
 
 SEED = Path(__file__).resolve().parents[2] / ".." / "shared" / "corpus" / "seed"
 SEED_APPS = sorted(p.name for p in SEED.glob("application-*.yaml"))
@@ -114,7 +114,7 @@ def _render_apps_chart(example_apps: Path) -> str:
     with helm_python.Chart.load(str(example_apps / "apps")) as chart:
         rendered = chart.render(name="apps", namespace="argocd")
     assert list(rendered) == ["applications/templates/applications.yaml"]
-    return next(iter(rendered.values()))
+    return str(next(iter(rendered.values())))
 
 
 def test_apps_chart_renders_applications_that_load(example_apps: Path) -> None:

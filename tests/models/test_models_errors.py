@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from gitopslib.errors import ValidationError
-from gitopslib.models import AppProject, Application, ConfigManagementPlugin
+from gitopslib.models import Application, AppProject, ConfigManagementPlugin
 from gitopslib.models._base import MAX_DOCUMENT_BYTES
 
 HEAD = "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: a\n"
@@ -58,8 +58,9 @@ def test_unknown_top_level_field() -> None:
 
 def test_wrong_type_names_field_line_and_expected() -> None:
     """A value of the wrong type is named with its line and the expected type."""
-    err = _error(HEAD + "spec:\n  source:\n    helm:\n      valueFiles:\n        - a.yaml\n"
-                 "        - 3\n")
+    err = _error(
+        HEAD + "spec:\n  source:\n    helm:\n      valueFiles:\n        - a.yaml\n        - 3\n"
+    )
     assert err.field == "spec.source.helm.valueFiles[1]"
     assert err.line == 10
     assert "expected a string, got integer 3" in str(err)
@@ -67,7 +68,7 @@ def test_wrong_type_names_field_line_and_expected() -> None:
 
 def test_string_where_boolean_expected() -> None:
     """`"true"` is a string, not a boolean (Argo CD's decoder refuses it too)."""
-    err = _error(HEAD + "spec:\n  syncPolicy:\n    automated:\n      prune: \"true\"\n")
+    err = _error(HEAD + 'spec:\n  syncPolicy:\n    automated:\n      prune: "true"\n')
     assert err.field == "spec.syncPolicy.automated.prune"
     assert err.line == 8
     assert "expected a boolean" in str(err)
@@ -114,8 +115,9 @@ def test_source_and_sources_together() -> None:
 
 def test_two_tools_in_one_source() -> None:
     """helm and kustomize in one source: Argo CD's "multiple application sources defined"."""
-    err = _error(HEAD + "spec:\n  sources:\n    - repoURL: x\n      helm: {}\n"
-                 "      kustomize: {}\n")
+    err = _error(
+        HEAD + "spec:\n  sources:\n    - repoURL: x\n      helm: {}\n      kustomize: {}\n"
+    )
     assert err.field == "spec.sources[0].kustomize"
     assert err.line == 9
     assert "multiple application sources defined: helm and kustomize" in str(err)
@@ -176,8 +178,10 @@ def test_missing_spec() -> None:
 
 def test_missing_name() -> None:
     """An Application needs metadata.name."""
-    err = _error("apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n"
-                 "  namespace: argocd\nspec: {}\n")
+    err = _error(
+        "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n"
+        "  namespace: argocd\nspec: {}\n"
+    )
     assert err.field == "metadata"
     assert err.line == 3  # the line of the `metadata:` key
     assert "metadata.name" in str(err)
@@ -203,8 +207,10 @@ def test_alias_bomb_fails_fast() -> None:
         f"      l{i}: &l{i} [" + ", ".join([f"*l{i - 1}"] * 10 if i else ["lol"] * 10) + "]\n"
         for i in range(10)
     )
-    text = HEAD + "spec:\n  source:\n    helm:\n      valuesObject:\n" + levels.replace(
-        "      l", "        l"
+    text = (
+        HEAD
+        + "spec:\n  source:\n    helm:\n      valuesObject:\n"
+        + levels.replace("      l", "        l")
     )
     start = time.perf_counter()
     err = _error(text)
@@ -312,8 +318,9 @@ def test_project_destination_deny_all() -> None:
 
 def test_project_sync_window_kind() -> None:
     """A sync window kind other than allow/deny is refused."""
-    err = _error(PROJ + "  syncWindows:\n    - kind: block\n      schedule: '* * * * *'\n",
-                 AppProject)
+    err = _error(
+        PROJ + "  syncWindows:\n    - kind: block\n      schedule: '* * * * *'\n", AppProject
+    )
     assert err.field == "spec.syncWindows[0].kind"
     assert err.line == 7
     assert "'allow' or 'deny'" in str(err)
@@ -328,8 +335,10 @@ def test_project_description_too_long() -> None:
 
 def test_project_sync_window_description_too_long() -> None:
     """A sync window description over 255 characters is refused."""
-    err = _error(PROJ + "  syncWindows:\n    - kind: allow\n      description: " + "d" * 300
-                 + "\n", AppProject)
+    err = _error(
+        PROJ + "  syncWindows:\n    - kind: allow\n      description: " + "d" * 300 + "\n",
+        AppProject,
+    )
     assert err.field == "spec.syncWindows[0].description"
     assert err.line == 8
 
@@ -351,8 +360,10 @@ def test_project_empty_whitelist_is_kept_distinct_from_absent() -> None:
 
 def test_plugin_without_generate_command() -> None:
     """A plugin.yaml needs generate.command."""
-    text = ("apiVersion: argoproj.io/v1alpha1\nkind: ConfigManagementPlugin\nmetadata:\n"
-            "  name: p\nspec:\n  generate:\n    args: [x]\n")
+    text = (
+        "apiVersion: argoproj.io/v1alpha1\nkind: ConfigManagementPlugin\nmetadata:\n"
+        "  name: p\nspec:\n  generate:\n    args: [x]\n"
+    )
     with pytest.raises(ValidationError) as info:
         ConfigManagementPlugin.from_yaml(text)
     assert info.value.field == "spec.generate"

@@ -13,13 +13,15 @@ from hypothesis import strategies as st
 from pydantic import BaseModel
 
 from gitopslib.models import (
-    AppProject,
     Application,
     ApplicationDestination,
     ApplicationSource,
     ApplicationSourceHelm,
     ApplicationSpec,
+    ApplicationStatus,
+    AppProject,
     ObjectMeta,
+    Operation,
     OperationState,
     SyncPolicy,
     SyncPolicyAutomated,
@@ -66,12 +68,16 @@ texts = st.one_of(
     ),
 )
 ints = st.integers(min_value=-(2**31), max_value=2**31)
-json_scalars = st.one_of(st.none(), st.booleans(), ints, texts,
-                         st.floats(allow_nan=False, allow_infinity=False, width=32))
+json_scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    ints,
+    texts,
+    st.floats(allow_nan=False, allow_infinity=False, width=32),
+)
 json_values = st.recursive(
     json_scalars,
-    lambda inner: st.one_of(st.lists(inner, max_size=3),
-                            st.dictionaries(texts, inner, max_size=3)),
+    lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(texts, inner, max_size=3)),
     max_leaves=8,
 )
 
@@ -137,16 +143,17 @@ def _fix_spec(spec: dict[str, Any]) -> dict[str, Any]:
     return spec
 
 
+_required: dict[str, st.SearchStrategy[Any]] = {
+    "apiVersion": st.just("argoproj.io/v1alpha1"),
+    "kind": st.just("Application"),
+    "metadata": _for_model(ObjectMeta, 1).map(lambda m: {**m, "name": "app"}),
+    "spec": _for_model(ApplicationSpec, 1).map(_fix_spec),
+}
 applications = st.fixed_dictionaries(
-    {
-        "apiVersion": st.just("argoproj.io/v1alpha1"),
-        "kind": st.just("Application"),
-        "metadata": _for_model(ObjectMeta, 1).map(lambda m: {**m, "name": "app"}),
-        "spec": _for_model(ApplicationSpec, 1).map(_fix_spec),
-    },
+    _required,
     optional={
-        "status": _for_model(Application.model_fields["status"].annotation.__args__[0], 1),
-        "operation": _for_model(Application.model_fields["operation"].annotation.__args__[0], 1),
+        "status": _for_model(ApplicationStatus, 1),
+        "operation": _for_model(Operation, 1),
     },
 )
 

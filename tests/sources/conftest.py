@@ -45,8 +45,8 @@ def make_app() -> AppFactory:
             "apiVersion: argoproj.io/v1alpha1\nkind: Application\n"
             f"metadata: {{name: {name}, namespace: {namespace}}}\n"
             "spec:\n  project: default\n"
-            f"  destination: {{server: https://kubernetes.default.svc, namespace: {dest_namespace}}}\n"
-            + src
+            "  destination: {server: https://kubernetes.default.svc, "
+            f"namespace: {dest_namespace}}}\n" + src
         )
         return Application.from_yaml(text)
 

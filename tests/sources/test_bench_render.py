@@ -11,8 +11,9 @@ BENCH = Path(__file__).resolve().parents[2] / "benchmarks" / "bench_render.py"
 
 def test_bench_render_quick_runs():
     """`bench_render.py --quick` exits 0 and prints every ratio."""
-    proc = subprocess.run([sys.executable, str(BENCH), "--quick"], capture_output=True,
-                          text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, str(BENCH), "--quick"], capture_output=True, text=True, timeout=120
+    )
     assert proc.returncode == 0, proc.stderr
     for measure in ("directory render, 1 file", "disk cache", "memory cache", "helm render"):
         assert measure in proc.stdout

@@ -66,10 +66,8 @@ def test_changed_destination_or_kube_version_is_a_miss(make_app, tmp_path):
     repo = _repo(tmp_path)
     cache = RenderCache(directory=None)
     render(make_app("app"), repo_root=repo, cache=cache)
-    assert not render(make_app("app", dest_namespace="other"), repo_root=repo,
-                      cache=cache).cached
-    assert not render(make_app("app"), repo_root=repo, cache=cache,
-                      kube_version="v1.29.0").cached
+    assert not render(make_app("app", dest_namespace="other"), repo_root=repo, cache=cache).cached
+    assert not render(make_app("app"), repo_root=repo, cache=cache, kube_version="v1.29.0").cached
     assert render(make_app("app"), repo_root=repo, cache=cache).cached
 
 
@@ -103,8 +101,9 @@ def test_corrupt_disk_entry_is_a_miss(make_app, tmp_path):
     render(make_app("app"), repo_root=repo, cache=RenderCache(directory=tmp_path / "cache"))
     for entry in (tmp_path / "cache").rglob("*.json"):
         entry.write_bytes(b"{not json")
-    result = render(make_app("app"), repo_root=repo,
-                    cache=RenderCache(directory=tmp_path / "cache"))
+    result = render(
+        make_app("app"), repo_root=repo, cache=RenderCache(directory=tmp_path / "cache")
+    )
     assert not result.cached
     assert result.manifests[0]["metadata"]["name"] == "a"
 
@@ -114,8 +113,7 @@ def test_writes_leave_no_temporary_files(make_app, tmp_path):
     repo = _repo(tmp_path)
     render(make_app("app"), repo_root=repo, cache=RenderCache(directory=tmp_path / "cache"))
     files = [p.name for p in (tmp_path / "cache").rglob("*") if p.is_file()]
-    assert files and all(name.endswith(".json") and not name.startswith(".tmp")
-                         for name in files)
+    assert files and all(name.endswith(".json") and not name.startswith(".tmp") for name in files)
 
 
 def test_helm_renders_are_cached(make_app, example_apps, tmp_path):

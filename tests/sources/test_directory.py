@@ -25,8 +25,9 @@ def test_guestbook_matches_the_files(make_app, example_apps, yaml_docs):
     """guestbook renders exactly the documents of its files, in file-name order."""
     result = render(make_app("guestbook"), repo_root=example_apps)
     d = example_apps / "guestbook"
-    assert result.manifests == yaml_docs(d / "guestbook-ui-deployment.yaml",
-                                         d / "guestbook-ui-svc.yaml")
+    assert result.manifests == yaml_docs(
+        d / "guestbook-ui-deployment.yaml", d / "guestbook-ui-svc.yaml"
+    )
     assert result.source_type == "Directory"
     assert result.revision is None
 
@@ -62,7 +63,10 @@ def test_walk_order_is_lexical_with_directories_in_place(make_app, tmp_path):
     result = render(make_app("app", "directory: {recurse: true}"), repo_root=tmp_path)
     # byte order: "B.yaml" < "a.yaml" < "b/" < "c.yaml"
     assert [o["metadata"]["name"] for o in result.manifests] == [
-        "app-B-yaml", "app-a-yaml", "app-b-x-yaml", "app-c-yaml",
+        "app-B-yaml",
+        "app-a-yaml",
+        "app-b-x-yaml",
+        "app-c-yaml",
     ]
 
 
@@ -71,8 +75,11 @@ def test_include_and_exclude_globs_with_braces(make_app, tmp_path):
     for rel in ("app/config.json", "app/env-usw2/a.yaml", "app/env-euw1/b.yaml", "app/c.yaml"):
         name = rel.split("/")[-1].split(".")[0]
         if rel.endswith(".json"):
-            _write(tmp_path, rel, f'{{"apiVersion": "v1", "kind": "ConfigMap", '
-                                  f'"metadata": {{"name": "{name}"}}}}')
+            _write(
+                tmp_path,
+                rel,
+                f'{{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {{"name": "{name}"}}}}',
+            )
         else:
             _write(tmp_path, rel, CM.format(name=name))
     spec = "directory:\n  recurse: true\n  include: '{config.json,env-usw2/*}'\n"
@@ -122,7 +129,7 @@ def test_broken_manifest_is_an_error(make_app, tmp_path):
 def test_object_then_non_object_is_an_error(make_app, tmp_path):
     """A non-object document after a valid object in the same file is an error."""
     _write(tmp_path, "app/mixed.yaml", CM.format(name="a") + "---\njust: data\n")
-    with pytest.raises(ManifestError, match="mixed.yaml"):
+    with pytest.raises(ManifestError, match=r"mixed\.yaml"):
         render(make_app("app"), repo_root=tmp_path)
 
 
@@ -143,9 +150,13 @@ def test_json_file_must_hold_one_object(make_app, tmp_path):
 
 def test_list_objects_are_expanded(make_app, tmp_path):
     """kind: List is replaced by its items."""
-    _write(tmp_path, "app/list.yaml", "apiVersion: v1\nkind: List\nitems:\n"
-           "- {apiVersion: v1, kind: ConfigMap, metadata: {name: a}}\n"
-           "- {apiVersion: v1, kind: ConfigMap, metadata: {name: b}}\n")
+    _write(
+        tmp_path,
+        "app/list.yaml",
+        "apiVersion: v1\nkind: List\nitems:\n"
+        "- {apiVersion: v1, kind: ConfigMap, metadata: {name: a}}\n"
+        "- {apiVersion: v1, kind: ConfigMap, metadata: {name: b}}\n",
+    )
     result = render(make_app("app"), repo_root=tmp_path)
     assert [o["metadata"]["name"] for o in result.manifests] == ["a", "b"]
 

@@ -16,12 +16,14 @@ from gitopslib.sources import HelmRenderer, HelmTemplateError, render
 from gitopslib.sources.helm import HELM_INSTALL_ORDER, HelmInputs
 
 
-def _chart(root: Path, name: str, templates: dict[str, str], values: str = "",
-           extra_chart: str = "") -> Path:
+def _chart(
+    root: Path, name: str, templates: dict[str, str], values: str = "", extra_chart: str = ""
+) -> Path:
     chart = root / name
     (chart / "templates").mkdir(parents=True)
-    (chart / "Chart.yaml").write_text(f"apiVersion: v2\nname: {name}\nversion: 0.1.0\n"
-                                      + extra_chart)
+    (chart / "Chart.yaml").write_text(
+        f"apiVersion: v2\nname: {name}\nversion: 0.1.0\n" + extra_chart
+    )
     (chart / "values.yaml").write_text(values)
     for rel, text in templates.items():
         path = chart / rel
@@ -54,8 +56,9 @@ def test_helm_guestbook_matches_engine(make_app, example_apps, helm_engine, sort
     assert result.source_type == "Helm"
 
 
-def test_helm_guestbook_production_values_and_parameters(make_app, example_apps, helm_engine,
-                                                         sort_objs):
+def test_helm_guestbook_production_values_and_parameters(
+    make_app, example_apps, helm_engine, sort_objs
+):
     """values-production.yaml then parameters: expected values derived by hand from the
     files (service.type from the value file, image.tag and replicaCount from parameters)."""
     spec = (
@@ -63,10 +66,14 @@ def test_helm_guestbook_production_values_and_parameters(make_app, example_apps,
         "  - {name: image.tag, value: v6}\n  - {name: replicaCount, value: '3'}\n"
     )
     result = render(make_app("helm-guestbook", spec, name="gb"), repo_root=example_apps)
-    expected_values = {"service": {"type": "LoadBalancer"}, "image": {"tag": "v6"},
-                       "replicaCount": 3}
-    expected = helm_engine(example_apps / "helm-guestbook", expected_values, name="gb",
-                           namespace="demo-ns")
+    expected_values = {
+        "service": {"type": "LoadBalancer"},
+        "image": {"tag": "v6"},
+        "replicaCount": 3,
+    }
+    expected = helm_engine(
+        example_apps / "helm-guestbook", expected_values, name="gb", namespace="demo-ns"
+    )
     assert sort_objs(result.manifests) == sort_objs(expected)
     svc = next(o for o in result.manifests if o["kind"] == "Service")
     deploy = next(o for o in result.manifests if o["kind"] == "Deployment")
@@ -87,15 +94,29 @@ def test_blue_green_matches_engine(make_app, example_apps, helm_engine, sort_obj
 def test_generic_manifest_order_matches_helm_install(tmp_path, make_app):
     """Manifests come out in Helm's install order, compared with the engine's own client-side
     install (whose manifest is what `helm template` prints, minus CRDs and hooks)."""
-    kinds = ["Deployment", "Service", "Widget", "ConfigMap", "Namespace", "Job", "Role",
-             "Gadget", "ServiceAccount", "Ingress"]
+    kinds = [
+        "Deployment",
+        "Service",
+        "Widget",
+        "ConfigMap",
+        "Namespace",
+        "Job",
+        "Role",
+        "Gadget",
+        "ServiceAccount",
+        "Ingress",
+    ]
     docs = "\n---\n".join(
         f"apiVersion: v1\nkind: {k}\nmetadata:\n  name: x{i}" for i, k in enumerate(kinds)
     )
     chart = _chart(tmp_path, "order", {"templates/all.yaml": docs})
     result = render(make_app("order"), repo_root=tmp_path)
-    cfg = helm_python.Config(storage_driver="memory", kubeconfig_content=(
-        "apiVersion: v1\nkind: Config\nclusters: []\ncontexts: []\nusers: []\n"))
+    cfg = helm_python.Config(
+        storage_driver="memory",
+        kubeconfig_content=(
+            "apiVersion: v1\nkind: Config\nclusters: []\ncontexts: []\nusers: []\n"
+        ),
+    )
     with cfg, helm_python.Chart.load(str(chart)) as c:
         manifest = cfg.install(c, "demo", {}, namespace="demo-ns", dry_run="client")["manifest"]
     engine_order = [d["kind"] for d in yaml.safe_load_all(manifest) if d]
@@ -110,8 +131,7 @@ def test_values_object_wins_over_values(make_app, tmp_path):
     """valuesObject replaces values when both are set; both beat value files."""
     _chart(tmp_path, "c", {"templates/cm.yaml": CM_TEMPLATE}, values="a: chart\n")
     (tmp_path / "c" / "extra.yaml").write_text("a: file\nb: file\n")
-    spec = ("helm:\n  valueFiles: [extra.yaml]\n  values: 'a: string'\n"
-            "  valuesObject: {a: object}\n")
+    spec = "helm:\n  valueFiles: [extra.yaml]\n  values: 'a: string'\n  valuesObject: {a: object}\n"
     values = _values_of(render(make_app("c", spec), repo_root=tmp_path))
     assert values["a"] == "object"
     assert values["b"] == "file"
@@ -122,17 +142,20 @@ def test_value_files_later_wins(make_app, tmp_path):
     _chart(tmp_path, "c", {"templates/cm.yaml": CM_TEMPLATE})
     (tmp_path / "c" / "one.yaml").write_text("m: {a: 1, b: 1}\n")
     (tmp_path / "c" / "two.yaml").write_text("m: {b: 2}\n")
-    values = _values_of(render(make_app("c", "helm:\n  valueFiles: [one.yaml, two.yaml]\n"),
-                               repo_root=tmp_path))
+    values = _values_of(
+        render(make_app("c", "helm:\n  valueFiles: [one.yaml, two.yaml]\n"), repo_root=tmp_path)
+    )
     assert values["m"] == {"a": 1, "b": 2}
 
 
 def test_parameters_beat_values_and_force_string(make_app, tmp_path):
     """--set beats values; forceString keeps "true" a string; commas are escaped."""
     _chart(tmp_path, "c", {"templates/cm.yaml": CM_TEMPLATE})
-    spec = ("helm:\n  values: 'num: 1'\n  parameters:\n  - {name: num, value: '2'}\n"
-            "  - {name: flag, value: 'true', forceString: true}\n"
-            "  - {name: csv, value: 'a,b'}\n  - {name: list, value: '{x,y}'}\n")
+    spec = (
+        "helm:\n  values: 'num: 1'\n  parameters:\n  - {name: num, value: '2'}\n"
+        "  - {name: flag, value: 'true', forceString: true}\n"
+        "  - {name: csv, value: 'a,b'}\n  - {name: list, value: '{x,y}'}\n"
+    )
     values = _values_of(render(make_app("c", spec), repo_root=tmp_path))
     assert values["num"] == 2
     assert values["flag"] == "true"
@@ -152,7 +175,7 @@ def test_file_parameters_read_file_content(make_app, tmp_path):
 def test_missing_value_file_fails_unless_ignored(make_app, tmp_path):
     """A missing value file is an error naming it, unless ignoreMissingValueFiles."""
     _chart(tmp_path, "c", {"templates/cm.yaml": CM_TEMPLATE})
-    with pytest.raises(RenderError, match="nope.yaml"):
+    with pytest.raises(RenderError, match=r"nope\.yaml"):
         render(make_app("c", "helm:\n  valueFiles: [nope.yaml]\n"), repo_root=tmp_path)
     spec = "helm:\n  valueFiles: [nope.yaml]\n  ignoreMissingValueFiles: true\n"
     assert render(make_app("c", spec), repo_root=tmp_path).manifests
@@ -181,7 +204,7 @@ def test_value_file_symlink_escape_refused(make_app, tmp_path):
     _chart(repo, "c", {"templates/cm.yaml": CM_TEMPLATE})
     (tmp_path / "secret.yaml").write_text("a: 1\n")
     os.symlink(tmp_path / "secret.yaml", repo / "c" / "link.yaml")
-    with pytest.raises(PathEscapeError, match="link.yaml"):
+    with pytest.raises(PathEscapeError, match=r"link\.yaml"):
         render(make_app("c", "helm:\n  valueFiles: [link.yaml]\n"), repo_root=repo)
 
 
@@ -191,7 +214,7 @@ def test_chart_symlink_escape_refused(make_app, tmp_path):
     _chart(repo, "c", {"templates/cm.yaml": CM_TEMPLATE})
     (tmp_path / "outside.yaml").write_text("kind: X\n")
     os.symlink(tmp_path / "outside.yaml", repo / "c" / "templates" / "x.yaml")
-    with pytest.raises(PathEscapeError, match="x.yaml"):
+    with pytest.raises(PathEscapeError, match=r"x\.yaml"):
         render(make_app("c"), repo_root=repo)
 
 
@@ -199,11 +222,15 @@ def test_remote_value_file_url_refused_offline(make_app, tmp_path):
     """An https value file is not fetched; a scheme outside the allowed list says so."""
     _chart(tmp_path, "c", {"templates/cm.yaml": CM_TEMPLATE})
     with pytest.raises(RenderError, match="remote URL"):
-        render(make_app("c", "helm:\n  valueFiles: ['https://example.com/v.yaml']\n"),
-               repo_root=tmp_path)
+        render(
+            make_app("c", "helm:\n  valueFiles: ['https://example.com/v.yaml']\n"),
+            repo_root=tmp_path,
+        )
     with pytest.raises(RenderError, match="scheme 'secrets\\+age-import' is not allowed"):
-        render(make_app("c", "helm:\n  valueFiles: ['secrets+age-import:///k.txt?s.yaml']\n"),
-               repo_root=tmp_path)
+        render(
+            make_app("c", "helm:\n  valueFiles: ['secrets+age-import:///k.txt?s.yaml']\n"),
+            repo_root=tmp_path,
+        )
 
 
 # --- release, capabilities, CRDs, tests ------------------------------------------------------
@@ -221,9 +248,11 @@ def test_release_name_and_namespace(make_app, tmp_path):
 
 def test_kube_version_and_api_versions(make_app, tmp_path):
     """kubeVersion/apiVersions reach .Capabilities."""
-    tpl = ("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: caps}\ndata:\n"
-           "  kube: {{ .Capabilities.KubeVersion.Version | quote }}\n"
-           "  has: {{ .Capabilities.APIVersions.Has \"example.com/v1/Widget\" | quote }}\n")
+    tpl = (
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: caps}\ndata:\n"
+        "  kube: {{ .Capabilities.KubeVersion.Version | quote }}\n"
+        '  has: {{ .Capabilities.APIVersions.Has "example.com/v1/Widget" | quote }}\n'
+    )
     _chart(tmp_path, "c", {"templates/cm.yaml": tpl})
     spec = "helm:\n  kubeVersion: v1.29.4\n  apiVersions: [example.com/v1/Widget]\n"
     data = render(make_app("c", spec), repo_root=tmp_path).manifests[0]["data"]
@@ -235,8 +264,10 @@ def test_kube_version_and_api_versions(make_app, tmp_path):
 
 def test_crds_first_unless_skip_crds(make_app, tmp_path):
     """CRDs from crds/ come first (--include-crds); skipCrds drops them."""
-    crd = ("apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\n"
-           "metadata: {name: widgets.example.com}\n")
+    crd = (
+        "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\n"
+        "metadata: {name: widgets.example.com}\n"
+    )
     _chart(tmp_path, "c", {"templates/cm.yaml": CM_TEMPLATE, "crds/widget.yaml": crd})
     with_crds = render(make_app("c"), repo_root=tmp_path)
     assert [o["kind"] for o in with_crds.manifests] == ["CustomResourceDefinition", "ConfigMap"]
@@ -246,19 +277,25 @@ def test_crds_first_unless_skip_crds(make_app, tmp_path):
 
 def test_hooks_after_manifests_and_skip_tests(make_app, tmp_path):
     """Hooks follow the manifests; test hooks go with skipTests; unknown hooks are dropped."""
-    hook = ("apiVersion: v1\nkind: Pod\nmetadata:\n  name: {n}\n  annotations:\n"
-            "    helm.sh/hook: {h}\n")
-    _chart(tmp_path, "c", {
-        "templates/a-hook.yaml": hook.format(n="pre", h="pre-install"),
-        "templates/b-test.yaml": hook.format(n="t", h="test"),
-        "templates/c-odd.yaml": hook.format(n="odd", h="not-a-hook"),
-        "templates/z.yaml": CM_TEMPLATE,
-    })
+    hook = (
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: {n}\n  annotations:\n    helm.sh/hook: {h}\n"
+    )
+    _chart(
+        tmp_path,
+        "c",
+        {
+            "templates/a-hook.yaml": hook.format(n="pre", h="pre-install"),
+            "templates/b-test.yaml": hook.format(n="t", h="test"),
+            "templates/c-odd.yaml": hook.format(n="odd", h="not-a-hook"),
+            "templates/z.yaml": CM_TEMPLATE,
+        },
+    )
     names = [o["metadata"]["name"] for o in render(make_app("c"), repo_root=tmp_path).manifests]
     assert names == ["demo", "pre", "t"]
     spec = "helm:\n  skipTests: true\n"
-    names = [o["metadata"]["name"] for o in
-             render(make_app("c", spec), repo_root=tmp_path).manifests]
+    names = [
+        o["metadata"]["name"] for o in render(make_app("c", spec), repo_root=tmp_path).manifests
+    ]
     assert names == ["demo", "pre"]
 
 
@@ -273,11 +310,17 @@ def test_notes_and_partials_are_not_manifests(make_app, example_apps):
 
 def test_local_file_dependency_builds_offline(make_app, tmp_path):
     """A file:// dependency missing from charts/ is packaged offline and rendered."""
-    _chart(tmp_path, "lib", {"templates/cm.yaml": (
-        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: from-sub}\n")})
-    _chart(tmp_path, "app", {"templates/cm.yaml": CM_TEMPLATE},
-           extra_chart="dependencies:\n- name: lib\n  version: 0.1.0\n"
-                       "  repository: file://../lib\n")
+    _chart(
+        tmp_path,
+        "lib",
+        {"templates/cm.yaml": ("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: from-sub}\n")},
+    )
+    _chart(
+        tmp_path,
+        "app",
+        {"templates/cm.yaml": CM_TEMPLATE},
+        extra_chart="dependencies:\n- name: lib\n  version: 0.1.0\n  repository: file://../lib\n",
+    )
     result = render(make_app("app"), repo_root=tmp_path)
     assert sorted(o["metadata"]["name"] for o in result.manifests) == ["demo", "from-sub"]
     assert not (tmp_path / "app" / "charts").exists()  # built in a scratch copy
@@ -287,9 +330,13 @@ def test_file_dependency_outside_repo_refused(make_app, tmp_path):
     """A file:// dependency pointing outside the repository is refused."""
     _chart(tmp_path, "lib", {"templates/cm.yaml": "kind: X\n"})
     repo = tmp_path / "repo"
-    _chart(repo, "app", {"templates/cm.yaml": CM_TEMPLATE},
-           extra_chart="dependencies:\n- name: lib\n  version: 0.1.0\n"
-                       "  repository: file://../../lib\n")
+    _chart(
+        repo,
+        "app",
+        {"templates/cm.yaml": CM_TEMPLATE},
+        extra_chart="dependencies:\n- name: lib\n  version: 0.1.0\n"
+        "  repository: file://../../lib\n",
+    )
     with pytest.raises(PathEscapeError, match="lib"):
         render(make_app("app"), repo_root=repo)
 
@@ -318,11 +365,14 @@ def test_build_env_in_parameters_and_value_files_not_values(make_app, tmp_path):
     """$ARGOCD_APP_NAME is substituted in parameters and value-file paths, not in values."""
     _chart(tmp_path, "c", {"templates/cm.yaml": CM_TEMPLATE})
     (tmp_path / "c" / "values-web.yaml").write_text("fromfile: yes-web\n")
-    spec = ("helm:\n  valueFiles: [values-$ARGOCD_APP_NAME.yaml]\n"
-            "  values: 'raw: $ARGOCD_APP_NAME'\n  parameters:\n"
-            "  - {name: p, value: '${ARGOCD_APP_NAME}-${ARGOCD_APP_NAMESPACE}'}\n")
-    values = _values_of(render(make_app("c", spec, name="web", dest_namespace="prod"),
-                               repo_root=tmp_path))
+    spec = (
+        "helm:\n  valueFiles: [values-$ARGOCD_APP_NAME.yaml]\n"
+        "  values: 'raw: $ARGOCD_APP_NAME'\n  parameters:\n"
+        "  - {name: p, value: '${ARGOCD_APP_NAME}-${ARGOCD_APP_NAMESPACE}'}\n"
+    )
+    values = _values_of(
+        render(make_app("c", spec, name="web", dest_namespace="prod"), repo_root=tmp_path)
+    )
     assert values["fromfile"] == "yes-web"
     assert values["p"] == "web-prod"
     assert values["raw"] == "$ARGOCD_APP_NAME"
@@ -337,11 +387,14 @@ def test_ref_value_files_from_another_source(make_app, tmp_path):
     (values_repo / "env" / "prod.yaml").write_text("env: prod\n")
     from gitopslib.sources import Resolver
 
-    resolver = Resolver({"https://example.com/charts.git": charts,
-                         "https://example.com/values.git": values_repo})
-    sources = ("- repoURL: https://example.com/charts.git\n  path: c\n"
-               "  helm:\n    valueFiles: [$values/env/prod.yaml]\n"
-               "- repoURL: https://example.com/values.git\n  ref: values\n")
+    resolver = Resolver(
+        {"https://example.com/charts.git": charts, "https://example.com/values.git": values_repo}
+    )
+    sources = (
+        "- repoURL: https://example.com/charts.git\n  path: c\n"
+        "  helm:\n    valueFiles: [$values/env/prod.yaml]\n"
+        "- repoURL: https://example.com/values.git\n  ref: values\n"
+    )
     result = render(make_app(sources=sources), resolver=resolver)
     assert _values_of(result)["env"] == "prod"
     assert result.source_types == ("Helm", None)
@@ -355,11 +408,17 @@ def test_ref_value_file_cannot_escape_its_repo(make_app, tmp_path):
     (tmp_path / "x.yaml").write_text("a: 1\n")
     from gitopslib.sources import Resolver
 
-    resolver = Resolver({"https://example.com/charts.git": charts,
-                         "https://example.com/values.git": tmp_path / "values-repo"})
-    sources = ("- repoURL: https://example.com/charts.git\n  path: c\n"
-               "  helm:\n    valueFiles: [$values/../x.yaml]\n"
-               "- repoURL: https://example.com/values.git\n  ref: values\n")
+    resolver = Resolver(
+        {
+            "https://example.com/charts.git": charts,
+            "https://example.com/values.git": tmp_path / "values-repo",
+        }
+    )
+    sources = (
+        "- repoURL: https://example.com/charts.git\n  path: c\n"
+        "  helm:\n    valueFiles: [$values/../x.yaml]\n"
+        "- repoURL: https://example.com/values.git\n  ref: values\n"
+    )
     with pytest.raises(PathEscapeError):
         render(make_app(sources=sources), resolver=resolver)
 
@@ -377,18 +436,44 @@ def test_missing_engine_names_the_extra(make_app, tmp_path, monkeypatch):
 def test_binary_arguments_follow_argocd_order(tmp_path):
     """The helm binary gets Argo CD's argument order (argocd-semantics 9.2, by hand)."""
     inputs = HelmInputs(
-        chart_dir=tmp_path, release_name="rel", namespace="ns",
-        value_files=[tmp_path / "a.yaml"], values_yaml="x: 1",
-        set_values={"a": "1"}, set_strings={"b": "2"}, set_files={"c": tmp_path / "c.txt"},
-        kube_version="1.29", api_versions=["v1/Pod"], include_crds=True, skip_tests=True,
+        chart_dir=tmp_path,
+        release_name="rel",
+        namespace="ns",
+        value_files=[tmp_path / "a.yaml"],
+        values_yaml="x: 1",
+        set_values={"a": "1"},
+        set_strings={"b": "2"},
+        set_files={"c": tmp_path / "c.txt"},
+        kube_version="1.29",
+        api_versions=["v1/Pod"],
+        include_crds=True,
+        skip_tests=True,
         skip_schema_validation=True,
     )
     args = HelmRenderer(engine="python").template_args(inputs, tmp_path / "v.yaml")
     assert args == [
-        "template", ".", "--name-template", "rel", "--namespace", "ns", "--kube-version",
-        "1.29", "--set", "a=1", "--set-string", "b=2", "--set-file", f"c={tmp_path}/c.txt",
-        "--values", f"{tmp_path}/a.yaml", "--values", f"{tmp_path}/v.yaml",
-        "--api-versions", "v1/Pod", "--include-crds", "--skip-schema-validation",
+        "template",
+        ".",
+        "--name-template",
+        "rel",
+        "--namespace",
+        "ns",
+        "--kube-version",
+        "1.29",
+        "--set",
+        "a=1",
+        "--set-string",
+        "b=2",
+        "--set-file",
+        f"c={tmp_path}/c.txt",
+        "--values",
+        f"{tmp_path}/a.yaml",
+        "--values",
+        f"{tmp_path}/v.yaml",
+        "--api-versions",
+        "v1/Pod",
+        "--include-crds",
+        "--skip-schema-validation",
         "--skip-tests",
     ]
 
@@ -404,5 +489,31 @@ def test_binary_engine_matches_python_engine(make_app, example_apps):
     reg_b, reg_p = RendererRegistry(), RendererRegistry()
     reg_b.register(binary)
     reg_p.register(python)
-    assert (render(app, repo_root=example_apps, registry=reg_b).manifests
-            == render(app, repo_root=example_apps, registry=reg_p).manifests)
+    assert (
+        render(app, repo_root=example_apps, registry=reg_b).manifests
+        == render(app, repo_root=example_apps, registry=reg_p).manifests
+    )
+
+
+def test_schema_validation_and_skip(make_app, tmp_path):
+    """values.schema.json is enforced; skipSchemaValidation renders anyway."""
+    _chart(tmp_path, "c", {"templates/cm.yaml": CM_TEMPLATE}, values="port: 80\n")
+    (tmp_path / "c" / "values.schema.json").write_text(
+        '{"type": "object", "properties": {"port": {"type": "integer"}}}'
+    )
+    spec = "helm:\n  parameters: [{name: port, value: http, forceString: true}]\n"
+    with pytest.raises(RenderError, match="port"):
+        render(make_app("c", spec), repo_root=tmp_path)
+    skipped = render(make_app("c", spec + "  skipSchemaValidation: true\n"), repo_root=tmp_path)
+    assert _values_of(skipped)["port"] == "http"
+
+
+def test_unknown_ref_is_an_error_but_build_vars_are_paths(make_app, tmp_path):
+    """$name/... with no such ref fails clearly; $ARGOCD_APP_NAME/... is a plain path."""
+    _chart(tmp_path, "c", {"templates/cm.yaml": CM_TEMPLATE})
+    (tmp_path / "c" / "web").mkdir()
+    (tmp_path / "c" / "web" / "v.yaml").write_text("dir: web\n")
+    with pytest.raises(RenderError, match="no source of the application has `ref: values`"):
+        render(make_app("c", "helm:\n  valueFiles: [$values/v.yaml]\n"), repo_root=tmp_path)
+    spec = "helm:\n  valueFiles: ['${ARGOCD_APP_NAME}/v.yaml']\n"
+    assert _values_of(render(make_app("c", spec, name="web"), repo_root=tmp_path))["dir"] == "web"

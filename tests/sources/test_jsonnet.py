@@ -22,8 +22,9 @@ def _write(root: Path, rel: str, text: str) -> Path:
 def test_jsonnet_guestbook_matches_engine(make_app, example_apps):
     """jsonnet-guestbook equals go-jsonnet's own evaluation of the file."""
     app_dir = example_apps / "jsonnet-guestbook"
-    expected = json.loads(_gojsonnet.evaluate_file(str(app_dir / "guestbook-ui.jsonnet"),
-                                                   jpathdir=[str(app_dir)]))
+    expected = json.loads(
+        _gojsonnet.evaluate_file(str(app_dir / "guestbook-ui.jsonnet"), jpathdir=[str(app_dir)])
+    )
     result = render(make_app("jsonnet-guestbook"), repo_root=example_apps)
     assert result.manifests == expected
     assert result.source_type == "Directory"
@@ -45,8 +46,11 @@ def test_jsonnet_tlas_string_and_code(make_app, example_apps):
         "    - {name: replicas, value: '1 + 2', code: true}\n"
     )
     path = example_apps / "jsonnet-guestbook-tla" / "guestbook-ui.jsonnet"
-    expected = json.loads(_gojsonnet.evaluate_file(
-        str(path), tla_vars={"name": "tla-guestbook"}, tla_codes={"replicas": "1 + 2"}))
+    expected = json.loads(
+        _gojsonnet.evaluate_file(
+            str(path), tla_vars={"name": "tla-guestbook"}, tla_codes={"replicas": "1 + 2"}
+        )
+    )
     result = render(make_app("jsonnet-guestbook-tla", spec), repo_root=example_apps)
     assert result.manifests == expected
     assert result.manifests[1]["spec"]["replicas"] == 3
@@ -54,12 +58,17 @@ def test_jsonnet_tlas_string_and_code(make_app, example_apps):
 
 def test_ext_vars_get_build_env_substitution(make_app, tmp_path):
     """extVar values are env-substituted with the build environment (ARGOCD_APP_NAME...)."""
-    _write(tmp_path, "app/cm.jsonnet",
-           "{apiVersion: 'v1', kind: 'ConfigMap', metadata: {name: std.extVar('cmname')},"
-           " data: {ns: std.extVar('ns')}}")
-    spec = ("directory:\n  jsonnet:\n    extVars:\n"
-            "    - {name: cmname, value: '${ARGOCD_APP_NAME}-cm'}\n"
-            "    - {name: ns, value: $ARGOCD_APP_NAMESPACE}\n")
+    _write(
+        tmp_path,
+        "app/cm.jsonnet",
+        "{apiVersion: 'v1', kind: 'ConfigMap', metadata: {name: std.extVar('cmname')},"
+        " data: {ns: std.extVar('ns')}}",
+    )
+    spec = (
+        "directory:\n  jsonnet:\n    extVars:\n"
+        "    - {name: cmname, value: '${ARGOCD_APP_NAME}-cm'}\n"
+        "    - {name: ns, value: $ARGOCD_APP_NAMESPACE}\n"
+    )
     result = render(make_app("app", spec, name="web", dest_namespace="prod"), repo_root=tmp_path)
     assert result.manifests[0]["metadata"]["name"] == "web-cm"
     assert result.manifests[0]["data"]["ns"] == "prod"
@@ -67,8 +76,11 @@ def test_ext_vars_get_build_env_substitution(make_app, tmp_path):
 
 def test_libs_are_relative_to_the_repo_root(make_app, tmp_path):
     """jsonnet.libs are import paths relative to the repository root."""
-    _write(tmp_path, "vendor/k.libsonnet", "{cm(n): {apiVersion: 'v1', kind: 'ConfigMap', "
-                                           "metadata: {name: n}}}")
+    _write(
+        tmp_path,
+        "vendor/k.libsonnet",
+        "{cm(n): {apiVersion: 'v1', kind: 'ConfigMap', metadata: {name: n}}}",
+    )
     _write(tmp_path, "app/main.jsonnet", "local k = import 'k.libsonnet'; [k.cm('from-lib')]")
     spec = "directory:\n  jsonnet:\n    libs: [vendor]\n"
     result = render(make_app("app", spec), repo_root=tmp_path)
@@ -79,9 +91,13 @@ def test_import_outside_repo_is_refused(make_app, tmp_path):
     """A Jsonnet import that resolves outside the repository raises PathEscapeError."""
     _write(tmp_path, "secret.libsonnet", "{password: 'x'}")
     repo = tmp_path / "repo"
-    _write(repo, "app/main.jsonnet", "local s = import '../../secret.libsonnet';\n"
-           "[{apiVersion: 'v1', kind: 'ConfigMap', metadata: {name: s.password}}]")
-    with pytest.raises(PathEscapeError, match="secret.libsonnet"):
+    _write(
+        repo,
+        "app/main.jsonnet",
+        "local s = import '../../secret.libsonnet';\n"
+        "[{apiVersion: 'v1', kind: 'ConfigMap', metadata: {name: s.password}}]",
+    )
+    with pytest.raises(PathEscapeError, match=r"secret\.libsonnet"):
         render(make_app("app"), repo_root=repo)
 
 

@@ -616,3 +616,21 @@ def test_cache_key_names_engine_version(example_apps: Path) -> None:
     key = KustomizeRenderer().cache_key(make_ctx(example_apps, "kustomize-guestbook"))
     assert key == f"kustomize/{ENGINE.kind}@{version}"
     assert version.startswith("v5")
+
+
+def test_symlink_to_elsewhere_in_repository_falls_back_to_full_copy(tmp_path: Path) -> None:
+    """A symlink in the app pointing elsewhere inside the repository does not break the
+    (partial) scratch copy: the whole repository is copied instead."""
+    repo = web_repo(tmp_path / "repo")
+    (repo / "docs").mkdir()
+    (repo / "docs" / "README").write_text("notes")
+    (repo / "web" / "notes").symlink_to("../docs")
+    got = render(repo, "web", {"nameSuffix": "-s"})
+    assert got == expected_web(tmp_path, BASE_KUSTOMIZATION + "nameSuffix: -s\n")
+
+
+def test_unregistered_kustomize_version_is_refused(example_apps: Path) -> None:
+    """kustomize.version must name a registered binary (argocd-cm kustomize.path.<v>)."""
+    ctx = make_ctx(example_apps, "kustomize-guestbook", {"version": "v9.9.9"})
+    with pytest.raises(EngineNotFoundError, match=r"v9\.9\.9"):
+        KustomizeRenderer().render(ctx)

@@ -564,7 +564,10 @@ def test_parameters_announcement_dynamic_then_static(repo: Path, tmp_path: Path)
 def test_plugin_file_needs_the_exact_kind(tmp_path: Path) -> None:
     """kind must be ConfigManagementPlugin; the error names file and field."""
     path = tmp_path / "plugin.yaml"
-    path.write_text("kind: Plugin\nmetadata: {name: x}\nspec: {generate: {command: [a]}}\n")
+    path.write_text(
+        "apiVersion: argoproj.io/v1alpha1\n"
+        "kind: Plugin\nmetadata: {name: x}\nspec: {generate: {command: [cat]}}\n"
+    )
     with pytest.raises(ValidationError) as info:
         load_plugin_config(path)
     assert info.value.file == str(path) and info.value.field == "kind"
@@ -573,7 +576,10 @@ def test_plugin_file_needs_the_exact_kind(tmp_path: Path) -> None:
 def test_plugin_file_needs_a_generate_command(tmp_path: Path) -> None:
     """spec.generate.command must be non-empty."""
     path = tmp_path / "plugin.yaml"
-    path.write_text("kind: ConfigManagementPlugin\nmetadata: {name: x}\nspec: {}\n")
+    path.write_text(
+        "apiVersion: argoproj.io/v1alpha1\n"
+        "kind: ConfigManagementPlugin\nmetadata: {name: x}\nspec: {}\n"
+    )
     with pytest.raises(ValidationError, match="generate"):
         load_plugin_config(path)
 
@@ -584,7 +590,8 @@ def test_plugins_directory_layouts(tmp_path: Path) -> None:
     sub = tmp_path / "p" / "sidecar"
     sub.mkdir()
     (sub / "plugin.yaml").write_text(
-        "kind: ConfigManagementPlugin\nmetadata: {name: a}\nspec: {generate: {command: [y]}}\n"
+        "apiVersion: argoproj.io/v1alpha1\n"
+        "kind: ConfigManagementPlugin\nmetadata: {name: a}\nspec: {generate: {command: [cat]}}\n"
     )
     assert [p.identity for p in load_plugins(tmp_path / "p")] == ["a", "b"]
 
@@ -593,7 +600,8 @@ def test_duplicate_plugin_names_are_an_error(tmp_path: Path) -> None:
     """Two plugins with one identity cannot both be served."""
     write_plugin(tmp_path / "p", "same", generate=["x"])
     (tmp_path / "p" / "again.yaml").write_text(
-        "kind: ConfigManagementPlugin\nmetadata: {name: same}\nspec: {generate: {command: [y]}}\n"
+        "apiVersion: argoproj.io/v1alpha1\n"
+        "kind: ConfigManagementPlugin\nmetadata: {name: same}\nspec: {generate: {command: [cat]}}\n"
     )
     with pytest.raises(ValidationError, match="defined twice"):
         load_plugins(tmp_path / "p")

@@ -32,7 +32,7 @@ def _write(root: Path, rel: str, text: str) -> Path:
 
 
 def _src(**kw):
-    base = dict(helm=None, kustomize=None, directory=None, plugin=None, chart=None)
+    base = {"helm": None, "kustomize": None, "directory": None, "plugin": None, "chart": None}
     base.update(kw)
     return NS(**base)
 
@@ -86,9 +86,15 @@ def test_disabled_type_falls_back_to_directory(tmp_path):
 
 def test_corpus_types(make_app, example_apps):
     """The corpus apps get the types Argo CD gives them."""
-    expected = {"guestbook": "Directory", "helm-guestbook": "Helm", "blue-green": "Helm",
-                "apps": "Helm", "jsonnet-guestbook": "Directory",
-                "kustomize-guestbook": "Kustomize", "sock-shop": "Kustomize"}
+    expected = {
+        "guestbook": "Directory",
+        "helm-guestbook": "Helm",
+        "blue-green": "Helm",
+        "apps": "Helm",
+        "jsonnet-guestbook": "Directory",
+        "kustomize-guestbook": "Kustomize",
+        "sock-shop": "Kustomize",
+    }
     reg = default_registry()
     for path, kind in expected.items():
         assert detect_source_type(_src(), example_apps / path, reg) == kind, path
@@ -101,8 +107,10 @@ def test_multi_source_concatenates_in_order(make_app, tmp_path):
     """Manifests of all sources are concatenated in source order."""
     _write(tmp_path, "one/a.yaml", CM.format(name="a"))
     _write(tmp_path, "two/b.yaml", CM.format(name="b"))
-    sources = ("- repoURL: https://example.com/r.git\n  path: two\n"
-               "- repoURL: https://example.com/r.git\n  path: one\n")
+    sources = (
+        "- repoURL: https://example.com/r.git\n  path: two\n"
+        "- repoURL: https://example.com/r.git\n  path: one\n"
+    )
     result = render(make_app(sources=sources), repo_root=tmp_path)
     assert [o["metadata"]["name"] for o in result.manifests] == ["b", "a"]
     assert result.source_types == ("Directory", "Directory")
@@ -113,8 +121,10 @@ def test_duplicates_last_wins_with_warning(make_app, tmp_path):
     """A resource in two sources keeps the last one and records Argo CD's warning."""
     _write(tmp_path, "one/a.yaml", CM.format(name="a") + "data: {v: one}\n")
     _write(tmp_path, "two/a.yaml", CM.format(name="a") + "data: {v: two}\n")
-    sources = ("- repoURL: https://example.com/r.git\n  path: one\n"
-               "- repoURL: https://example.com/r.git\n  path: two\n")
+    sources = (
+        "- repoURL: https://example.com/r.git\n  path: one\n"
+        "- repoURL: https://example.com/r.git\n  path: two\n"
+    )
     result = render(make_app(sources=sources, dest_namespace="ns"), repo_root=tmp_path)
     assert [o["data"]["v"] for o in result.manifests] == ["two"]
     assert result.warnings == (
@@ -124,8 +134,11 @@ def test_duplicates_last_wins_with_warning(make_app, tmp_path):
 
 def test_namespace_default_makes_duplicates(make_app, tmp_path):
     """An object without namespace and the same one in the destination namespace collide."""
-    _write(tmp_path, "app/a.yaml", CM.format(name="a") + "---\n"
-           + CM.format(name="a") + "  namespace: ns\n")
+    _write(
+        tmp_path,
+        "app/a.yaml",
+        CM.format(name="a") + "---\n" + CM.format(name="a") + "  namespace: ns\n",
+    )
     result = render(make_app("app", dest_namespace="ns"), repo_root=tmp_path)
     assert len(result.manifests) == 1
     assert result.manifests[0]["metadata"].get("namespace") == "ns"
@@ -142,8 +155,10 @@ def test_ref_only_source_renders_nothing(make_app, tmp_path):
     """A source with only ref lends its repository and renders no manifests."""
     _write(tmp_path, "app/a.yaml", CM.format(name="a"))
     _write(tmp_path, "b.yaml", CM.format(name="b"))
-    sources = ("- repoURL: https://example.com/r.git\n  ref: values\n"
-               "- repoURL: https://example.com/r.git\n  path: app\n")
+    sources = (
+        "- repoURL: https://example.com/r.git\n  ref: values\n"
+        "- repoURL: https://example.com/r.git\n  path: app\n"
+    )
     result = render(make_app(sources=sources), repo_root=tmp_path)
     assert [o["metadata"]["name"] for o in result.manifests] == ["a"]
     assert result.source_type == "Directory"
@@ -201,8 +216,9 @@ def test_unknown_type_names_known_ones():
         reg.get("Cue")
 
 
-def _fake_distribution(root: Path, dist: str, entries: dict[str, str], module: str,
-                       code: str) -> None:
+def _fake_distribution(
+    root: Path, dist: str, entries: dict[str, str], module: str, code: str
+) -> None:
     info = root / f"{dist}-1.0.dist-info"
     info.mkdir(parents=True)
     (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: 1.0\n")
@@ -225,8 +241,9 @@ class UpperRenderer:
 
 def test_entry_point_renderers_are_loaded(tmp_path, monkeypatch):
     """A distribution's gitopslib.sources entry point becomes a renderer."""
-    _fake_distribution(tmp_path, "gitopslib_upper", {"Upper": "upper_mod:UpperRenderer"},
-                       "upper_mod", PLUGIN_CODE)
+    _fake_distribution(
+        tmp_path, "gitopslib_upper", {"Upper": "upper_mod:UpperRenderer"}, "upper_mod", PLUGIN_CODE
+    )
     monkeypatch.syspath_prepend(str(tmp_path))
     reg = default_registry()
     assert reg.load_entry_points() == ["Upper"]
@@ -236,30 +253,42 @@ def test_entry_point_renderers_are_loaded(tmp_path, monkeypatch):
 def test_duplicate_entry_points_are_deduplicated(tmp_path, monkeypatch):
     """The same entry point seen twice (two paths) is loaded once."""
     for sub in ("a", "b"):
-        _fake_distribution(tmp_path / sub, "gitopslib_upper", {"Upper": "upper_mod:UpperRenderer"},
-                           "upper_mod", PLUGIN_CODE)
+        _fake_distribution(
+            tmp_path / sub,
+            "gitopslib_upper",
+            {"Upper": "upper_mod:UpperRenderer"},
+            "upper_mod",
+            PLUGIN_CODE,
+        )
         monkeypatch.syspath_prepend(str(tmp_path / sub))
     assert RendererRegistry().load_entry_points() == ["Upper"]
 
 
 def test_broken_entry_point_names_the_distribution(tmp_path, monkeypatch):
     """A plugin that fails to import raises an error naming its distribution."""
-    _fake_distribution(tmp_path, "gitopslib_broken", {"Broken": "broken_mod:Nope"},
-                       "broken_mod", "raise ImportError('missing dependency xyz')\n")
+    _fake_distribution(
+        tmp_path,
+        "gitopslib_broken",
+        {"Broken": "broken_mod:Nope"},
+        "broken_mod",
+        "raise ImportError('missing dependency xyz')\n",
+    )
     monkeypatch.syspath_prepend(str(tmp_path))
-    with pytest.raises(RenderError, match="gitopslib_broken.*missing dependency xyz"):
+    with pytest.raises(RenderError, match=r"gitopslib_broken.*missing dependency xyz"):
         RendererRegistry().load_entry_points()
 
 
 def test_conflicting_entry_points_name_both_distributions(tmp_path, monkeypatch):
     """Two distributions claiming one renderer name is an error naming both."""
-    _fake_distribution(tmp_path / "a", "dist_one", {"Upper": "upper_mod:UpperRenderer"},
-                       "upper_mod", PLUGIN_CODE)
-    _fake_distribution(tmp_path / "b", "dist_two", {"Upper": "upper_two:UpperRenderer"},
-                       "upper_two", PLUGIN_CODE)
+    _fake_distribution(
+        tmp_path / "a", "dist_one", {"Upper": "upper_mod:UpperRenderer"}, "upper_mod", PLUGIN_CODE
+    )
+    _fake_distribution(
+        tmp_path / "b", "dist_two", {"Upper": "upper_two:UpperRenderer"}, "upper_two", PLUGIN_CODE
+    )
     monkeypatch.syspath_prepend(str(tmp_path / "a"))
     monkeypatch.syspath_prepend(str(tmp_path / "b"))
-    with pytest.raises(RenderError, match="dist_one.*dist_two|dist_two.*dist_one"):
+    with pytest.raises(RenderError, match=r"dist_one.*dist_two|dist_two.*dist_one"):
         RendererRegistry().load_entry_points()
 
 
@@ -303,8 +332,13 @@ def test_build_env_values(make_app, tmp_path):
     """ARGOCD_APP_* come from the app, source and resolved revision."""
     app = make_app("guestbook", name="web", namespace="team", dest_namespace="prod")
     src = app.spec.all_sources()[0]
-    ctx = RenderContext(app=app, source=src, repo_root=tmp_path, app_dir=tmp_path,
-                        revision="0123456789abcdef0123456789abcdef01234567")
+    ctx = RenderContext(
+        app=app,
+        source=src,
+        repo_root=tmp_path,
+        app_dir=tmp_path,
+        revision="0123456789abcdef0123456789abcdef01234567",
+    )
     env = build_env(ctx)
     assert env["ARGOCD_APP_NAME"] == "team_web"  # outside the controller namespace
     assert env["ARGOCD_APP_NAMESPACE"] == "prod"

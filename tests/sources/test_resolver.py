@@ -52,8 +52,7 @@ def test_failing_children_keep_their_error(make_app, example_apps):
     assert "example.helm-dependency" in errors
     assert "remote charts" in str(errors["example.helm-dependency"])
     with pytest.raises(RenderError):
-        render_tree(make_app("apps", name="apps"), Resolver({UPSTREAM: example_apps}),
-                    strict=True)
+        render_tree(make_app("apps", name="apps"), Resolver({UPSTREAM: example_apps}), strict=True)
 
 
 def test_cycles_are_not_followed(tmp_path):
@@ -72,11 +71,21 @@ def test_cycles_are_not_followed(tmp_path):
 
 
 def _git(cwd: Path, *args: str) -> str:
-    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True,
-                          text=True, env={"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@x",
-                                          "GIT_COMMITTER_NAME": "t",
-                                          "GIT_COMMITTER_EMAIL": "t@x", "HOME": str(cwd),
-                                          "PATH": "/usr/bin:/bin"}).stdout.strip()
+    return subprocess.run(
+        ["git", *args],
+        cwd=cwd,
+        check=True,
+        capture_output=True,
+        text=True,
+        env={
+            "GIT_AUTHOR_NAME": "t",
+            "GIT_AUTHOR_EMAIL": "t@x",
+            "GIT_COMMITTER_NAME": "t",
+            "GIT_COMMITTER_EMAIL": "t@x",
+            "HOME": str(cwd),
+            "PATH": "/usr/bin:/bin",
+        },
+    ).stdout.strip()
 
 
 def test_render_from_git_repository(make_app, tmp_path):
@@ -88,14 +97,17 @@ def test_render_from_git_repository(make_app, tmp_path):
     (origin / "app").mkdir(parents=True)
     (origin / "app" / "cm.jsonnet").write_text(
         "{apiVersion: 'v1', kind: 'ConfigMap', metadata: {name: 'cm'},"
-        " data: {rev: std.extVar('rev')}}")
+        " data: {rev: std.extVar('rev')}}"
+    )
     _git(origin, "init", "-q", "-b", "main")
     _git(origin, "add", ".")
     _git(origin, "commit", "-q", "-m", "one")
     sha = _git(origin, "rev-parse", "HEAD")
     repo = GitRepository(f"file://{origin}", cache_dir=tmp_path / "cache")
-    spec = ("targetRevision: main\ndirectory:\n  jsonnet:\n"
-            "    extVars: [{name: rev, value: $ARGOCD_APP_REVISION}]\n")
+    spec = (
+        "targetRevision: main\ndirectory:\n  jsonnet:\n"
+        "    extVars: [{name: rev, value: $ARGOCD_APP_REVISION}]\n"
+    )
     result = render(make_app("app", spec, repo_url=f"file://{origin}"), repository=repo)
     assert result.revision == sha
     assert result.manifests[0]["data"]["rev"] == sha

@@ -13,6 +13,7 @@ from sync_helpers import comparison, desired, live_only, obj
 
 from gitopslib.diff._result import ComparisonResult, ResourceDiff
 from gitopslib.hooks import PHASE_RANK, parse_hook
+from gitopslib.manifest import ResourceKey, key_of
 from gitopslib.sync import SyncPlanOptions, plan_sync
 
 KINDS = [
@@ -37,12 +38,14 @@ _item = st.tuples(
 
 
 def _build(items: list[tuple[Any, ...]]) -> list[ResourceDiff]:
-    seen: set[tuple[str, str, str]] = set()
+    seen: set[ResourceKey] = set()
     out: list[ResourceDiff] = []
     for (api, kind), name, ns, wave, hook, mode in items:
-        if (kind, ns, name) in seen:
+        # a comparison never holds two resources with one key (cluster-scoped: no namespace)
+        key = key_of({"apiVersion": api, "kind": kind, "metadata": {"name": name, "namespace": ns}})
+        if key in seen:
             continue
-        seen.add((kind, ns, name))
+        seen.add(key)
         annotations = {"argocd.argoproj.io/sync-wave": str(wave)}
         spec = None
         if kind == "CustomResourceDefinition":

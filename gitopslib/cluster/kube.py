@@ -1,0 +1,9 @@
+"""KubernetesCluster (in progress)."""
+
+from __future__ import annotations
+
+__all__ = ["KubernetesCluster"]
+
+
+class KubernetesCluster:
+    """Placeholder."""

@@ -1,0 +1,620 @@
+"""``MemoryCluster``: a Kubernetes API in a dict, for offline previews and tests.
+
+It speaks the :class:`~gitopslib.sync.protocol.Cluster` protocol the sync executor drives:
+objects get ``uid``, ``resourceVersion``, ``generation`` and ``creationTimestamp`` as an API
+server would assign them; client-side apply keeps kubectl's last-applied annotation and merges
+three ways; server-side apply remembers what each field manager applied; deleting an object
+with finalizers only marks it (``deletionTimestamp``) until they are gone; dry runs change
+nothing. Every write is recorded in :attr:`MemoryCluster.events`, in order, so a test can check
+what a sync did and when.
+
+With ``simulate=True`` the cluster also plays the controllers, so an offline sync completes:
+Deployments, StatefulSets, DaemonSets and ReplicaSets become ready, Jobs complete, Pods run or
+succeed, PVCs bind, and (with ``simulate_load_balancers=True``) LoadBalancer Services and
+Ingresses get an address. ``ready_after`` seconds (on the injectable ``clock``) delay that, and
+objects named in ``failing`` fail instead (a Job fails, a Deployment exceeds its deadline, ...).
+
+>>> from gitopslib.manifest import ResourceKey
+>>> cluster = MemoryCluster(simulate=True)
+>>> job = {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "migrate",
+...        "namespace": "db"}, "spec": {"template": {"spec": {"restartPolicy": "Never"}}}}
+>>> cluster.apply(job).message
+'job.batch/migrate created'
+>>> cluster.get(ResourceKey("batch", "Job", "db", "migrate"))["status"]["succeeded"]
+1
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import threading
+import time
+import uuid
+from collections.abc import Callable, Collection, Iterable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from gitopslib.cluster._common import (
+    cluster_error,
+    json_merge_patch,
+    key_for,
+    last_applied,
+    three_way_merge,
+    tracked_by,
+)
+from gitopslib.manifest import (
+    ANNOTATION_LAST_APPLIED,
+    CLUSTER_SCOPED_KINDS,
+    LABEL_INSTANCE,
+    ResourceKey,
+    api_group,
+)
+from gitopslib.sync.protocol import (
+    ARGOCD_FIELD_MANAGER,
+    ApplyMode,
+    ApplyResult,
+    ClusterEvent,
+    apply_message,
+)
+
+__all__ = ["MemoryCluster"]
+
+_CRD = ("apiextensions.k8s.io", "CustomResourceDefinition")
+_UID_NAMESPACE = uuid.UUID("6f1d3a52-9a57-4c1e-8c55-2d0b7f0e4a11")
+_SERVER_FIELDS = ("uid", "resourceVersion", "generation", "creationTimestamp", "managedFields")
+
+
+def _rfc3339(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _spec_part(obj: Mapping[str, Any]) -> dict[str, Any]:
+    """Everything that bumps ``generation`` when it changes (not metadata, not status)."""
+    return {k: v for k, v in obj.items() if k not in ("metadata", "status")}
+
+
+class MemoryCluster:
+    """An in-memory Kubernetes API implementing the ``Cluster`` protocol.
+
+    ``objects``: live objects to start with (server fields are filled in when missing).
+    ``simulate`` plays the controllers (see the module docs); ``simulate_load_balancers``
+    gives LoadBalancer Services and Ingresses an address; ``ready_after`` delays readiness by
+    that many seconds of ``clock``; ``failing`` names objects whose simulated outcome is a
+    failure. ``api_resources``: the (group, kind) pairs the API serves (None: any kind; CRDs
+    stored in the cluster add theirs). ``cluster_scoped``: extra cluster-scoped kinds.
+    ``strict_namespaces``: refuse to create objects in a namespace that does not exist, as
+    an API server does. ``now`` gives wall-clock timestamps, ``clock`` monotonic seconds.
+
+    >>> c = MemoryCluster([{"apiVersion": "v1", "kind": "ConfigMap",
+    ...                     "metadata": {"name": "a", "namespace": "ns"}}])
+    >>> c.get(ResourceKey("", "ConfigMap", "ns", "a"))["metadata"]["resourceVersion"]
+    '1'
+    """
+
+    def __init__(
+        self,
+        objects: Iterable[Mapping[str, Any]] = (),
+        *,
+        simulate: bool = False,
+        simulate_load_balancers: bool = False,
+        ready_after: float = 0.0,
+        failing: Collection[str] = (),
+        api_resources: Collection[tuple[str, str]] | None = None,
+        cluster_scoped: Collection[tuple[str, str]] = (),
+        strict_namespaces: bool = False,
+        server_version: str = "v1.31.0",
+        now: Callable[[], datetime] | None = None,
+        clock: Callable[[], float] | None = None,
+    ) -> None:
+        self.simulate = simulate
+        self.simulate_load_balancers = simulate_load_balancers
+        self.ready_after = ready_after
+        self.failing = frozenset(failing)
+        self.strict_namespaces = strict_namespaces
+        self.server_version = server_version
+        self._api_resources = None if api_resources is None else set(api_resources)
+        self._scoped = set(CLUSTER_SCOPED_KINDS) | set(cluster_scoped)
+        self._now = now or (lambda: datetime.now(UTC))
+        self._clock = clock or time.monotonic
+        self._objects: dict[ResourceKey, dict[str, Any]] = {}
+        self._managers: dict[tuple[ResourceKey, str], dict[str, Any]] = {}
+        self._settle_at: dict[ResourceKey, float] = {}
+        self._version = 0
+        self._lock = threading.RLock()
+        #: Every write, in order (dry runs too, flagged).
+        self.events: list[ClusterEvent] = []
+        for obj in objects:
+            self.add(obj)
+
+    # -- inspection ------------------------------------------------------------------------
+
+    @property
+    def writes(self) -> list[tuple[str, str, str]]:
+        """``(verb, kind, name)`` of every real (not dry-run) write, in order.
+
+        >>> c = MemoryCluster()
+        >>> _ = c.apply({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "a"}})
+        >>> c.writes
+        [('create', 'ConfigMap', 'a')]
+        """
+        return [(e.verb, e.key.kind, e.key.name) for e in self.events if not e.dry_run]
+
+    def objects(self) -> list[dict[str, Any]]:
+        """Copies of every stored object, sorted by key."""
+        with self._lock:
+            for key in list(self._settle_at):
+                self._settle(key)
+            return [copy.deepcopy(self._objects[k]) for k in sorted(self._objects)]
+
+    def list_tracked(
+        self, app_instance: str, *, label_key: str = LABEL_INSTANCE
+    ) -> list[dict[str, Any]]:
+        """Objects whose tracking-id annotation (else ``label_key`` label) names
+        ``app_instance``, sorted by key."""
+        return [o for o in self.objects() if tracked_by(o, label_key) == app_instance]
+
+    def get(self, key: ResourceKey) -> dict[str, Any] | None:
+        """A copy of the stored object, or None."""
+        with self._lock:
+            key = self._normal_key(key)
+            self._settle(key)
+            obj = self._objects.get(key)
+            return copy.deepcopy(obj) if obj is not None else None
+
+    def api_versions(self) -> list[str]:
+        """``group/version`` and ``group/version/Kind`` strings of the stored objects' kinds
+        (Helm's ``.Capabilities.APIVersions``)."""
+        out: set[str] = set()
+        with self._lock:
+            for obj in self._objects.values():
+                api_version = str(obj.get("apiVersion") or "")
+                out.add(api_version)
+                out.add(f"{api_version}/{obj.get('kind')}")
+        return sorted(out)
+
+    # -- writes ----------------------------------------------------------------------------
+
+    def add(self, obj: Mapping[str, Any]) -> dict[str, Any]:
+        """Store ``obj`` as it is (server fields filled in when missing); no event recorded.
+
+        >>> MemoryCluster().add({"apiVersion": "v1", "kind": "Namespace",
+        ...                      "metadata": {"name": "x"}})["metadata"]["generation"]
+        1
+        """
+        with self._lock:
+            stored = copy.deepcopy(dict(obj))
+            key = self._key(stored)
+            meta = stored.setdefault("metadata", {})
+            meta.setdefault("uid", self._uid(key))
+            meta.setdefault("creationTimestamp", _rfc3339(self._now()))
+            meta.setdefault("generation", 1)
+            meta["resourceVersion"] = self._next_version()
+            self._objects[key] = stored
+            return copy.deepcopy(stored)
+
+    def set_status(self, key: ResourceKey, status: Mapping[str, Any]) -> dict[str, Any]:
+        """Replace the object's ``status`` as its controller would (stops the simulation of
+        that object).
+
+        >>> c = MemoryCluster([{"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"}}])
+        >>> c.set_status(ResourceKey("", "Pod", "", "p"), {"phase": "Failed"})["status"]
+        {'phase': 'Failed'}
+        """
+        with self._lock:
+            key = self._normal_key(key)
+            obj = self._objects.get(key)
+            if obj is None:
+                raise cluster_error("update status", key, 404, "NotFound")
+            self._settle_at.pop(key, None)
+            obj["status"] = copy.deepcopy(dict(status))
+            obj["metadata"]["resourceVersion"] = self._next_version()
+            return copy.deepcopy(obj)
+
+    def apply(
+        self,
+        obj: Mapping[str, Any],
+        *,
+        mode: ApplyMode = "client-side apply",
+        dry_run: bool = False,
+        force: bool = False,
+        validate: bool = True,
+        field_manager: str = ARGOCD_FIELD_MANAGER,
+    ) -> ApplyResult:
+        """Create or update ``obj`` the way ``mode`` says; see the protocol.
+
+        >>> c = MemoryCluster()
+        >>> cm = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "a"},
+        ...       "data": {"k": "v"}}
+        >>> [c.apply(cm).message, c.apply(cm).message]
+        ['configmap/a created', 'configmap/a unchanged']
+        """
+        with self._lock:
+            desired = copy.deepcopy(dict(obj))
+            desired.pop("status", None)
+            verb = "create"
+            key = self._check(desired, mode, dry_run)
+            live = self._objects.get(key)
+            if mode == "create" and live is not None:
+                raise cluster_error("create", key, 409, "AlreadyExists")
+            if mode in ("replace", "update") and live is None:
+                raise cluster_error(mode, key, 404, "NotFound")
+            if mode == "client-side apply":
+                body = json.dumps(self._without_last_applied(desired), sort_keys=True)
+                desired.setdefault("metadata", {}).setdefault("annotations", {})[
+                    ANNOTATION_LAST_APPLIED
+                ] = body + "\n"
+            if live is None:
+                new = desired
+                outcome = "created"
+            else:
+                verb = "update"
+                if mode == "client-side apply":
+                    previous = last_applied(live) or {}
+                    new = three_way_merge(live, previous, desired)
+                    outcome = "configured"
+                elif mode == "server-side apply":
+                    previous = self._managers.get((key, field_manager), {})
+                    new = three_way_merge(live, previous, desired)
+                    outcome = "serverside-applied"
+                else:
+                    new = desired
+                    new.setdefault("metadata", {})
+                    outcome = "replaced" if mode == "replace" else "updated"
+                    if force and mode == "replace" and not dry_run:
+                        del self._objects[key]
+                        live = None
+                        verb = "create"
+            result = self._store(key, new, live, dry_run)
+            if mode == "server-side apply":
+                if not dry_run:
+                    self._managers[(key, field_manager)] = desired
+                outcome = "serverside-applied"
+            elif live is not None and result is live:
+                outcome = "unchanged"
+            if not (live is not None and result is live):
+                self.events.append(ClusterEvent(verb, key, dry_run, {"mode": mode}))
+            if mode == "update" and outcome != "unchanged":
+                message = f"{key.kind}/{key.name} {outcome}"
+                if dry_run:
+                    message += " (dry run)"
+            else:
+                message = apply_message(result, outcome, dry_run=dry_run)
+            return ApplyResult(copy.deepcopy(result), message)
+
+    def delete(
+        self,
+        key: ResourceKey,
+        *,
+        propagation_policy: str | None = "foreground",
+        dry_run: bool = False,
+    ) -> bool:
+        """Delete (or, with finalizers, mark for deletion) the object; False if absent.
+        Dependents (by ``ownerReferences``) go too unless ``propagation_policy="orphan"``."""
+        with self._lock:
+            key = self._normal_key(key)
+            live = self._objects.get(key)
+            if live is None:
+                return False
+            self.events.append(
+                ClusterEvent("delete", key, dry_run, {"propagationPolicy": propagation_policy})
+            )
+            if dry_run:
+                return True
+            meta = live.setdefault("metadata", {})
+            if meta.get("finalizers"):
+                if not meta.get("deletionTimestamp"):
+                    meta["deletionTimestamp"] = _rfc3339(self._now())
+                    meta["resourceVersion"] = self._next_version()
+                return True
+            self._remove(key, propagation_policy)
+            return True
+
+    def patch(
+        self, key: ResourceKey, patch: Mapping[str, Any], *, dry_run: bool = False
+    ) -> dict[str, Any] | None:
+        """Apply a JSON merge patch; removing the last finalizer of an object marked for
+        deletion removes it. None when the object does not exist."""
+        with self._lock:
+            key = self._normal_key(key)
+            live = self._objects.get(key)
+            if live is None:
+                return None
+            new = json_merge_patch(live, dict(patch))
+            self.events.append(ClusterEvent("patch", key, dry_run, {"patch": dict(patch)}))
+            if dry_run:
+                return copy.deepcopy(new)
+            meta = new.setdefault("metadata", {})
+            for field in _SERVER_FIELDS:
+                if field in live.get("metadata", {}):
+                    meta[field] = live["metadata"][field]
+            if _spec_part(new) != _spec_part(live):
+                meta["generation"] = int(meta.get("generation") or 1) + 1
+            meta["resourceVersion"] = self._next_version()
+            self._objects[key] = new
+            if meta.get("deletionTimestamp") and not meta.get("finalizers"):
+                self._remove(key, "background")
+                return None
+            return copy.deepcopy(new)
+
+    # -- internals -------------------------------------------------------------------------
+
+    def _next_version(self) -> str:
+        self._version += 1
+        return str(self._version)
+
+    def _uid(self, key: ResourceKey) -> str:
+        return str(uuid.uuid5(_UID_NAMESPACE, f"{key}#{self._version}"))
+
+    def _key(self, obj: Mapping[str, Any]) -> ResourceKey:
+        return key_for(obj, self._scoped | self._crd_scoped())
+
+    def _normal_key(self, key: ResourceKey) -> ResourceKey:
+        scoped = (key.group, key.kind) in self._scoped or (
+            key.group,
+            key.kind,
+        ) in self._crd_scoped()
+        return key._replace(namespace="") if scoped and key.namespace else key
+
+    def _crd_scoped(self) -> set[tuple[str, str]]:
+        out: set[tuple[str, str]] = set()
+        for key, obj in self._objects.items():
+            if (key.group, key.kind) == _CRD:
+                spec = obj.get("spec") or {}
+                if spec.get("scope") == "Cluster":
+                    out.add((str(spec.get("group")), str((spec.get("names") or {}).get("kind"))))
+        return out
+
+    def _known(self, group: str, kind: str) -> bool:
+        if self._api_resources is None:
+            return True
+        if (group, kind) in self._api_resources:
+            return True
+        for key, obj in self._objects.items():
+            if (key.group, key.kind) == _CRD:
+                spec = obj.get("spec") or {}
+                if spec.get("group") == group and (spec.get("names") or {}).get("kind") == kind:
+                    return True
+        return False
+
+    def _check(self, obj: dict[str, Any], mode: str, dry_run: bool) -> ResourceKey:
+        meta = obj.get("metadata")
+        verb = "apply" if "apply" in mode else mode
+        if not obj.get("apiVersion") or not obj.get("kind"):
+            raise cluster_error(verb, None, 400, "BadRequest", "apiVersion and kind are required")
+        if not isinstance(meta, dict) or not meta.get("name"):
+            raise cluster_error(
+                verb, None, 422, "Invalid", f"{obj.get('kind')}: metadata.name is required"
+            )
+        group, kind = api_group(obj), str(obj["kind"])
+        key = self._key(obj)
+        if not self._known(group, kind):
+            raise cluster_error(
+                verb,
+                key,
+                404,
+                "NotFound",
+                f'the server could not find the requested resource (kind "{kind}" in '
+                f'version "{obj["apiVersion"]}")',
+            )
+        if key.namespace == "" and (group, kind) not in self._scoped | self._crd_scoped():
+            meta["namespace"] = "default"
+            key = key._replace(namespace="default")
+        elif key.namespace == "":
+            meta.pop("namespace", None)
+        if (
+            self.strict_namespaces
+            and not dry_run
+            and key.namespace
+            and ResourceKey("", "Namespace", "", key.namespace) not in self._objects
+        ):
+            raise cluster_error(
+                verb, key, 404, "NotFound", f'namespaces "{key.namespace}" not found'
+            )
+        return key
+
+    @staticmethod
+    def _without_last_applied(obj: Mapping[str, Any]) -> dict[str, Any]:
+        out = copy.deepcopy(dict(obj))
+        ann = (out.get("metadata") or {}).get("annotations")
+        if isinstance(ann, dict):
+            ann.pop(ANNOTATION_LAST_APPLIED, None)
+            if not ann:
+                out["metadata"].pop("annotations")
+        return out
+
+    def _store(
+        self,
+        key: ResourceKey,
+        new: dict[str, Any],
+        live: dict[str, Any] | None,
+        dry_run: bool,
+    ) -> dict[str, Any]:
+        """Fill server fields; store unless dry run. Returns ``live`` itself if unchanged."""
+        meta = new.setdefault("metadata", {})
+        if live is not None:
+            live_meta = live.get("metadata") or {}
+            for field in _SERVER_FIELDS:
+                if field in live_meta:
+                    meta[field] = live_meta[field]
+            for field in ("deletionTimestamp", "ownerReferences"):
+                if field in live_meta and field not in meta:
+                    meta[field] = live_meta[field]
+            if "status" in live:
+                new["status"] = copy.deepcopy(live["status"])
+            comparable = {k: v for k, v in meta.items() if k != "resourceVersion"}
+            live_comparable = {k: v for k, v in live_meta.items() if k != "resourceVersion"}
+            if comparable == live_comparable and _spec_part(new) == _spec_part(live):
+                return live
+            if _spec_part(new) != _spec_part(live):
+                meta["generation"] = int(live_meta.get("generation") or 1) + 1
+        else:
+            meta["uid"] = self._uid(key)
+            meta["creationTimestamp"] = _rfc3339(self._now())
+            meta["generation"] = 1
+            if key.kind == "Namespace" and not key.group:
+                new["status"] = {"phase": "Active"}
+        if dry_run:
+            meta.setdefault("resourceVersion", "")
+            return new
+        meta["resourceVersion"] = self._next_version()
+        self._objects[key] = new
+        if self.simulate and (live is None or meta["generation"] != live_meta.get("generation")):
+            self._settle_at[key] = self._clock() + self.ready_after
+            self._settle(key)
+        return new
+
+    def _remove(self, key: ResourceKey, propagation_policy: str | None) -> None:
+        obj = self._objects.pop(key, None)
+        self._settle_at.pop(key, None)
+        for manager_key in [k for k in self._managers if k[0] == key]:
+            del self._managers[manager_key]
+        if obj is None or (propagation_policy or "").lower() == "orphan":
+            return
+        uid = (obj.get("metadata") or {}).get("uid")
+        children = [
+            k
+            for k, o in self._objects.items()
+            if any(
+                ref.get("uid") == uid for ref in (o.get("metadata") or {}).get("ownerReferences", [])
+            )
+        ]
+        for child in children:
+            child_meta = self._objects[child].setdefault("metadata", {})
+            if child_meta.get("finalizers"):
+                child_meta.setdefault("deletionTimestamp", _rfc3339(self._now()))
+            else:
+                self._remove(child, propagation_policy)
+
+    # -- the simulated controllers -----------------------------------------------------------
+
+    def _settle(self, key: ResourceKey) -> None:
+        due = self._settle_at.get(key)
+        if due is None or self._clock() < due:
+            return
+        del self._settle_at[key]
+        obj = self._objects.get(key)
+        if obj is None:
+            return
+        status = _simulated_status(
+            obj, key.name in self.failing, self.simulate_load_balancers, _rfc3339(self._now())
+        )
+        if status is not None:
+            obj["status"] = status
+            obj["metadata"]["resourceVersion"] = self._next_version()
+
+
+def _replicas(obj: Mapping[str, Any]) -> int:
+    value = (obj.get("spec") or {}).get("replicas")
+    return int(value) if isinstance(value, int) else 1
+
+
+def _simulated_status(
+    obj: Mapping[str, Any], failing: bool, load_balancers: bool, now: str
+) -> dict[str, Any] | None:
+    """The status a healthy (or, with ``failing``, a failed) controller would write."""
+    kind = str(obj.get("kind") or "")
+    group = api_group(obj)
+    generation = int((obj.get("metadata") or {}).get("generation") or 1)
+    status = dict(obj.get("status") or {})
+    n = _replicas(obj)
+    if group == "apps" and kind == "Deployment":
+        status.update(
+            observedGeneration=generation,
+            replicas=n,
+            updatedReplicas=n,
+            readyReplicas=n,
+            availableReplicas=n,
+        )
+        progressing = (
+            {"type": "Progressing", "status": "False", "reason": "ProgressDeadlineExceeded"}
+            if failing
+            else {"type": "Progressing", "status": "True", "reason": "NewReplicaSetAvailable"}
+        )
+        status["conditions"] = [
+            {"type": "Available", "status": "False" if failing else "True"},
+            progressing,
+        ]
+        if failing:
+            status.update(updatedReplicas=0, readyReplicas=0, availableReplicas=0)
+        return status
+    if group == "apps" and kind == "StatefulSet":
+        ready = 0 if failing else n
+        status.update(
+            observedGeneration=generation,
+            replicas=n,
+            readyReplicas=ready,
+            currentReplicas=n,
+            updatedReplicas=n,
+            currentRevision=f"{(obj.get('metadata') or {}).get('name')}-{generation}",
+            updateRevision=f"{(obj.get('metadata') or {}).get('name')}-{generation}",
+        )
+        return status
+    if group == "apps" and kind == "DaemonSet":
+        status.update(
+            observedGeneration=generation,
+            desiredNumberScheduled=1,
+            currentNumberScheduled=1,
+            updatedNumberScheduled=1,
+            numberReady=0 if failing else 1,
+            numberAvailable=0 if failing else 1,
+        )
+        return status
+    if group == "apps" and kind == "ReplicaSet":
+        status.update(
+            observedGeneration=generation,
+            replicas=n,
+            readyReplicas=0 if failing else n,
+            availableReplicas=0 if failing else n,
+        )
+        if failing:
+            status["conditions"] = [
+                {
+                    "type": "ReplicaFailure",
+                    "status": "True",
+                    "reason": "FailedCreate",
+                    "message": "simulated failure",
+                }
+            ]
+        return status
+    if group == "batch" and kind == "Job":
+        status.update(startTime=now)
+        if failing:
+            status.update(
+                failed=1,
+                conditions=[
+                    {
+                        "type": "Failed",
+                        "status": "True",
+                        "reason": "BackoffLimitExceeded",
+                        "message": "Job has reached the specified backoff limit",
+                    }
+                ],
+            )
+        else:
+            status.update(
+                succeeded=1,
+                completionTime=now,
+                conditions=[{"type": "Complete", "status": "True"}],
+            )
+        return status
+    if not group and kind == "Pod":
+        policy = ((obj.get("spec") or {}).get("restartPolicy")) or "Always"
+        if failing:
+            return {"phase": "Failed", "message": "simulated failure"}
+        if policy == "Always":
+            return {
+                "phase": "Running",
+                "conditions": [{"type": "Ready", "status": "True"}],
+            }
+        return {"phase": "Succeeded"}
+    if not group and kind == "PersistentVolumeClaim":
+        return {"phase": "Lost" if failing else "Bound"}
+    address = {"loadBalancer": {"ingress": [{"ip": "127.0.0.1"}]}}
+    if not group and kind == "Service":
+        if load_balancers and (obj.get("spec") or {}).get("type") == "LoadBalancer":
+            return address
+        return None
+    if kind == "Ingress" and group in ("networking.k8s.io", "extensions"):
+        return address if load_balancers else None
+    return None
