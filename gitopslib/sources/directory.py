@@ -193,9 +193,12 @@ class _ManifestLoader(_CLoader):  # type: ignore[valid-type,misc]
 
     def construct_document(self, node: Any) -> Any:
         try:
-            return self._build(node, {})
+            data = self._build(node, {})
         except _Fallback:
             return super().construct_document(node)
+        self.constructed_objects = {}
+        self.recursive_objects = {}
+        return data
 
     def _build(self, node: Any, memo: dict[int, Any]) -> Any:
         cls = node.__class__

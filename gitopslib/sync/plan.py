@@ -779,7 +779,12 @@ class _Planner:
         )
         if res.items:
             res.check(f"{rd.kind} {rd.name}", strict=self.strict, warnings=self.warnings)
-        live_res = OptionList.from_object(live) if live is not None else _NO_OPTIONS
+        live_res = _NO_OPTIONS
+        if live is not None:
+            live_meta = live.get("metadata")
+            live_ann = live_meta.get("annotations") if live_meta else None
+            if live_ann and ANNOTATION_SYNC_OPTIONS in live_ann:
+                live_res = OptionList(str(live_ann[ANNOTATION_SYNC_OPTIONS]).split(","))
         action: Action = "create" if live is None else "apply"
         task = SyncTask(
             "Sync",

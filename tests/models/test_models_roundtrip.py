@@ -319,3 +319,61 @@ def test_appproject_python_built() -> None:
         "kind": "AppProject",
         "metadata": {"name": "p"},
     }
+
+
+ANCHORED = """\
+apiVersion: argoproj.io/v1alpha1
+kind: Application
+metadata: {name: a}
+spec:
+  source:
+    helm:
+      valuesObject:
+        base: &base {a: 1, b: 2}
+        derived:
+          <<: *base
+          b: 3
+        copy: *base
+"""
+
+
+def test_anchors_and_merge_keys_survive_unchanged() -> None:
+    """Anchors, aliases and merge keys are written back as they were."""
+    app = Application.from_yaml(ANCHORED)
+    assert app.spec.source is not None and app.spec.source.helm is not None
+    assert app.spec.source.helm.values_object == {
+        "base": {"a": 1, "b": 2},
+        "derived": {"a": 1, "b": 3},
+        "copy": {"a": 1, "b": 2},
+    }
+    assert app.to_yaml() == ANCHORED
+    app.spec.source.helm.release_name = "r"
+    assert "<<: *base" in app.to_yaml() and "copy: *base" in app.to_yaml()
+
+
+def test_editing_an_alias_does_not_change_its_anchor() -> None:
+    """Changing the data behind one alias leaves the anchored original alone."""
+    app = Application.from_yaml(ANCHORED)
+    assert app.spec.source is not None and app.spec.source.helm is not None
+    assert app.spec.source.helm.values_object is not None
+    app.spec.source.helm.values_object["copy"]["a"] = 9
+    values = yaml.safe_load(app.to_yaml())["spec"]["source"]["helm"]["valuesObject"]
+    assert values == {
+        "base": {"a": 1, "b": 2},
+        "derived": {"a": 1, "b": 3},
+        "copy": {"a": 9, "b": 2},
+    }
+
+
+def test_in_place_edit_of_free_form_block_is_written() -> None:
+    """Mutating a free-form dict in place is seen by to_yaml (no stale comparison)."""
+    app = Application.from_yaml(
+        "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata: {name: a}\nspec:\n"
+        "  source:\n    helm:\n      valuesObject:\n        replicas: 1  # keep small\n"
+    )
+    assert app.spec.source is not None and app.spec.source.helm is not None
+    assert app.spec.source.helm.values_object is not None
+    app.spec.source.helm.values_object["replicas"] = 3
+    out = app.to_yaml()
+    assert yaml.safe_load(out)["spec"]["source"]["helm"]["valuesObject"] == {"replicas": 3}
+    assert app.to_yaml() == out  # writing twice gives the same text
