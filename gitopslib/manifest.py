@@ -169,19 +169,35 @@ MAX_EXPANDED_NODES = 2_000_000
 
 
 def _count_nodes(value: Any, budget: int) -> int:
-    """Walk ``value`` as a consumer would (aliases expanded); stop once past ``budget``."""
-    stack = [value]
-    seen = 0
-    while stack:
-        item = stack.pop()
-        seen += 1
-        if seen > budget:
-            return seen
-        if isinstance(item, dict):
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
-    return seen
+    """How many nodes ``value`` has once aliases are expanded, without expanding them.
+
+    YAML aliases load as shared Python objects, so the expanded size of a container is
+    memoised by identity: a "billion laughs" document is measured in a few thousand steps.
+    Returns as soon as the count passes ``budget``.
+    """
+    memo: dict[int, int] = {}
+
+    def size(node: Any) -> int:
+        if isinstance(node, dict):
+            children: Iterable[Any] = node.values()
+        elif isinstance(node, list):
+            children = node
+        else:
+            return 1
+        key = id(node)
+        if key not in memo:
+            total = 1
+            for child in children:
+                total += size(child)
+                if total > budget:
+                    break
+            memo[key] = total
+        return memo[key]
+
+    try:
+        return size(value)
+    except RecursionError:
+        return budget + 1  # nested deeper than any Kubernetes object: refuse it as well
 
 
 def _read_source(text_or_path: str | os.PathLike[str], max_bytes: int) -> tuple[str, str | None]:

@@ -27,8 +27,12 @@ from pathlib import Path
 from typing import Any
 
 QUANTITY = "io.k8s.apimachinery.pkg.api.resource.Quantity"
-PREFIXES = ("io.k8s.api.", "io.k8s.apimachinery.pkg.apis.", "io.k8s.kube-aggregator.pkg.apis.",
-            "io.k8s.apiextensions-apiserver.pkg.apis.")
+PREFIXES = (
+    "io.k8s.api.",
+    "io.k8s.apimachinery.pkg.apis.",
+    "io.k8s.kube-aggregator.pkg.apis.",
+    "io.k8s.apiextensions-apiserver.pkg.apis.",
+)
 OUT = Path(__file__).resolve().parents[1] / "gitopslib" / "diff" / "_merge_keys.json"
 
 
@@ -36,7 +40,7 @@ def short(name: str) -> str:
     """A definition name without its long package prefix."""
     for prefix in PREFIXES:
         if name.startswith(prefix):
-            return name[len(prefix):]
+            return name[len(prefix) :]
     return name
 
 
@@ -156,8 +160,9 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args()
     table = build(args.version)
-    args.out.write_text(json.dumps(table, separators=(",", ":"), sort_keys=False) + "\n",
-                        encoding="utf-8")
+    args.out.write_text(
+        json.dumps(table, separators=(",", ":"), sort_keys=False) + "\n", encoding="utf-8"
+    )
     print(f"wrote {args.out} ({len(table['gvk'])} kinds, {len(table['types'])} types)")
 
 

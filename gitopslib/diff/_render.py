@@ -12,6 +12,7 @@ from __future__ import annotations
 import difflib
 import json
 import re
+from functools import lru_cache
 from typing import Any
 
 from gitopslib.diff.ignore import escape_pointer
@@ -79,7 +80,11 @@ def _scalar(value: Any) -> str:
         return "false"
     if isinstance(value, int | float):
         return json.dumps(value)
-    text = str(value)
+    return _scalar_str(str(value))
+
+
+@lru_cache(maxsize=16384)
+def _scalar_str(text: str) -> str:
     if (
         _PLAIN.match(text)
         and not _AMBIGUOUS.match(text)

@@ -74,6 +74,8 @@ class ComparisonResult:
     sync_status: SyncStatus
     resources: list[ResourceDiff]
     app: Any = None
+    #: Conditions found while comparing (e.g. the same resource twice in Git: last one wins).
+    warnings: list[str] = field(default_factory=list)
 
     def by_key(self) -> dict[ResourceKey, ResourceDiff]:
         return {r.key: r for r in self.resources}

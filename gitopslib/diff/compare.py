@@ -16,8 +16,9 @@ Hooks get no sync status, ``Skip`` objects occupy their key with no status, live
 app's tracking claims but Git no longer has are ``requires_pruning``.
 
 >>> d = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}, "data": {"k": "2"}}
->>> l = {"apiVersion": "v1", "kind": "ConfigMap",
-...      "metadata": {"name": "c", "namespace": "prod", "uid": "u"}, "data": {"k": "1"}}
+>>> l = {"apiVersion": "v1", "kind": "ConfigMap", "data": {"k": "1"}, "metadata": {
+...     "name": "c", "namespace": "prod", "uid": "u",
+...     "annotations": {"argocd.argoproj.io/tracking-id": "a:/ConfigMap:prod/c"}}}
 >>> from types import SimpleNamespace as NS
 >>> app = NS(metadata=NS(name="a", namespace="argocd"), spec=NS(
 ...     destination=NS(namespace="prod"), ignore_differences=None))
@@ -46,7 +47,13 @@ from gitopslib.diff.normalize import (
 )
 from gitopslib.diff.settings import DiffSettings, IgnoreRule
 from gitopslib.diff.strategic import predict, strict_equal
-from gitopslib.diff.tracking import app_instance_name, claims, self_referenced
+from gitopslib.diff.tracking import (
+    ANNOTATION_INSTALLATION_ID,
+    app_instance_name,
+    claims,
+    self_referenced,
+    tracking_id,
+)
 from gitopslib.errors import DiffError, GitOpsError
 from gitopslib.manifest import (
     ANNOTATION_COMPARE_OPTIONS,
@@ -66,8 +73,14 @@ __all__ = ["compare", "compare_resource", "hook_type", "wave_of"]
 _MISSING: Any = object()
 _INT = re.compile(r"^[+-]?\d+$")
 _ARGO_HOOKS = {"PreSync", "Sync", "PostSync", "SyncFail", "Skip", "PreDelete", "PostDelete"}
-_HELM_HOOKS = {"pre-install", "pre-upgrade", "post-install", "post-upgrade", "pre-delete",
-               "post-delete"}
+_HELM_HOOKS = {
+    "pre-install",
+    "pre-upgrade",
+    "post-install",
+    "post-upgrade",
+    "pre-delete",
+    "post-delete",
+}
 _SKIP_META = frozenset(SERVER_METADATA_FIELDS)
 
 
@@ -155,27 +168,56 @@ class _AppView:
 
 
 def _proj(d: Any, live: Any) -> bool:
-    """Whether ``live`` projected onto ``d``'s keys equals ``d``."""
+    """Whether ``live`` projected onto ``d``'s keys equals ``d`` (list items index by index).
+
+    A subtree equal under ``==`` counts as equal (so ``True`` and ``1`` are conflated there,
+    which no Kubernetes field relies on); leaves compare bools strictly.
+    """
     td = type(d)
     if td is dict:
-        if type(live) is not dict:
-            return False
-        if d == live:
-            return True
-        for k, v in d.items():
-            lv = live.get(k, _MISSING)
-            if lv is _MISSING or not _proj(v, lv):
-                return False
-        return True
+        return type(live) is dict and _proj_dict(d, live)
     if td is list:
-        if type(live) is not list or len(d) != len(live):
-            return False
-        if d == live:
-            return True
-        return all(_proj(x, y) for x, y in zip(d, live, strict=True))
+        return type(live) is list and _proj_list(d, live)
     if td is bool or type(live) is bool:
         return d is live
     return bool(d == live)
+
+
+def _proj_list(d: list[Any], live: list[Any]) -> bool:
+    if len(d) != len(live):
+        return False
+    if d == live:
+        return True
+    for x, y in zip(d, live, strict=True):
+        if type(x) is dict:
+            if type(y) is not dict or not (x == y or _proj_dict(x, y)):
+                return False
+        elif not _proj(x, y):
+            return False
+    return True
+
+
+def _proj_dict(d: dict[str, Any], live: dict[str, Any]) -> bool:
+    get = live.get
+    for k, v in d.items():
+        lv = get(k, _MISSING)
+        if v is lv:
+            continue
+        tv = type(v)
+        if tv is str:
+            if v != lv:
+                return False
+        elif tv is dict:
+            if type(lv) is not dict or not (len(v) == len(lv) and v == lv or _proj_dict(v, lv)):
+                return False
+        elif tv is list:
+            if type(lv) is not list or not _proj_list(v, lv):
+                return False
+        elif tv is bool or type(lv) is bool:
+            return False  # not identical (checked above)
+        elif lv is _MISSING or v != lv:
+            return False
+    return True
 
 
 def _fast_equal(d: dict[str, Any], live: dict[str, Any], skip_status: bool) -> bool:
@@ -190,7 +232,7 @@ def _fast_equal(d: dict[str, Any], live: dict[str, Any], skip_status: bool) -> b
                 if mk in _SKIP_META:
                     continue
                 mlv = lv.get(mk, _MISSING)
-                if mlv is _MISSING or not _proj(mv, mlv):
+                if mlv is not mv and (mlv is _MISSING or not _proj(mv, mlv)):
                     return False
         elif not _proj(v, lv):
             return False
@@ -229,8 +271,9 @@ def _status_ignored(rules: list[IgnoreRule]) -> bool:
     return any("/status" in r.json_pointers for r in rules)
 
 
-def _normalize_tracking(live: dict[str, Any], desired: dict[str, Any], settings: DiffSettings
-                        ) -> dict[str, Any]:
+def _normalize_tracking(
+    live: dict[str, Any], desired: dict[str, Any], settings: DiffSettings
+) -> dict[str, Any]:
     """Label -> annotation migration aid (annotation tracking modes, not for CRDs)."""
     if settings.tracking_method == "label" or live.get("kind") == "CustomResourceDefinition":
         return live
@@ -289,9 +332,16 @@ def compare_resource(
     settings: DiffSettings,
 ) -> ResourceDiff:
     """Compare one desired object with its live counterpart (either may be None)."""
-    rd = ResourceDiff(group=key.group, kind=key.kind, namespace=key.namespace, name=key.name,
-                      status="Synced", desired=desired, live=live,
-                      wave=wave_of(desired if desired is not None else live))
+    rd = ResourceDiff(
+        group=key.group,
+        kind=key.kind,
+        namespace=key.namespace,
+        name=key.name,
+        status="Synced",
+        desired=desired,
+        live=live,
+        wave=wave_of(desired if desired is not None else live),
+    )
     skip_status = _status_ignored(rules)
     if desired is not None and live is not None:
         has_jq = any(r.jq_path_expressions for r in rules)
@@ -347,8 +397,9 @@ def compare_resource(
     group = key.group
     version = str(desired_n.get("apiVersion") or "").rsplit("/", 1)[-1]
     type_name = _schema.type_of_gvk(group, version, key.kind)
-    predicted = predict(orig, config, live_n, type_name=type_name or None,
-                        typed=type_name is not None)
+    predicted = predict(
+        orig, config, live_n, type_name=type_name or None, typed=type_name is not None
+    )
     rd.normalized_desired = predicted
     if strict_equal(predicted, live_n):
         return rd
@@ -368,9 +419,41 @@ def _fill_namespace(obj: dict[str, Any], namespace: str) -> dict[str, Any]:
     if not namespace or is_cluster_scoped(api_group(obj), str(obj.get("kind") or "")):
         return obj
     meta = obj.get("metadata")
-    if type(meta) is dict and meta.get("namespace"):
+    meta = meta if isinstance(meta, dict) else {}
+    if meta.get("namespace"):
         return obj
-    return {**obj, "metadata": {**(meta if type(meta) is dict else {}), "namespace": namespace}}
+    return {**obj, "metadata": {**meta, "namespace": namespace}}
+
+
+def _stamp_tracking(
+    obj: dict[str, Any], instance: str | None, settings: DiffSettings, dest_ns: str
+) -> dict[str, Any]:
+    """Stamp the app's tracking on a desired object as Argo CD's repo server does (never on
+    CRDs); an object that already carries it is returned as is."""
+    if instance is None or obj.get("kind") == "CustomResourceDefinition":
+        return obj
+    raw_meta = obj.get("metadata")
+    meta: dict[str, Any] = raw_meta if isinstance(raw_meta, dict) else {}
+    new_meta = dict(meta)
+    if settings.tracking_method in ("annotation", "annotation+label"):
+        raw_ann = meta.get("annotations")
+        ann: dict[str, Any] = raw_ann if isinstance(raw_ann, dict) else {}
+        wanted = {ANNOTATION_TRACKING_ID: tracking_id(instance, obj, dest_ns)}
+        if settings.installation_id is not None:
+            wanted[ANNOTATION_INSTALLATION_ID] = settings.installation_id
+        if any(ann.get(k) != v for k, v in wanted.items()):
+            new_meta["annotations"] = {**ann, **wanted}
+    if settings.tracking_method in ("label", "annotation+label"):
+        raw_labels = meta.get("labels")
+        labels: dict[str, Any] = raw_labels if isinstance(raw_labels, dict) else {}
+        value = instance
+        if settings.tracking_method == "annotation+label":
+            value = re.sub(r"[^a-zA-Z0-9]+$", "", instance[:63])
+        if labels.get(settings.instance_label_key) != value:
+            new_meta["labels"] = {**labels, settings.instance_label_key: value}
+    if new_meta == meta:
+        return obj
+    return {**obj, "metadata": new_meta}
 
 
 def _live_key(obj: Mapping[str, Any]) -> ResourceKey:
@@ -403,11 +486,17 @@ def compare(
     settings = settings or DiffSettings()
     view = _AppView(app, settings)
     targets: dict[ResourceKey, dict[str, Any]] = {}
+    warnings: list[str] = []
     for obj in desired:
         if not isinstance(obj, dict):
             raise DiffError(f"desired object is a {type(obj).__name__}, not a mapping")
-        filled = _fill_namespace(obj, view.dest_ns)
-        targets[_live_key(filled)] = filled
+        filled = _stamp_tracking(
+            _fill_namespace(obj, view.dest_ns), view.instance, settings, view.dest_ns
+        )
+        key = _live_key(filled)
+        if key in targets:
+            warnings.append(f"RepeatedResourceWarning: {key} appears more than once; last wins")
+        targets[key] = filled
     lives: dict[ResourceKey, dict[str, Any]] = {}
     for obj in live:
         if not isinstance(obj, dict):
@@ -422,17 +511,36 @@ def compare(
         if kind == "ignored":
             continue
         if kind in ("hook", "skip"):
-            results.append(ResourceDiff(
-                group=key.group, kind=key.kind, namespace=key.namespace, name=key.name,
-                status="", desired=d, live=lv, hook=kind == "hook", skip=kind == "skip",
-                wave=wave_of(d)))
+            results.append(
+                ResourceDiff(
+                    group=key.group,
+                    kind=key.kind,
+                    namespace=key.namespace,
+                    name=key.name,
+                    status="",
+                    desired=d,
+                    live=lv,
+                    hook=kind == "hook",
+                    skip=kind == "skip",
+                    wave=wave_of(d),
+                )
+            )
             continue
         if lv is not None and settings.tracking_method != "label" and not self_referenced(lv, d):
             # A copy of an object tracked for something else: no status, never touched.
-            results.append(ResourceDiff(
-                group=key.group, kind=key.kind, namespace=key.namespace, name=key.name,
-                status="", desired=d, live=lv, wave=wave_of(d),
-                warnings=["live tracking-id names another object; left alone"]))
+            results.append(
+                ResourceDiff(
+                    group=key.group,
+                    kind=key.kind,
+                    namespace=key.namespace,
+                    name=key.name,
+                    status="",
+                    desired=d,
+                    live=lv,
+                    wave=wave_of(d),
+                    warnings=["live tracking-id names another object; left alone"],
+                )
+            )
             continue
         gk = (key.group, key.kind)
         if view.rules:
@@ -447,13 +555,15 @@ def compare(
         kind = hook_type(lv)
         if kind == "ignored" or not claims(view.instance, lv, settings):
             continue
-        rd = compare_resource(None, lv, key=key, rules=_rules_for(key, view, settings),
-                              settings=settings)
+        rd = compare_resource(
+            None, lv, key=key, rules=_rules_for(key, view, settings), settings=settings
+        )
         rd.status = "" if kind == "hook" else "OutOfSync"
         rd.hook = kind == "hook"
         rd.requires_pruning = True
         rd.ignore_extraneous = "IgnoreExtraneous" in _csv(
-            _annotations(lv).get(ANNOTATION_COMPARE_OPTIONS, ""))
+            _annotations(lv).get(ANNOTATION_COMPARE_OPTIONS, "")
+        )
         masked = mask_secrets([rd.normalized_live], settings.sensitive_annotations)[0]
         rd.diff = unified_diff(masked, None, _display_name(key))
         results.append(rd)
@@ -462,5 +572,9 @@ def compare(
         r.status == "OutOfSync" and not (r.requires_pruning and r.ignore_extraneous)
         for r in results
     )
-    return ComparisonResult(sync_status="OutOfSync" if out_of_sync else "Synced",
-                            resources=results, app=app)
+    return ComparisonResult(
+        sync_status="OutOfSync" if out_of_sync else "Synced",
+        resources=results,
+        app=app,
+        warnings=warnings,
+    )

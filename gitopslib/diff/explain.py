@@ -116,9 +116,9 @@ def explain(rd: ResourceDiff) -> list[DriftReason]:
         return [DriftReason("", "add", "only-in-git", "the object exists only in Git")]
     live_raw = rd.live or {}
     owners: dict[str, list[str]] = {}
-    for manager, pointer in managed_field_pointers(live_raw, live_raw):
-        if manager not in GIT_APPLIERS:
-            owners.setdefault(pointer, []).append(manager)
+    for owner, pointer in managed_field_pointers(live_raw, live_raw):
+        if owner not in GIT_APPLIERS:
+            owners.setdefault(pointer, []).append(owner)
     orig: Any = None
     raw = ((live_raw.get("metadata") or {}).get("annotations") or {}).get(ANNOTATION_LAST_APPLIED)
     if raw is not None:

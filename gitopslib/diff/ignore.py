@@ -169,8 +169,9 @@ def _match_item(item: Any, spec: str) -> bool:
     return False
 
 
-def _owned(value: Any, fs: dict[str, Any], path: list[Any], out: list[tuple[list[Any], bool]]
-           ) -> None:
+def _owned(
+    value: Any, fs: dict[str, Any], path: list[Any], out: list[tuple[list[Any], bool]]
+) -> None:
     """Collect (path, whole) for every member of the field set ``fs`` found in ``value``."""
     for key, child in fs.items():
         if key == ".":
@@ -201,7 +202,9 @@ def _owned(value: Any, fs: dict[str, Any], path: list[Any], out: list[tuple[list
                     _owned(value[int(idx)], child, [*path, int(idx)], out)
 
 
-def _fieldsets(live: dict[str, Any], managers: Iterable[str] | None) -> list[tuple[str, dict[str, Any]]]:
+def _fieldsets(
+    live: dict[str, Any], managers: Iterable[str] | None
+) -> list[tuple[str, dict[str, Any]]]:
     wanted = None if managers is None else set(managers)
     out = []
     meta = live.get("metadata") or {}
@@ -238,8 +241,9 @@ def managed_field_pointers(
 
 def _remove_paths(value: Any, paths: list[list[Any]]) -> Any:
     # Remove deepest / highest-index paths first so earlier indices stay valid.
-    for path in sorted(paths, key=lambda p: [(-1 if isinstance(t, int) else 0, t) for t in p],
-                       reverse=True):
+    for path in sorted(
+        paths, key=lambda p: [(-1 if isinstance(t, int) else 0, t) for t in p], reverse=True
+    ):
         value, _ = _remove_tokens(value, [str(t) for t in path])
     return value
 

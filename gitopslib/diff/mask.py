@@ -74,7 +74,7 @@ def mask_secrets(
             continue
         meta = obj.get("metadata")
         annotations = meta.get("annotations") if isinstance(meta, dict) else None
-        if not isinstance(annotations, dict):
+        if not isinstance(meta, dict) or not isinstance(annotations, dict):
             out.append(obj)
             continue
         new_ann = dict(annotations)
@@ -89,8 +89,9 @@ def mask_secrets(
                     new_ann[key] = "+" * 8
                     continue
                 if isinstance(applied, dict):
-                    new_ann[key] = json.dumps(_mask_data(applied, masker), sort_keys=True,
-                                              separators=(",", ":"))
+                    new_ann[key] = json.dumps(
+                        _mask_data(applied, masker), sort_keys=True, separators=(",", ":")
+                    )
                 else:
                     new_ann[key] = "+" * 8
             elif key in sensitive:

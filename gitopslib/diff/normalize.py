@@ -27,6 +27,7 @@ import json
 import re
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
+from functools import lru_cache
 from typing import Any
 
 from gitopslib.diff import _schema
@@ -173,11 +174,14 @@ def parse_quantity(text: str) -> Fraction:
         value = Fraction(Decimal(number))
     except InvalidOperation:  # pragma: no cover - the regex admits only decimals
         raise ValueError(f"not a quantity: {text!r}") from None
+    scale: Fraction
     if exponent:
-        return value * Fraction(10) ** int(exponent[1:])
-    if suffix in _BINARY:
-        return value * 1024 ** _BINARY[suffix]
-    return value * Fraction(1000) ** _DECIMAL[suffix or ""]
+        scale = Fraction(10) ** int(exponent[1:])
+    elif suffix in _BINARY:
+        scale = Fraction(1024) ** _BINARY[suffix]
+    else:
+        scale = Fraction(1000) ** _DECIMAL[suffix or ""]
+    return value * scale
 
 
 def canonical_quantity(value: Any) -> Any:
@@ -190,6 +194,18 @@ def canonical_quantity(value: Any) -> Any:
     """
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         return value
+    if type(value) is str:
+        return _canonical_quantity_str(value)
+    return _canonical_quantity(value)
+
+
+@lru_cache(maxsize=4096)
+def _canonical_quantity_str(value: str) -> str:
+    result: str = _canonical_quantity(value)
+    return result
+
+
+def _canonical_quantity(value: Any) -> Any:
     try:
         q = parse_quantity(str(value)) if not isinstance(value, float) else Fraction(value)
     except (ValueError, OverflowError):

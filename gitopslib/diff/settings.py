@@ -234,7 +234,9 @@ class DiffSettings:
         if opts is not None:
             if not isinstance(opts, Mapping):
                 raise DiffError("argocd-cm: resource.compareoptions: expected a mapping")
-            raw_status = str(opts.get("ignoreResourceStatusField") or "all").lower()
+            raw = opts.get("ignoreResourceStatusField")
+            # YAML reads a bare off/false as a boolean.
+            raw_status = "all" if raw is None or raw == "" else str(raw).lower()
             if raw_status == "crd":
                 status = "crd"
             elif raw_status in ("none", "off", "false"):

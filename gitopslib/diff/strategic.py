@@ -12,6 +12,9 @@ applied, as ``kubectl apply`` would:
   live has are kept, items ``orig`` had and ``config`` dropped are removed; primitive lists
   with the ``merge`` strategy are merged as sets; ``retainKeys`` clears the keys ``config``
   does not name. Merge keys and strategies come from the generated ``_merge_keys.json``.
+* in built-in kinds a zero value in ``config`` (``[]``, ``{}``, ``""``, ``0``, ``false``) for a
+  field live does not have is not drift: the API server drops zero values of ``omitempty``
+  fields (Argo CD's typed re-encoding drops them too);
 * every other list (atomic lists, custom resources with JSON-merge semantics) is replaced by
   ``config``'s list unless live, pruned to the keys ``orig`` has (index by index), already
   equals it: the fields the API server defaults inside list items are not drift.
@@ -43,10 +46,7 @@ def strict_equal(a: Any, b: Any) -> bool:
     if ta is dict:
         if tb is not dict or len(a) != len(b):
             return False
-        for k, v in a.items():
-            if k not in b or not strict_equal(v, b[k]):
-                return False
-        return True
+        return all(k in b and strict_equal(v, b[k]) for k, v in a.items())
     if ta is list:
         if tb is not list or len(a) != len(b):
             return False
@@ -60,11 +60,16 @@ def prune_to(shape: Any, live: Any) -> Any:
     """``live`` reduced to the map keys ``shape`` has (lists index by index; extra live list
     items are kept so they still show up)."""
     if type(shape) is dict and type(live) is dict:
-        return {k: (prune_to(v, live[k]) if live[k] is not None else None)
-                for k, v in shape.items() if k in live}
+        return {
+            k: (prune_to(v, live[k]) if live[k] is not None else None)
+            for k, v in shape.items()
+            if k in live
+        }
     if type(shape) is list and type(live) is list:
-        return [prune_to(shape[i], v) if i < len(shape) and v is not None else v
-                for i, v in enumerate(live)]
+        return [
+            prune_to(shape[i], v) if i < len(shape) and v is not None else v
+            for i, v in enumerate(live)
+        ]
     return live
 
 
@@ -99,10 +104,16 @@ def _merge_map(
             result.pop(key, None)
             continue
         if key not in live or live[key] is None:
+            if typed and key not in live and _is_zero(cv):
+                # The typed encoder drops zero values of omitempty fields (env: [],
+                # paused: false ...); the API server never stores them, neither does Argo CD.
+                continue
             result[key] = cv
             continue
-        desc = value_desc if value_desc is not None else (
-            _schema.field_of(type_name, key) if typed and type_name else None
+        desc = (
+            value_desc
+            if value_desc is not None
+            else (_schema.field_of(type_name, key) if typed and type_name else None)
         )
         ov = orig_map.get(key, _MISSING) if orig_map is not None else _MISSING
         result[key] = _merge_value(ov, cv, live[key], desc, typed)
@@ -111,6 +122,10 @@ def _merge_map(
             if key not in config:
                 result.pop(key, None)
     return result
+
+
+def _is_zero(value: Any) -> bool:
+    return value in ([], {}, "") or (type(value) in (int, float) and value == 0) or (value is False)
 
 
 def _merge_value(ov: Any, cv: Any, lv: Any, desc: list[Any] | None, typed: bool) -> Any:
@@ -182,20 +197,21 @@ def _merge_list(ov: Any, cv: list[Any], lv: list[Any], desc: list[Any]) -> list[
                 orig_index.setdefault(_hashable(item[merge_key]), item)
     retain = "retainKeys" in strategy
     result = list(lv)
-    appended = []
+    appended: list[Any] = []
     for key, citem in zip(config_keys, cv, strict=True):
-        i = live_index.get(key)
-        if i is None:
+        at = live_index.get(key)
+        if at is None:
             appended.append(citem)
             continue
-        merged = _merge_map(orig_index.get(key), citem, lv[i], item_type, True, None)
-        if retain and not strict_equal(merged, lv[i]):
+        merged = _merge_map(orig_index.get(key), citem, lv[at], item_type, True, None)
+        if retain and not strict_equal(merged, lv[at]):
             merged = {k: v for k, v in merged.items() if k in citem}
-        result[i] = merged
+        result[at] = merged
     gone = set(orig_index) - set(config_keys)
     if gone:
         result = [
-            x for x in result
+            x
+            for x in result
             if not (type(x) is dict and merge_key in x and _hashable(x[merge_key]) in gone)
         ]
     return result + appended

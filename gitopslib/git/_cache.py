@@ -27,7 +27,7 @@ from pathlib import Path
 
 import platformdirs
 from dulwich.object_store import BaseObjectStore
-from dulwich.objects import Blob, Tree
+from dulwich.objects import Blob, ObjectID, Tree
 
 from gitopslib.giturl import normalize_git_url
 
@@ -81,7 +81,7 @@ def materialize_tree(store: BaseObjectStore, tree_sha: bytes, dest: Path) -> int
     stack: list[tuple[bytes, Path]] = [(tree_sha, dest)]
     while stack:
         sha, where = stack.pop()
-        tree = store[sha]
+        tree = store[ObjectID(sha)]
         assert isinstance(tree, Tree)
         for entry in tree.iteritems():
             name = entry.path.decode("utf-8", "surrogateescape")
@@ -99,7 +99,7 @@ def materialize_tree(store: BaseObjectStore, tree_sha: bytes, dest: Path) -> int
             elif stat.S_ISLNK(mode):
                 blob = store[entry.sha]
                 assert isinstance(blob, Blob)
-                os.symlink(os.fsdecode(blob.as_raw_string()), target)
+                target.symlink_to(os.fsdecode(blob.as_raw_string()))
                 count += 1
             else:
                 blob = store[entry.sha]

@@ -27,11 +27,11 @@ __all__ = [
 ]
 
 #: The label Argo CD reads to find declarative repository Secrets.
-SECRET_TYPE_LABEL = "argocd.argoproj.io/secret-type"
+SECRET_TYPE_LABEL = "argocd.argoproj.io/secret-type"  # noqa: S105 (a label, not a secret)
 #: Label value of a Secret that describes one repository.
-REPOSITORY_SECRET_TYPE = "repository"
+REPOSITORY_SECRET_TYPE = "repository"  # noqa: S105
 #: Label value of a credential template matched by URL prefix.
-REPO_CREDS_SECRET_TYPE = "repo-creds"
+REPO_CREDS_SECRET_TYPE = "repo-creds"  # noqa: S105
 
 
 class Credentials:
@@ -78,8 +78,8 @@ class SSHCredentials(Credentials):
     set explicitly. SSH runs through dulwich's SSH vendor (the system ``ssh`` client, with
     ``BatchMode``, our own known-hosts file and no agent or user config).
 
-    >>> SSHCredentials("-----BEGIN OPENSSH PRIVATE KEY-----...", known_hosts="h ssh-ed25519 AAA")
-    SSHCredentials(private_key='***', known_hosts='h ssh-ed25519 AAA', insecure_ignore_host_key=False)
+    >>> SSHCredentials("-----BEGIN OPENSSH PRIVATE KEY-----...", known_hosts="h ssh-ed25519 A")
+    SSHCredentials(private_key='***', known_hosts='h ssh-ed25519 A', insecure_ignore_host_key=False)
     """
 
     private_key: str = ""

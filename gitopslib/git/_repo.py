@@ -22,7 +22,9 @@ from typing import TypeVar
 from dulwich.client import GitClient, HTTPUnauthorized
 from dulwich.errors import GitProtocolError, HangupException, NotGitRepository
 from dulwich.object_store import commit_tree_changes
-from dulwich.objects import Blob, Commit, ShaFile, Tag, Tree
+from dulwich.object_store import BaseObjectStore
+from dulwich.objects import Blob, Commit, ObjectID, ShaFile, Tag, Tree
+from dulwich.refs import Ref
 from dulwich.repo import Repo
 from filelock import FileLock
 from filelock import Timeout as LockTimeout
@@ -98,6 +100,16 @@ def _kind_of(mode: int) -> str:
     if mode == 0o160000:
         return "submodule"
     return "file"
+
+
+def _peel(store: BaseObjectStore, sha: bytes) -> bytes:
+    """The object a (chain of) tag(s) points at; ``sha`` itself for anything else."""
+    obj = store[ObjectID(sha)]
+    hops = 0
+    while isinstance(obj, Tag) and hops < 64:
+        obj = store[obj.object[1]]
+        hops += 1
+    return bytes(obj.id)
 
 
 def _clean_path(path: str, *, url: str) -> list[str]:
@@ -284,9 +296,8 @@ class GitRepository:
         with contextlib.closing(source):
             for name, sha in list(refs.items()):
                 if name.startswith("refs/tags/") and not name.endswith("^{}"):
-                    obj = source.object_store[sha.encode("ascii")]
-                    if isinstance(obj, Tag):
-                        peeled = source.object_store.peel_sha(sha.encode("ascii"))
+                    peeled = _peel(source.object_store, sha.encode("ascii"))
+                    if peeled != sha.encode("ascii"):
                         refs[name + "^{}"] = peeled.decode("ascii")
         return refs
 
@@ -357,12 +368,11 @@ class GitRepository:
             return None
         with self._mutex:
             matches = set()
-            for sha in repo.object_store.iter_prefix(prefix.lower().encode("ascii")):
-                obj = repo.object_store[sha]
-                if isinstance(obj, Commit):
-                    matches.add(sha.decode("ascii"))
-                elif isinstance(obj, Tag):
-                    matches.add(repo.object_store.peel_sha(sha).decode("ascii"))
+            store = repo.object_store
+            for sha in store.iter_prefix(prefix.lower().encode("ascii")):
+                peeled = _peel(store, sha)
+                if isinstance(store[ObjectID(peeled)], Commit):
+                    matches.add(peeled.decode("ascii"))
         if len(matches) > 1:
             raise self._error(
                 RevisionNotFoundError,
@@ -417,25 +427,25 @@ class GitRepository:
     def _fetch_locked(self) -> dict[str, str]:
         repo = self._ensure_mirror()
 
-        def wants(refs: Mapping[bytes, bytes], depth: int | None = None) -> list[bytes]:
-            out = []
+        def wants(refs: Mapping[Ref, ObjectID], depth: int | None = None) -> list[ObjectID]:
+            out: list[ObjectID] = []
             with self._mutex:
                 for name, sha in refs.items():
                     if sha is None or name.endswith(b"^{}"):
                         continue
-                    if name == b"HEAD" or name.startswith((b"refs/heads/", b"refs/tags/")):
-                        if sha not in repo.object_store and sha not in out:
-                            out.append(sha)
+                    interesting = name == b"HEAD" or name.startswith((b"refs/heads/", b"refs/tags/"))
+                    if interesting and sha not in repo.object_store and sha not in out:
+                        out.append(sha)
             return out
 
         def call(client: GitClient, path: str) -> dict[bytes, bytes]:
             result = client.fetch(path, repo, determine_wants=wants)
-            refs = {k: v for k, v in result.refs.items() if v is not None}
+            refs: dict[bytes, bytes] = {k: v for k, v in result.refs.items() if v is not None}
             for name, target in result.symrefs.items():
                 if target in refs:
                     refs[name] = refs[target]
             if b"HEAD" in result.symrefs:
-                refs[b"__HEAD_TARGET__"] = result.symrefs[b"HEAD"]
+                refs[b"__HEAD_TARGET__"] = result.symrefs[Ref(b"HEAD")]
             return refs
 
         remote_refs = self._network("fetch", call)
@@ -451,10 +461,10 @@ class GitRepository:
                     repo.refs.remove_if_equals(name, None)
             current = repo.refs.as_dict()
             for name, sha in wanted.items():
-                if sha in repo.object_store and current.get(name) != sha:
-                    repo.refs.set_if_equals(name, None, sha)
+                if ObjectID(sha) in repo.object_store and current.get(Ref(name)) != sha:
+                    repo.refs.set_if_equals(Ref(name), None, ObjectID(sha))
             if head_target is not None and head_target in wanted:
-                repo.refs.set_symbolic_ref(b"HEAD", head_target)
+                repo.refs.set_symbolic_ref(Ref(b"HEAD"), Ref(head_target))
         return {
             k.decode("utf-8", "replace"): v.decode("ascii")
             for k, v in remote_refs.items()
@@ -466,7 +476,7 @@ class GitRepository:
         if repo is None:
             return False
         with self._mutex:
-            return sha in repo.object_store
+            return ObjectID(sha) in repo.object_store
 
     def _commit(self, sha: str) -> tuple[Repo, Commit]:
         """The commit object for ``sha`` (a commit or a tag pointing at one), fetching on demand."""
@@ -489,7 +499,7 @@ class GitRepository:
                 revision=sha,
             )
         with self._mutex:
-            obj: ShaFile = repo.object_store[key]
+            obj: ShaFile = repo.object_store[ObjectID(key)]
             while isinstance(obj, Tag):
                 obj = repo.object_store[obj.object[1]]
         if not isinstance(obj, Commit):
@@ -525,7 +535,7 @@ class GitRepository:
                 continue
             if not stat.S_ISDIR(mode):
                 raise self._not_found(path, sha)
-            tree = store[current]
+            tree = store[ObjectID(current)]
             assert isinstance(tree, Tree)
             try:
                 mode, current = tree[name.encode("utf-8", "surrogateescape")]
@@ -535,7 +545,7 @@ class GitRepository:
                 hops += 1
                 if hops > _MAX_SYMLINK_HOPS:
                     raise self._error(GitError, f"too many symlinks resolving {path!r}")
-                blob = store[current]
+                blob = store[ObjectID(current)]
                 assert isinstance(blob, Blob)
                 target = blob.as_raw_string().decode("utf-8", "surrogateescape")
                 if target.startswith("/"):
@@ -574,7 +584,7 @@ class GitRepository:
                     GitPathNotFoundError, f"{path!r} at {sha} in {self.url} is not a file",
                     path=path, revision=sha,
                 )  # fmt: skip
-            blob = repo.object_store[obj_sha]
+            blob = repo.object_store[ObjectID(obj_sha)]
             assert isinstance(blob, Blob)
             return blob.as_raw_string()
 
@@ -599,7 +609,7 @@ class GitRepository:
             stack = [("/".join(parts), tree_sha)]
             while stack:
                 prefix, current = stack.pop()
-                tree = repo.object_store[current]
+                tree = repo.object_store[ObjectID(current)]
                 assert isinstance(tree, Tree)
                 for entry in tree.iteritems():
                     name = entry.path.decode("utf-8", "surrogateescape")
@@ -693,7 +703,8 @@ class GitRepository:
     def _write_tree(
         self, repo: Repo, base_tree: bytes, changes: list[tuple[bytes, int | None, bytes | None]]
     ) -> bytes:
-        return commit_tree_changes(repo.object_store, base_tree, changes)
+        typed = [(p, m, ObjectID(s) if s is not None else None) for p, m, s in changes]
+        return bytes(commit_tree_changes(repo.object_store, ObjectID(base_tree), typed))
 
     def _timestamp(self) -> int:
         return int(time.time())

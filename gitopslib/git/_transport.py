@@ -150,6 +150,14 @@ class _TimeoutTCPGitClient(TCPGitClient):
     def __init__(self, host: str, port: int | None, timeout: float, **kwargs: Any) -> None:
         super().__init__(host, port=port, **kwargs)
         self._timeout = timeout
+        self._open: list[Protocol] = []
+
+    def close(self) -> None:
+        """Close every connection this client opened (also after a failure mid-protocol)."""
+        while self._open:
+            with contextlib.suppress(Exception):
+                self._open.pop().close()
+        super().close()
 
     def _connect(
         self, cmd: bytes, path: str | bytes, protocol_version: int | None = None
@@ -172,6 +180,7 @@ class _TimeoutTCPGitClient(TCPGitClient):
                 sock.shutdown(socket.SHUT_WR)
 
         proto = Protocol(rfile.read, wfile.write, close, shutdown_write=shutdown_write)
+        self._open.append(proto)
         if path.startswith(b"/~"):
             path = path[1:]
         # Protocol v0/v1 everywhere: simple, and what every server speaks.
@@ -343,6 +352,10 @@ def open_client(
             yield client, path
         finally:
             client.close()
+            pool = getattr(client, "pool_manager", None)
+            if pool is not None:  # urllib3 keeps sockets pooled until told otherwise
+                with contextlib.suppress(Exception):
+                    pool.clear()
     finally:
         if tmp is not None:
             tmp.cleanup()

@@ -9,11 +9,16 @@ from __future__ import annotations
 
 import stat
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping, Set
+from threading import RLock
 from typing import TYPE_CHECKING
 
 from dulwich.client import GitClient
-from dulwich.objects import Blob, Commit, Tree
+from dulwich.object_store import BaseObjectStore, tree_lookup_path
+from dulwich.objects import Blob, Commit, ObjectID
+from dulwich.pack import UnpackedObject
+from dulwich.refs import Ref
+from dulwich.repo import Repo
 
 from gitopslib.errors import GitError, PushRejectedError
 
@@ -29,19 +34,49 @@ class _Race(Exception):
     pass
 
 
-def _current_text(repo_store: object, tree_sha: bytes, path: bytes) -> tuple[str | None, int]:
-    from dulwich.object_store import tree_lookup_path
-
-    store = repo_store
+def _current_text(store: BaseObjectStore, tree_sha: bytes, path: bytes) -> tuple[str | None, int]:
     try:
-        mode, sha = tree_lookup_path(store.__getitem__, tree_sha, path)  # type: ignore[attr-defined]
+        mode, sha = tree_lookup_path(store.__getitem__, ObjectID(tree_sha), path)
     except KeyError:
         return None, stat.S_IFREG | 0o644
     if not stat.S_ISREG(mode):
         raise GitError(f"{path.decode()!r} is not a regular file", url=None)
-    blob = store[sha]  # type: ignore[index]
+    blob = store[sha]
     assert isinstance(blob, Blob)
     return blob.as_raw_string().decode("utf-8"), mode
+
+
+def _push(
+    repo: GitRepository, mirror: Repo, mutex: RLock, ref: bytes, tip: bytes, new: bytes
+) -> str | None:
+    """Push ``new`` to ``ref`` if the remote still has ``tip``; None on success, else why not."""
+
+    def update_refs(refs: dict[Ref, ObjectID]) -> dict[Ref, ObjectID]:
+        if refs.get(Ref(ref)) != tip:
+            raise _Race()
+        return {Ref(ref): ObjectID(new)}
+
+    def generate(
+        have: Set[ObjectID], want: Set[ObjectID], *, ofs_delta: bool = False, **_: object
+    ) -> tuple[int, Iterator[UnpackedObject]]:
+        with mutex:
+            count, records = mirror.object_store.generate_pack_data(have, want, ofs_delta=ofs_delta)
+            return count, iter(list(records))
+
+    def call(client: GitClient, path: str) -> str | None:
+        try:
+            result = client.send_pack(path.encode("utf-8"), update_refs, generate)
+        except _Race:
+            return "the branch moved before the push"
+        return (result.ref_status or {}).get(Ref(ref))
+
+    try:
+        return repo._network("push", call)
+    except GitError as exc:
+        text = str(exc)
+        if any(k in text for k in ("non-fast-forward", "failed to update", "stale", "lock")):
+            return text
+        raise
 
 
 def commit_with_retries(
@@ -77,7 +112,7 @@ def commit_with_retries(
             mirror, mutex = repo._writeback_parts()
             tip = tip_hex.encode("ascii")
             with mutex:
-                parent = mirror.object_store[tip]
+                parent = mirror.object_store[ObjectID(tip)]
                 assert isinstance(parent, Commit)
                 tree_changes: list[tuple[bytes, int | None, bytes | None]] = []
                 for path, change in sorted(paths.items()):
@@ -96,8 +131,8 @@ def commit_with_retries(
                 if new_tree == parent.tree:
                     return CommitResult(tip_hex, tip_hex, branch, attempts - 1, False)
                 commit = Commit()
-                commit.tree = new_tree
-                commit.parents = [tip]
+                commit.tree = ObjectID(new_tree)
+                commit.parents = [ObjectID(tip)]
                 commit.author = author.encode("utf-8")
                 commit.committer = committer.encode("utf-8")
                 now = repo._timestamp()
@@ -106,45 +141,10 @@ def commit_with_retries(
                 commit.encoding = b"UTF-8"
                 commit.message = (message.rstrip("\n") + "\n").encode("utf-8")
                 mirror.object_store.add_object(commit)
-                new_tree_obj = mirror.object_store[new_tree]
-                assert isinstance(new_tree_obj, Tree)
-
-            def update_refs(refs: dict[bytes, bytes], tip: bytes = tip) -> dict[bytes, bytes]:
-                if refs.get(ref_b) != tip:
-                    raise _Race()
-                return {ref_b: commit.id}
-
-            def generate(
-                have: set[bytes],
-                want: set[bytes],
-                *,
-                ofs_delta: bool = False,
-                progress: object = None,
-            ) -> tuple[int, object]:
-                with mutex:
-                    return mirror.object_store.generate_pack_data(  # type: ignore[no-any-return]
-                        have, want, ofs_delta=ofs_delta
-                    )
-
-            def push(client: GitClient, path: str) -> str | None:
-                try:
-                    result = client.send_pack(path.encode("utf-8"), update_refs, generate)  # type: ignore[arg-type]
-                except _Race:
-                    return "the branch moved"
-                status = (result.ref_status or {}).get(ref_b)
-                return status
-
-            try:
-                reason = repo._network("push", push)
-            except GitError as exc:
-                text = str(exc)
-                if "non-fast-forward" in text or "failed to update" in text or "stale" in text:
-                    reason = text
-                else:
-                    raise
+            reason = _push(repo, mirror, mutex, ref_b, tip, commit.id)
             if reason is None:
                 with mutex:
-                    mirror.refs.set_if_equals(ref_b, None, commit.id)
+                    mirror.refs.set_if_equals(Ref(ref_b), None, commit.id)
                 return CommitResult(commit.id.decode(), tip_hex, branch, attempts, True)
             last_reason = str(reason)
         time.sleep(min(0.05 * attempts, 0.5))

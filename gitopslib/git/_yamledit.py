@@ -13,6 +13,7 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap
 from ruamel.yaml.error import YAMLError
+from ruamel.yaml.nodes import MappingNode, Node, ScalarNode
 
 from gitopslib.errors import ValidationError
 
@@ -40,6 +41,60 @@ def _split(path: str) -> list[str]:
     return parts
 
 
+def _render_scalar(value: Any, style: str | None) -> str | None:
+    """The YAML text of a scalar ``value`` (keeping a quote style), or None if not a scalar."""
+    if isinstance(value, dict | list | tuple | set):
+        return None
+    if style == "'" and isinstance(value, str) and "\n" not in value:
+        return "'" + value.replace("'", "''") + "'"
+    if style == '"' and isinstance(value, str):
+        import json
+
+        return json.dumps(value, ensure_ascii=False)
+    yaml = YAML(typ="rt")
+    yaml.width = 1 << 30
+    out = io.StringIO()
+    yaml.dump({"k": value}, out)
+    text = out.getvalue()
+    if not text.startswith("k: ") or text.count("\n") != 1:
+        return None
+    return text[3:-1]
+
+
+def _value_node(root: Node | None, keys: list[str]) -> ScalarNode | None:
+    node = root
+    for key in keys:
+        if not isinstance(node, MappingNode):
+            return None
+        found = None
+        for k, v in node.value:
+            if isinstance(k, ScalarNode) and k.value == key:
+                found = v
+        node = found
+    if not isinstance(node, ScalarNode):
+        return None
+    tag = getattr(node.tag, "value", node.tag)
+    return None if tag == "tag:yaml.org,2002:null" else node
+
+
+def _splice(text: str, keys: list[str], value: Any) -> str | None:
+    """Replace an existing single-line scalar in place: the smallest possible diff."""
+    yaml = YAML(typ="rt")
+    try:
+        node = _value_node(yaml.compose(text), keys)
+    except YAMLError:
+        return None
+    if node is None or node.start_mark is None or node.end_mark is None:
+        return None
+    start, end = node.start_mark.index, node.end_mark.index
+    if "\n" in text[start:end] or node.style in ("|", ">"):
+        return None
+    rendered = _render_scalar(value, node.style)
+    if rendered is None:
+        return None
+    return text[:start] + rendered + text[end:]
+
+
 def set_yaml_value(text: str, path: str, value: Any, *, file: str | None = None) -> str:
     """``text`` with the value at dotted ``path`` set to ``value`` (comments kept).
 
@@ -52,6 +107,10 @@ def set_yaml_value(text: str, path: str, value: Any, *, file: str | None = None)
       tag: v2  # pinned
     """
     keys = _split(path)
+    if "\t" not in text:
+        spliced = _splice(text, keys, value)
+        if spliced is not None:
+            return spliced
     yaml = YAML(typ="rt")
     yaml.preserve_quotes = True
     yaml.width = 4096

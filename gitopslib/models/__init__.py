@@ -14,8 +14,9 @@ field; ``to_yaml``/``to_dict`` give back what was written and nothing else.
 
 from __future__ import annotations
 
-from gitopslib.models._base import Document, GitOpsModel, OpenModel
+from gitopslib.models._base import Document, FieldProblem, GitOpsModel, OpenModel
 from gitopslib.models._common import Backoff, Info, ObjectMeta, RetryStrategy
+from gitopslib.models._load import load_documents
 from gitopslib.models.application import (
     Application,
     ApplicationDestination,
@@ -108,6 +109,7 @@ __all__ = [
     "ConfigManagementPlugin",
     "DestinationServiceAccount",
     "Document",
+    "FieldProblem",
     "GitOpsModel",
     "GroupKind",
     "HelmFileParameter",
@@ -153,4 +155,5 @@ __all__ = [
     "SyncStrategy",
     "SyncStrategyApply",
     "SyncWindow",
+    "load_documents",
 ]

@@ -18,7 +18,6 @@ back through the tree it was read from, so comments and quoting of untouched val
 from __future__ import annotations
 
 import contextlib
-import copy
 import datetime
 import difflib
 import io
@@ -26,7 +25,7 @@ import os
 import types
 import typing
 import warnings
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar, Self
 
@@ -42,6 +41,7 @@ from ruamel.yaml.representer import RoundTripRepresenter
 from ruamel.yaml.resolver import VersionedResolver
 
 from gitopslib.errors import ValidationError
+from gitopslib.giturl import mask_credentials
 
 __all__ = [
     "MAX_DOCUMENT_BYTES",
@@ -87,6 +87,13 @@ class GitOpsModel(BaseModel):
         strict=True,
         validate_assignment=True,
     )
+
+    def __repr__(self) -> str:
+        # A repoURL may carry a token (https://<token>@host/...): never show it.
+        return mask_credentials(super().__repr__())
+
+    def __str__(self) -> str:
+        return mask_credentials(super().__str__())
 
     def to_dict(self) -> dict[str, Any]:
         """The model as plain data with YAML key names, only the fields that were set.
@@ -379,13 +386,13 @@ def _parse_documents(text: str, file: str | None) -> list[_ParsedDoc]:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or exc.context or "cannot parse"
         raise ValidationError(
-            f"malformed YAML: {problem}",
+            mask_credentials(f"malformed YAML: {problem}"),
             file=file,
             line=mark.line + 1 if mark is not None else None,
             column=mark.column + 1 if mark is not None else None,
         ) from None
     except YAMLError as exc:
-        raise ValidationError(f"malformed YAML: {exc}", file=file) from None
+        raise ValidationError(mask_credentials(f"malformed YAML: {exc}"), file=file) from None
     except RecursionError:
         raise ValidationError(
             f"document is nested deeper than {MAX_DOCUMENT_DEPTH} levels", file=file
@@ -563,7 +570,11 @@ def _one_error(
     if locations is not None:
         line, column = locations.of(full, key=key_position)
     return ValidationError(
-        message, file=file, line=line, column=column, field=yaml_path(full) or None
+        mask_credentials(message),
+        file=file,
+        line=line,
+        column=column,
+        field=yaml_path(full) or None,
     )
 
 
@@ -732,7 +743,7 @@ class Document(GitOpsModel):
             if value == expected:
                 continue
             line, column = doc.locations.of((key,))
-            got = "missing" if key not in data else f"{value!r}"
+            got = "missing" if key not in data else mask_credentials(repr(value))
             raise ValidationError(
                 f"{key} is {got}, expected {expected!r}",
                 file=doc.file,
@@ -785,7 +796,7 @@ class Document(GitOpsModel):
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], *, file: str | None = None) -> Self:
         """Build from already-parsed data (no line numbers in errors)."""
-        doc = _ParsedDoc(None, copy.deepcopy(dict(data)), _Locations(), file)
+        doc = _ParsedDoc(None, _copy(dict(data)), _Locations(), file)
         return cls._from_parsed(doc)
 
     # writing
@@ -814,11 +825,3 @@ class Document(GitOpsModel):
             _plain_floats(source.tree)
             return dump_yaml(source.tree)
         return dump_yaml(data)
-
-
-def iter_model_fields(model: BaseModel) -> Iterator[tuple[str, Any]]:
-    """``(yaml_name, value)`` of the fields that were set on ``model``."""
-    fields = type(model).model_fields
-    for name in model.model_fields_set:
-        if name in fields:
-            yield fields[name].alias or name, getattr(model, name)

@@ -186,7 +186,7 @@ class AppProjectSpec(GitOpsModel):
                 "description",
             )
         _check_glob_list(self.source_repos, "sourceRepos")
-        seen: set[tuple[str, str]] = set()
+        seen: set[tuple[str, str, str]] = set()
         for index, dest in enumerate(self.destinations or ()):
             for attr in ("server", "name", "namespace"):
                 if getattr(dest, attr) == "!*":
@@ -196,10 +196,11 @@ class AppProjectSpec(GitOpsModel):
                         index,
                         attr,
                     )
-            key = (dest.server or dest.name or "", dest.namespace or "")
+            key = (dest.server or "", dest.name or "", dest.namespace or "")
             if (dest.server or dest.name) and key in seen:
+                cluster = dest.server or dest.name
                 raise FieldProblem(
-                    f"destination {key[0]}/{key[1]} appears twice", "destinations", index
+                    f"destination {cluster}/{key[2]} appears twice", "destinations", index
                 )
             seen.add(key)
         names: set[str] = set()

@@ -33,7 +33,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import orjson
 import yaml
@@ -163,7 +163,7 @@ _SEQ_TAG = "tag:yaml.org,2002:seq"
 _SPECIAL_KEYS = frozenset({"tag:yaml.org,2002:merge", "tag:yaml.org,2002:value"})
 
 
-class _Fallback(Exception):  # noqa: N818 - internal signal, not an error
+class _Fallback(Exception):
     """A document needs PyYAML's general constructor (merge keys, unusual tags)."""
 
 
@@ -178,7 +178,7 @@ class _ManifestLoader(_CLoader):  # type: ignore[valid-type,misc]
       shared, as PyYAML does.
     """
 
-    _resolvers_by_first: dict[str | None, list[tuple[str, re.Pattern[str]]]] = {}
+    _resolvers_by_first: ClassVar[dict[str | None, list[tuple[str, re.Pattern[str]]]]] = {}
 
     def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
         # PyYAML's Resolver.resolve without path resolvers (never used here) and without
@@ -196,8 +196,8 @@ class _ManifestLoader(_CLoader):  # type: ignore[valid-type,misc]
             data = self._build(node, {})
         except _Fallback:
             return super().construct_document(node)
-        self.constructed_objects = {}
-        self.recursive_objects = {}
+        self.constructed_objects: dict[Any, Any] = {}
+        self.recursive_objects: dict[Any, Any] = {}
         return data
 
     def _build(self, node: Any, memo: dict[int, Any]) -> Any:
@@ -222,8 +222,10 @@ class _ManifestLoader(_CLoader):  # type: ignore[valid-type,misc]
                     out[key] = self._build(value_node, memo)
                 except TypeError:
                     raise yaml.constructor.ConstructorError(
-                        "while constructing a mapping", node.start_mark,
-                        "found unhashable key", key_node.start_mark,
+                        "while constructing a mapping",
+                        node.start_mark,
+                        "found unhashable key",
+                        key_node.start_mark,
                     ) from None
             return out
         if node.tag != _SEQ_TAG:

@@ -15,6 +15,14 @@ from __future__ import annotations
 
 from gitopslib.sync._kinds import KIND_ORDER, kind_rank
 from gitopslib.sync.compare import ChangeKind, PlanChange, PlanComparison, compare_plans
+from gitopslib.sync.execute import (
+    ANNOTATION_DELETION_APPROVED,
+    HOOK_FINALIZER,
+    TrackingMethod,
+    execute_plan,
+    stamp_tracking,
+    tracking_id,
+)
 from gitopslib.sync.plan import (
     Action,
     ExcludedResource,
@@ -26,12 +34,27 @@ from gitopslib.sync.plan import (
     plan_delete,
     plan_sync,
 )
+from gitopslib.sync.protocol import (
+    ARGOCD_FIELD_MANAGER,
+    ApplyMode,
+    ApplyResult,
+    Cluster,
+    ClusterEvent,
+    apply_message,
+)
 from gitopslib.sync.render import escape_mermaid, render_table, to_mermaid
 
 __all__ = [
+    "ANNOTATION_DELETION_APPROVED",
+    "ARGOCD_FIELD_MANAGER",
+    "HOOK_FINALIZER",
     "KIND_ORDER",
     "Action",
+    "ApplyMode",
+    "ApplyResult",
     "ChangeKind",
+    "Cluster",
+    "ClusterEvent",
     "ExcludedResource",
     "PlanChange",
     "PlanComparison",
@@ -40,11 +63,16 @@ __all__ = [
     "SyncPlanOptions",
     "SyncTask",
     "SyncWave",
+    "TrackingMethod",
+    "apply_message",
     "compare_plans",
     "escape_mermaid",
+    "execute_plan",
     "kind_rank",
     "plan_delete",
     "plan_sync",
     "render_table",
+    "stamp_tracking",
     "to_mermaid",
+    "tracking_id",
 ]

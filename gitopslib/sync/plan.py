@@ -112,7 +112,7 @@ class SyncTask:
     is_hook: bool = False
     hook_delete_policies: tuple[str, ...] = ()
     sync_options: tuple[str, ...] = ()
-    notes: list[str] = field(default_factory=list, repr=False)
+    notes: tuple[str, ...] = field(default=(), repr=False)
     skipped: bool = False
     invalid: str | None = None
     obj: dict[str, Any] | None = field(default=None, repr=False, compare=False)
@@ -129,6 +129,9 @@ class SyncTask:
     requires_confirmation: bool = False
     propagation_policy: str | None = None
     respect_ignore_differences: bool = False
+    #: 0: ``notes`` is the whole reason; 1/2: a create/apply note built on demand comes first.
+    _base = 0
+    _status = ""
 
     # A hand-written __init__: plans hold thousands of tasks, and most fields keep their
     # (class-level) defaults, so only what is given is stored on the instance.
@@ -146,7 +149,7 @@ class SyncTask:
         sync_options: tuple[str, ...] = (),
         *,
         reason: str = "",
-        notes: list[str] | None = None,
+        notes: tuple[str, ...] | list[str] | None = None,
         skipped: bool = False,
         invalid: str | None = None,
         obj: dict[str, Any] | None = None,
@@ -167,7 +170,10 @@ class SyncTask:
         self.is_hook = is_hook
         self.hook_delete_policies = hook_delete_policies
         self.sync_options = sync_options
-        self.notes = notes if notes is not None else ([reason] if reason else [])
+        if notes:
+            self.notes = tuple(notes)
+        elif reason:
+            self.notes = (reason,)
         self.obj = obj
         self.live = live
         self.original_wave = wave if original_wave is None else original_wave
@@ -187,11 +193,25 @@ class SyncTask:
     @property
     def reason(self) -> str:
         """Why the task is where it is (or why it is skipped): ``notes`` joined by "; "."""
+        if self._base:
+            return "; ".join((self._base_note(), *self.notes))
         return "; ".join(self.notes)
 
     @reason.setter
     def reason(self, value: str) -> None:
-        self.notes = [value] if value else []
+        self._base = 0
+        self.notes = (value,) if value else ()
+
+    def _base_note(self) -> str:
+        # Built on demand: most tasks of a big plan are never printed.
+        where = f"wave {self.original_wave} ({self.wave_source})"
+        if self._base == 1:
+            return f"{where}; not in the cluster: create"
+        return f"{where}; in the cluster ({self._status or 'no status'}): apply"
+
+    def add_note(self, note: str) -> None:
+        """Append ``note`` to the reason."""
+        self.notes = (*self.notes, note)
 
     @property
     def key(self) -> ResourceKey:
@@ -803,11 +823,14 @@ class _Planner:
             wave_source=source,
         )
         if live is None:
-            notes = [f"wave {wave} ({source}); not in the cluster: create"]
+            task._base = 1
         else:
-            notes = [f"wave {wave} ({source}); in the cluster ({rd.status or 'no status'}): apply"]
+            task._base = 2
+            task._status = rd.status
         if self.app_flags or res.items or live_res.items or self.crd_kinds:
-            notes.extend(self.apply_settings(task, res, live_res, live is not None))
+            extra = self.apply_settings(task, res, live_res, live is not None)
+            if extra:
+                task.notes = tuple(extra)
         if (
             apply_out_of_sync_only
             and live is not None
@@ -815,7 +838,8 @@ class _Planner:
             and rd.status == "Synced"
         ):
             task.skipped = True
-            notes = ["synced, skipped (ApplyOutOfSyncOnly)", *notes]
+            task.notes = ("synced, skipped (ApplyOutOfSyncOnly)", task._base_note(), *task.notes)
+            task._base = 0
         if live is not None and self.instances:
             owner = _tracked_by(live, rd)
             if owner is not None and owner not in self.instances:
@@ -824,7 +848,6 @@ class _Planner:
                     task.invalid = f"{message} (FailOnSharedResource=true)"
                 else:
                     self.warnings.append(message)
-        task.notes = notes
         if self.checks_rules:
             self.check_permitted(task)
         return task
@@ -900,7 +923,7 @@ class _Planner:
                 notes.append("existing object re-applied (no BeforeHookCreation)")
             notes.append("delete policy " + ",".join(info.delete_policies))
             notes.extend(self.apply_settings(task, res, OptionList.from_object(hook_live), False))
-            task.notes = notes
+            task.notes = tuple(notes)
             self.check_permitted(task)
             tasks.append(task)
 
@@ -944,7 +967,7 @@ class _Planner:
                 )
         notes.append(f"live {self.wave_text(wave, source)}")
         notes.append(f"propagation {self.propagation}")
-        task.notes = notes
+        task.notes = tuple(notes)
         self.check_permitted(task)
         return task
 
@@ -1015,7 +1038,7 @@ def _mirror_prune_waves(tasks: list[SyncTask]) -> None:
         if task.action == "prune":
             new = mirror[task.wave]
             if new != task.wave:
-                task.notes.append(f"prune waves run in reverse: wave {task.wave} -> {new}")
+                task.add_note(f"prune waves run in reverse: wave {task.wave} -> {new}")
                 task.wave = new
 
 
@@ -1034,7 +1057,7 @@ def _apply_prune_last(tasks: list[SyncTask], app_prune_last: bool) -> None:
             where = "object"
         else:
             continue
-        task.notes.append(f"PruneLast=true ({where}): after the last Sync wave, in wave {target}")
+        task.add_note(f"PruneLast=true ({where}): after the last Sync wave, in wave {target}")
         task.wave = target
 
 
@@ -1058,12 +1081,12 @@ def _bubble(
             if index is not None:
                 anchor = tasks[index]
                 if (task.phase, task.wave) != (anchor.phase, anchor.wave):
-                    task.notes.append(
+                    task.add_note(
                         f"moved before {anchor.display}, which needs this {what}: "
                         f"takes its {anchor.phase} wave {anchor.wave}"
                     )
                 else:
-                    task.notes.append(f"moved before {anchor.display}, which needs this {what}")
+                    task.add_note(f"moved before {anchor.display}, which needs this {what}")
                 _move(tasks, first, i, index)
         else:
             ref = ref_key(task)
@@ -1096,12 +1119,12 @@ def _bubble_namespaces(tasks: list[SyncTask], dest_ns: str) -> None:
             if index is not None:
                 anchor = tasks[index]
                 if (task.phase, task.wave) != (anchor.phase, anchor.wave):
-                    task.notes.append(
+                    task.add_note(
                         f"moved before {anchor.display}, which needs this Namespace: "
                         f"takes its {anchor.phase} wave {anchor.wave}"
                     )
                 else:
-                    task.notes.append(f"moved before {anchor.display}, which needs this Namespace")
+                    task.add_note(f"moved before {anchor.display}, which needs this Namespace")
                 _move(tasks, first, i, index)
         else:
             # Argo CD gives every target without a namespace the destination namespace,
@@ -1162,7 +1185,7 @@ def plan_sync(
     if opts.dry_run:
         for task in tasks:
             if not task.skipped and task.action != "prune":
-                task.notes.append("dry run: nothing is changed")
+                task.add_note("dry run: nothing is changed")
     sync_tasks = [t for t in tasks if t.phase != "SyncFail"]
     fail_tasks = [t for t in tasks if t.phase == "SyncFail"]
     planner.excluded.sort(key=lambda e: (e.kind, e.namespace, e.name, e.group, e.reason))
@@ -1244,7 +1267,7 @@ def plan_delete(
                     + ",".join(info.delete_policies)
                     + ")",
                 ]
-                task.notes = notes
+                task.notes = tuple(notes)
                 planner.check_permitted(task)
                 tasks.append(task)
         if live is None:
@@ -1288,7 +1311,7 @@ def plan_delete(
         elif delete_value == "confirm" or resolve("Prune", res, planner.app_opts) == "confirm":
             task.requires_confirmation = True
             notes.append("waits for argocd.argoproj.io/deletion-approved on the app")
-        task.notes = notes
+        task.notes = tuple(notes)
         planner.check_permitted(task)
         tasks.append(task)
     tasks.sort(key=_sort_key)

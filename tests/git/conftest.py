@@ -3,99 +3,14 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 import socket
 import subprocess
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-
-GIT = shutil.which("git")
-
-ENV = {
-    "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-    "HOME": "/nonexistent",
-    "GIT_CONFIG_NOSYSTEM": "1",
-    "GIT_CONFIG_GLOBAL": "/dev/null",
-    "GIT_AUTHOR_NAME": "Fixture",
-    "GIT_AUTHOR_EMAIL": "fixture@example.com",
-    "GIT_COMMITTER_NAME": "Fixture",
-    "GIT_COMMITTER_EMAIL": "fixture@example.com",
-    "GIT_AUTHOR_DATE": "2024-01-01T00:00:00Z",
-    "GIT_COMMITTER_DATE": "2024-01-01T00:00:00Z",
-}
-
-
-def git(*args: str | Path, cwd: Path | None = None) -> str:
-    """Run the git CLI (fixtures only) and return stdout."""
-    assert GIT is not None, "git CLI needed to build fixture repositories"
-    out = subprocess.run(
-        [GIT, *map(str, args)], cwd=cwd, env=ENV, check=True, capture_output=True, text=True,
-        timeout=60,
-    )
-    return out.stdout.strip()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@dataclass
-class Fixture:
-    """A bare repository with known history; SHAs taken from the git CLI."""
-
-    bare: Path
-    work: Path
-    shas: dict[str, str]
-
-    def rev_parse(self, rev: str) -> str:
-        return git("rev-parse", rev, cwd=self.bare)
-
-
-def build_repo(root: Path, name: str = "repo") -> Fixture:
-    """main: c1 -> c2 (HEAD); branch 'feature' at c3 (child of c1); tags: light 'v1.0.0' on c1,
-    annotated 'v1.2.0' on c2, annotated 'v2.0.0-rc.1' on c3; 'release' branch and tag 'release'
-    both exist (branch wins, as in Argo CD's ref order)."""
-    work = root / f"{name}-work"
-    bare = root / f"{name}.git"
-    git("init", "-q", "-b", "main", work)
-    (work / "app").mkdir()
-    (work / "app" / "values.yaml").write_text("image:\n  repository: nginx  # upstream\n  tag: v1\n")
-    (work / "README.md").write_text("c1\n")
-    git("add", ".", cwd=work)
-    git("commit", "-qm", "c1", cwd=work)
-    c1 = git("rev-parse", "HEAD", cwd=work)
-    git("tag", "v1.0.0", cwd=work)
-    git("checkout", "-qb", "feature", cwd=work)
-    (work / "feature.txt").write_text("feature\n")
-    git("add", ".", cwd=work)
-    git("commit", "-qm", "c3", cwd=work)
-    c3 = git("rev-parse", "HEAD", cwd=work)
-    git("tag", "-a", "v2.0.0-rc.1", "-m", "rc", cwd=work)
-    git("checkout", "-q", "main", cwd=work)
-    (work / "README.md").write_text("c2\n")
-    os.symlink("app/values.yaml", work / "values-link.yaml")
-    os.symlink("../../etc/passwd", work / "app" / "escape")
-    (work / "run.sh").write_text("#!/bin/sh\necho hi\n")
-    (work / "run.sh").chmod(0o755)
-    git("add", ".", cwd=work)
-    git("commit", "-qm", "c2", cwd=work)
-    c2 = git("rev-parse", "HEAD", cwd=work)
-    git("tag", "-a", "v1.2.0", "-m", "annotated", cwd=work)
-    git("branch", "release", c1, cwd=work)
-    git("tag", "release", c3, cwd=work)
-    git("clone", "-q", "--bare", work, bare)
-    (bare / "git-daemon-export-ok").touch()
-    # receive-pack into the bare repo must update the branch the fixture checks.
-    git("config", "receive.denyNonFastForwards", "true", cwd=bare)
-    tag_obj = git("rev-parse", "v1.2.0", cwd=bare)
-    return Fixture(bare, work, {"c1": c1, "c2": c2, "c3": c3, "v1.2.0-tagobj": tag_obj})
+from gitlib_fixtures import ENV, Daemon, Fixture, build_repo, free_port, git
 
 
 @pytest.fixture
@@ -104,26 +19,29 @@ def fixture_repo(tmp_path: Path) -> Fixture:
     return build_repo(tmp_path)
 
 
-@dataclass
-class Daemon:
-    base: Path
-    port: int
-
-    def url(self, name: str) -> str:
-        return f"git://127.0.0.1:{self.port}/{name}"
-
-
 @pytest.fixture
 def git_daemon(tmp_path: Path) -> Iterator[Daemon]:
     """A real ``git daemon`` on a free loopback port serving tmp_path/served."""
     base = tmp_path / "served"
     base.mkdir()
     port = free_port()
+    # Run git-daemon itself (``git daemon`` forks it as a child that a kill would orphan).
+    daemon = str(Path(git("--exec-path")) / "git-daemon")
     proc = subprocess.Popen(
-        [GIT, "daemon", "--reuseaddr", "--listen=127.0.0.1", f"--port={port}",
-         f"--base-path={base}", "--export-all", "--enable=receive-pack",
-         "--informative-errors", str(base)],
-        env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            daemon,
+            "--reuseaddr",
+            "--listen=127.0.0.1",
+            f"--port={port}",
+            f"--base-path={base}",
+            "--export-all",
+            "--enable=receive-pack",
+            "--informative-errors",
+            str(base),
+        ],
+        env=ENV,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     deadline = time.monotonic() + 10
     while True:

@@ -102,7 +102,7 @@ def test_import_is_cheap_and_silent() -> None:
     """Importing the models prints nothing and loads no engine."""
     code = (
         "import sys, gitopslib.models\n"
-        "bad = [m for m in ('helm_python', 'kubernetes', 'dulwich', 'subprocess_tee') "
+        "bad = [m for m in ('helm_python', 'kubernetes', 'dulwich') "
         "if m in sys.modules]\n"
         "print(bad)\n"
     )
@@ -148,3 +148,42 @@ def test_operation_keeps_unknown_keys() -> None:
     assert app.operation is not None and app.operation.sync is not None
     assert app.operation.sync.revision == "main"
     assert app.to_dict()["operation"]["sync"] == {"revision": "main", "futureFlag": True}
+
+
+def test_load_documents_picks_the_model_by_kind() -> None:
+    """A mixed stream is read with the model of each document's kind."""
+    from gitopslib.errors import ValidationError
+    from gitopslib.models import load_documents
+
+    stream = (
+        "apiVersion: argoproj.io/v1alpha1\nkind: AppProject\nmetadata: {name: p}\n---\n"
+        "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata: {name: a}\n"
+        "spec: {project: p}\n---\n"
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n"
+    )
+    docs = load_documents(stream, skip_other_kinds=True)
+    assert [type(d) for d in docs] == [AppProject, Application]
+    try:
+        load_documents(stream)
+    except ValidationError as err:
+        assert err.field == "kind" and err.line == 11  # the ConfigMap's kind line
+    else:
+        raise AssertionError("a ConfigMap was accepted")
+
+
+def test_credentials_never_shown() -> None:
+    """A token in a repoURL is masked in reprs and in error messages."""
+    from gitopslib.errors import ValidationError
+
+    source = ApplicationSource(repo_url="https://ghp_s3cret@github.com/o/r")
+    assert "ghp_s3cret" not in repr(source) and "ghp_s3cret" not in str(source)
+    assert source.repo_url == "https://ghp_s3cret@github.com/o/r"  # the value itself is kept
+    try:
+        Application.from_yaml(
+            "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata: {name: a}\nspec:\n"
+            "  destination: {server: 'https://user:hunter2@k', name: other}\n"
+        )
+    except ValidationError as err:
+        assert "hunter2" not in str(err)
+    else:
+        raise AssertionError("both server and name were accepted")

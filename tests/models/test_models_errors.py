@@ -376,3 +376,18 @@ def test_plugin_wrong_kind() -> None:
         ConfigManagementPlugin.from_yaml(HEAD + "spec: {}\n")
     assert info.value.field == "kind"
     assert "expected 'ConfigManagementPlugin'" in str(info.value)
+
+
+def test_project_duplicate_destination() -> None:
+    """The same server/namespace listed twice is refused; server vs name are distinct."""
+    err = _error(
+        PROJ + "  destinations:\n    - {server: https://k, namespace: a}\n"
+        "    - {server: https://k, namespace: a}\n",
+        AppProject,
+    )
+    assert err.field == "spec.destinations[1]"
+    assert err.line == 8
+    ok = AppProject.from_yaml(
+        PROJ + "  destinations:\n    - {server: a, namespace: x}\n    - {name: a, namespace: x}\n"
+    )
+    assert ok.spec.destinations is not None and len(ok.spec.destinations) == 2

@@ -20,6 +20,7 @@ from gitopslib.models import (
     ApplicationSpec,
     ApplicationStatus,
     AppProject,
+    AppProjectSpec,
     ObjectMeta,
     Operation,
     OperationState,
@@ -158,6 +159,33 @@ applications = st.fixed_dictionaries(
 )
 
 
+def _fix_project_spec(spec: dict[str, Any]) -> dict[str, Any]:
+    """Make a generated AppProject spec structurally valid (what Argo CD accepts on save)."""
+    if spec.get("sourceRepos"):
+        spec["sourceRepos"] = [r for r in dict.fromkeys(spec["sourceRepos"]) if r != "!*"]
+    if spec.get("destinations"):
+        unique: dict[tuple[Any, ...], dict[str, Any]] = {}
+        for dest in spec["destinations"]:
+            dest = {k: v for k, v in dest.items() if v != "!*"}
+            unique.setdefault((dest.get("server"), dest.get("name"), dest.get("namespace")), dest)
+        spec["destinations"] = list(unique.values())
+    for index, role in enumerate(spec.get("roles") or []):
+        role["name"] = f"role-{index}"
+        if role.get("groups"):
+            role["groups"] = [g for g in role["groups"] if not set(g) & set('"\n\r\t')]
+    return spec
+
+
+projects = st.fixed_dictionaries(
+    {
+        "apiVersion": st.just("argoproj.io/v1alpha1"),
+        "kind": st.just("AppProject"),
+        "metadata": st.just({"name": "proj"}),
+        "spec": _for_model(AppProjectSpec, 1).map(_fix_project_spec),
+    },
+)
+
+
 class _UserDumper(yaml.SafeDumper):
     """PyYAML's dumper, also quoting `1e3` and `y`/`n` (a float and booleans for Kubernetes'
     YAML 1.1 decoder), as a user who knows that YAML would."""
@@ -189,6 +217,16 @@ def test_fresh_dump_of_generated_applications(doc: dict[str, Any]) -> None:
     app = Application.from_dict(doc)
     assert yaml.safe_load(app.to_yaml()) == doc
     assert Application.from_yaml(app.to_yaml()).to_dict() == doc
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(projects)
+def test_round_trip_generated_projects(doc: dict[str, Any]) -> None:
+    """from_yaml then to_yaml gives back exactly the data written, for any valid AppProject."""
+    text = yaml.dump(doc, Dumper=_UserDumper, sort_keys=False, allow_unicode=True)
+    proj = AppProject.from_yaml(text)
+    assert proj.to_dict() == doc
+    assert yaml.safe_load(proj.to_yaml()) == doc
 
 
 # --- hand-written cases -----------------------------------------------------------------------
@@ -376,4 +414,5 @@ def test_in_place_edit_of_free_form_block_is_written() -> None:
     app.spec.source.helm.values_object["replicas"] = 3
     out = app.to_yaml()
     assert yaml.safe_load(out)["spec"]["source"]["helm"]["valuesObject"] == {"replicas": 3}
+    assert "replicas: 3  # keep small" in out
     assert app.to_yaml() == out  # writing twice gives the same text

@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
+import yaml
 
 from gitopslib.errors import ManifestError, PathEscapeError, RenderError
 from gitopslib.sources import glob_match, render
@@ -207,3 +208,39 @@ def test_absolute_source_path_is_refused(make_app, tmp_path):
     """An absolute source path is refused."""
     with pytest.raises(PathEscapeError, match="absolute"):
         render(make_app(str(tmp_path)), repo_root=tmp_path)
+
+
+TRICKY = [
+    "a: 1\nb: 1.5\nc: true\nd: ~\ne: yes\nf: 0x1F\ng: '1'\nh: .inf\ni: -1e3\n",
+    "base: &b {x: 1, y: [1, 2]}\nuse: *b\nmerged:\n  <<: *b\n  z: 3\n",
+    "bin: !!binary aGVsbG8=\nset: !!set {a, b}\n",
+    "- 1\n- [a, {b: c}]\n- ''\n- null\n- !!str 5\n- !!int '7'\n",
+    "---\n---\nempty:\n",
+]
+
+
+@pytest.mark.parametrize("text", TRICKY)
+def test_fast_loader_equals_pyyaml(text):
+    """Our bulk loader gives exactly what PyYAML's safe loader gives (timestamps aside)."""
+    from gitopslib.sources.directory import load_yaml_documents
+
+    assert load_yaml_documents(text) == list(yaml.load_all(text, Loader=yaml.CSafeLoader))
+
+
+def test_fast_loader_equals_pyyaml_on_corpus(example_apps):
+    """Every YAML file of the corpus loads the same with our loader and PyYAML's."""
+    from gitopslib.sources.directory import load_yaml_documents
+
+    files = [p for p in example_apps.rglob("*.y*ml") if "templates" not in p.parts]
+    assert len(files) > 30
+    for path in files:
+        data = path.read_bytes()
+        assert load_yaml_documents(data) == list(yaml.load_all(data, Loader=yaml.CSafeLoader))
+
+
+def test_aliases_are_shared_not_copied():
+    """An aliased node is built once, as PyYAML does (no alias expansion blow-up)."""
+    from gitopslib.sources.directory import load_yaml_documents
+
+    doc = load_yaml_documents("base: &b {x: [1]}\nuse: *b\n")[0]
+    assert doc["base"] is doc["use"]

@@ -1,0 +1,160 @@
+"""``gitopslib preview`` on a throwaway Git repository with two commits."""
+
+from __future__ import annotations
+
+import base64
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT_APP = """\
+apiVersion: argoproj.io/v1alpha1
+kind: Application
+metadata: {name: root, namespace: argocd}
+spec:
+  project: default
+  source: {repoURL: https://git.example.com/platform.git, path: apps, targetRevision: main}
+  destination: {server: https://kubernetes.default.svc, namespace: argocd}
+"""
+CHILD_APP = """\
+apiVersion: argoproj.io/v1alpha1
+kind: Application
+metadata: {name: web, namespace: argocd}
+spec:
+  project: default
+  source: {repoURL: https://git.example.com/platform.git, path: web, targetRevision: main}
+  destination: {server: https://kubernetes.default.svc, namespace: shop}
+"""
+DEPLOYMENT = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  replicas: REPLICAS
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec: {containers: [{name: web, image: nginx:1.27}]}
+"""
+SECRET = """\
+apiVersion: v1
+kind: Secret
+metadata: {name: db}
+data: {password: VALUE}
+"""
+MIGRATION = """\
+apiVersion: batch/v1
+kind: Job
+metadata:
+  name: migrate
+  annotations: {argocd.argoproj.io/hook: PreSync}
+spec:
+  template:
+    spec:
+      restartPolicy: Never
+      containers: [{name: m, image: busybox, command: [sh, -c, 'true']}]
+"""
+OLD_PASSWORD = base64.b64encode(b"old-password").decode()
+NEW_PASSWORD = base64.b64encode(b"new-password").decode()
+
+
+def _git(repo: Path, *args: str) -> str:
+    return subprocess.run(
+        ["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
+        check=True, capture_output=True, text=True, timeout=30,
+    ).stdout.strip()
+
+
+@pytest.fixture(scope="module")
+def two_commits(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, str]:
+    """A repository: an app-of-apps whose child changes replicas and a Secret, and gains a
+    PreSync hook, between its two commits."""
+    repo = tmp_path_factory.mktemp("platform")
+    _git(repo, "init", "-q", "-b", "main")
+    (repo / "argocd").mkdir()
+    (repo / "argocd" / "root.yaml").write_text(ROOT_APP)
+    (repo / "apps").mkdir()
+    (repo / "apps" / "web.yaml").write_text(CHILD_APP)
+    (repo / "web").mkdir()
+    (repo / "web" / "deployment.yaml").write_text(DEPLOYMENT.replace("REPLICAS", "1"))
+    (repo / "web" / "secret.yaml").write_text(SECRET.replace("VALUE", OLD_PASSWORD))
+    _git(repo, "add", ".")
+    _git(repo, "commit", "-q", "-m", "first")
+    base = _git(repo, "rev-parse", "HEAD")
+    (repo / "web" / "deployment.yaml").write_text(DEPLOYMENT.replace("REPLICAS", "3"))
+    (repo / "web" / "secret.yaml").write_text(SECRET.replace("VALUE", NEW_PASSWORD))
+    (repo / "web" / "migrate.yaml").write_text(MIGRATION)
+    _git(repo, "add", ".")
+    _git(repo, "commit", "-q", "-m", "second")
+    return repo, base, _git(repo, "rev-parse", "HEAD")
+
+
+@pytest.fixture(scope="module")
+def report(
+    two_commits: tuple[Path, str, str], cli: Callable[..., Any], tmp_path_factory
+) -> str:
+    """The preview report of base..main, written with --output-file."""
+    repo, base, _ = two_commits
+    out = tmp_path_factory.mktemp("report") / "preview.md"
+    run = cli("preview", "--repo", repo, "--base", base, "--head", "main", "--output-file", out,
+              "--cache-dir", tmp_path_factory.mktemp("cache"))
+    assert run.code == 0, run.err
+    assert run.out == ""
+    return out.read_text()
+
+
+def test_preview_title_names_both_commits(report: str, two_commits) -> None:
+    """The title shows the short SHAs of base and head (head given as a branch name)."""
+    _, base, head = two_commits
+    assert report.splitlines()[0] == f"# gitopslib preview: `{base[:8]}` → `{head[:8]}`"
+
+
+def test_preview_summarises_every_app_of_the_tree(report: str) -> None:
+    """The root app and the child it renders are both listed; only the child changed."""
+    assert "| `argocd/root` | unchanged | +0 ~0 -0 |" in report
+    assert "| `argocd/web` | changed | +1 ~2 -0 |" in report
+    assert "## `argocd/root`" not in report
+
+
+def test_preview_shows_rendered_diff(report: str) -> None:
+    """The child's section carries a unified diff of the rendered change."""
+    assert "## `argocd/web`: changed" in report
+    assert "-  replicas: 1\n+  replicas: 3" in report
+    assert "+++ head/batch/Job/migrate" in report
+
+
+def test_preview_masks_secret_values(report: str) -> None:
+    """Neither the old nor the new Secret value appears; the masks differ, so the change shows."""
+    assert OLD_PASSWORD not in report and NEW_PASSWORD not in report
+    assert "-  password: '++++++++'" in report or "-  password: ++++++++" in report
+    assert "+  password: '++++++++++++'" in report or "+  password: ++++++++++++" in report
+
+
+def test_preview_plan_has_table_and_mermaid(report: str) -> None:
+    """The plan of base -> head is a table (the new hook first) and a Mermaid diagram."""
+    section = report.split("## `argocd/web`")[1]
+    assert "### Sync plan" in section
+    rows = [line for line in section.splitlines() if line.startswith("| Pre") or
+            line.startswith("| Sync")]
+    assert rows[0].startswith("| PreSync | 0 | create | Job | shop/migrate |")
+    assert "| Sync | 0 | apply | Deployment | shop/web |" in section
+    assert "```mermaid\nflowchart" in section
+
+
+def test_preview_with_app_selector_and_stdout(two_commits, cli) -> None:
+    """An app path limits the report to that app (and its children); stdout by default."""
+    repo, base, head = two_commits
+    run = cli("preview", "--repo", repo, "--base", base, "--head", head, "apps/web.yaml")
+    assert run.code == 0, run.err
+    assert "`argocd/web`" in run.out and "argocd/root" not in run.out
+
+
+def test_preview_unknown_revision_is_an_error(two_commits, cli) -> None:
+    """A base that does not resolve is one error line, exit 2."""
+    repo, _, _ = two_commits
+    run = cli("preview", "--repo", repo, "--base", "no-such-branch", "--head", "main")
+    assert run.code == 2
+    assert len(run.err.strip().splitlines()) == 1 and "no-such-branch" in run.err

@@ -1,0 +1,164 @@
+"""The pytest plugin, exercised with pytester in inner pytest runs."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytest_plugins = ["pytester"]
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = ROOT / "examples" / "01-directory-app"
+APP = EXAMPLE / "application.yaml"
+
+
+@pytest.fixture
+def inner(pytester: pytest.Pytester) -> pytest.Pytester:
+    """A pytester whose tests know the example app's paths as constants."""
+    pytester.makeconftest(
+        f"APP = {str(APP)!r}\nREPO = {str(EXAMPLE / 'repo')!r}\n"
+    )
+    return pytester
+
+
+def test_plugin_is_registered_by_entry_point(inner: pytest.Pytester) -> None:
+    """A plain pytest run lists the gitops fixture without any -p option."""
+    result = inner.runpytest("--fixtures")
+    result.stdout.fnmatch_lines(["plugins: *gitopslib-*", "gitops ?session scope? -- *gitopslib*pytest_plugin.py*"])
+
+
+def test_fixture_renders_compares_and_plans(inner: pytest.Pytester) -> None:
+    """render, compare and plan work from the fixture, against an empty cluster by default."""
+    inner.makepyfile(
+        """
+        from conftest import APP, REPO
+
+        def test_app(gitops):
+            result = gitops.render(APP, repo_root=REPO)
+            assert sorted(o["kind"] for o in result.manifests) == ["ConfigMap", "Deployment", "Service"]
+            assert gitops.compare(APP, repo_root=REPO).sync_status == "OutOfSync"
+            plan = gitops.plan(APP, repo_root=REPO)
+            gitops.assert_plan_order(plan, ["Namespace/guestbook", "ConfigMap/guestbook-settings",
+                                            "Deployment/guestbook-ui"])
+        """
+    )
+    inner.runpytest().assert_outcomes(passed=1)
+
+
+def test_assert_no_drift_failure_shows_the_diff(inner: pytest.Pytester) -> None:
+    """A drifted live Deployment fails assert_no_drift with its unified diff in the message."""
+    inner.makepyfile(
+        """
+        import copy
+        from conftest import APP, REPO
+
+        def test_drift(gitops):
+            live = copy.deepcopy(gitops.render(APP, repo_root=REPO).manifests)
+            for obj in live:
+                meta = obj["metadata"]
+                meta["namespace"] = "guestbook"
+                group = obj["apiVersion"].rpartition("/")[0]
+                meta["annotations"] = {"argocd.argoproj.io/tracking-id":
+                    f"guestbook:{group}/{obj['kind']}:guestbook/{meta['name']}"}
+                if obj["kind"] == "Deployment":
+                    obj["spec"]["replicas"] = 7
+            gitops.assert_no_drift(gitops.compare(APP, live, repo_root=REPO))
+        """
+    )
+    result = inner.runpytest()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines([
+        "*1 resource(s) drifted from Git:*",
+        "*apps/Deployment guestbook/guestbook-ui (differs)*",
+        "*-  replicas: 7*",
+        "*+  replicas: 2*",
+    ])
+
+
+def test_assert_plan_order_failure_lists_the_plan(inner: pytest.Pytester) -> None:
+    """Asking for the Deployment before the ConfigMap fails with the actual order shown."""
+    inner.makepyfile(
+        """
+        from conftest import APP, REPO
+
+        def test_order(gitops):
+            plan = gitops.plan(APP, repo_root=REPO)
+            gitops.assert_plan_order(plan, ["Deployment/guestbook-ui", "ConfigMap/guestbook-settings"])
+        """
+    )
+    result = inner.runpytest()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines([
+        "*'ConfigMap/guestbook-settings' comes at position 2, before 'Deployment/guestbook-ui'*",
+        "*2. Sync/0: ConfigMap/guestbook-settings*",
+    ])
+
+
+def test_assert_only_changes(inner: pytest.Pytester) -> None:
+    """Allowed paths pass; a change outside them fails with the unexpected path and a diff."""
+    inner.makepyfile(
+        """
+        import copy
+        import pytest
+        from conftest import APP, REPO
+
+        def test_changes(gitops):
+            base = gitops.render(APP, repo_root=REPO)
+            head = copy.deepcopy(base.manifests)
+            dep = next(o for o in head if o["kind"] == "Deployment")
+            dep["spec"]["template"]["spec"]["containers"][0]["image"] = "nginx:1.28"
+            gitops.assert_only_changes(base, head, paths=["Deployment/guestbook-ui:/spec/template"])
+            dep["spec"]["replicas"] = 4
+            gitops.assert_only_changes(base, head, paths=["/spec/template/spec/containers/*/image"])
+        """
+    )
+    result = inner.runpytest()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines([
+        "*unexpected changes (allowed: /spec/template/spec/containers/*/image):*",
+        "*apps/Deployment/guestbook-ui: /spec/replicas*",
+        "*-  replicas: 2*",
+        "*+  replicas: 4*",
+    ])
+
+
+def test_no_autouse_fixture(inner: pytest.Pytester) -> None:
+    """The plugin adds nothing to a test that does not ask for it."""
+    inner.makepyfile(
+        """
+        def test_plain(request):
+            assert "gitops" not in request.fixturenames
+        """
+    )
+    inner.runpytest().assert_outcomes(passed=1)
+
+
+def test_ini_repo_root(inner: pytest.Pytester) -> None:
+    """gitops_repo_root in the ini file makes render use that folder for every repo URL."""
+    inner.makeini(f"[pytest]\ngitops_repo_root = {EXAMPLE / 'repo'}\n")
+    inner.makepyfile(
+        """
+        from conftest import APP
+
+        def test_render(gitops):
+            assert len(gitops.render(APP).manifests) == 3
+            assert gitops.cache_dir is not None and gitops.cache_dir.is_dir()
+        """
+    )
+    inner.runpytest().assert_outcomes(passed=1)
+
+
+def test_plugin_import_is_cheap() -> None:
+    """Importing the plugin loads none of the heavy modules (models, engines, clients)."""
+    code = (
+        "import sys, gitopslib.pytest_plugin\n"
+        "heavy = ('gitopslib.models', 'gitopslib.sources', 'gitopslib.testing', 'pydantic',"
+        " 'ruamel', 'dulwich', 'kubernetes')\n"
+        "print(sorted(m for m in sys.modules if m.startswith(heavy)))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, timeout=60).stdout
+    assert out.strip() == "[]"
