@@ -320,7 +320,7 @@ class MemoryCluster:
             live = self._objects.get(key)
             if live is None:
                 return None
-            new = json_merge_patch(live, dict(patch))
+            new: dict[str, Any] = json_merge_patch(live, dict(patch))
             self.events.append(ClusterEvent("patch", key, dry_run, {"patch": dict(patch)}))
             if dry_run:
                 return copy.deepcopy(new)
@@ -476,7 +476,8 @@ class MemoryCluster:
             k
             for k, o in self._objects.items()
             if any(
-                ref.get("uid") == uid for ref in (o.get("metadata") or {}).get("ownerReferences", [])
+                ref.get("uid") == uid
+                for ref in (o.get("metadata") or {}).get("ownerReferences", [])
             )
         ]
         for child in children:

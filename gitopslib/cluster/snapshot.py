@@ -84,7 +84,12 @@ class SnapshotCluster:
         if not dry_run:
             raise self._read_only("apply", key_for(obj))
         return self._memory.apply(
-            obj, mode=mode, dry_run=True, force=force, validate=validate, field_manager=field_manager
+            obj,
+            mode=mode,
+            dry_run=True,
+            force=force,
+            validate=validate,
+            field_manager=field_manager,
         )
 
     def delete(
@@ -111,4 +116,3 @@ class SnapshotCluster:
         return cluster_error(
             verb, key, 405, "MethodNotAllowed", f"snapshot {self.directory} is read-only"
         )
-

@@ -208,7 +208,7 @@ def _proj_dict(d: dict[str, Any], live: dict[str, Any]) -> bool:
             if v != lv:
                 return False
         elif tv is dict:
-            if type(lv) is not dict or not (len(v) == len(lv) and v == lv or _proj_dict(v, lv)):
+            if type(lv) is not dict or not (v == lv or _proj_dict(v, lv)):
                 return False
         elif tv is list:
             if type(lv) is not list or not _proj_list(v, lv):

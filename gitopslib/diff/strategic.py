@@ -100,8 +100,9 @@ def _merge_map(
     result = dict(live)
     orig_map = orig if type(orig) is dict else None
     for key, cv in config.items():
-        if cv is None:  # an explicit null deletes
-            result.pop(key, None)
+        if cv is None:  # an explicit null deletes a value (a live null stays as it is)
+            if live.get(key) is not None:
+                del result[key]
             continue
         if key not in live or live[key] is None:
             if typed and key not in live and _is_zero(cv):

@@ -104,11 +104,12 @@ def materialize_tree(store: BaseObjectStore, tree_sha: bytes, dest: Path) -> int
             else:
                 blob = store[entry.sha]
                 assert isinstance(blob, Blob)
-                fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                # created read-only: the open descriptor may still write, nobody else can
+                perm = 0o555 if mode & 0o111 else 0o444
+                fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, perm)
                 with os.fdopen(fd, "wb") as fh:
                     for chunk in blob.chunked:
                         fh.write(chunk)
-                target.chmod(0o555 if mode & 0o111 else 0o444)
                 count += 1
     for d in reversed(dirs):
         d.chmod(0o555)

@@ -21,8 +21,7 @@ from typing import TypeVar
 
 from dulwich.client import GitClient, HTTPUnauthorized
 from dulwich.errors import GitProtocolError, HangupException, NotGitRepository
-from dulwich.object_store import commit_tree_changes
-from dulwich.object_store import BaseObjectStore
+from dulwich.object_store import BaseObjectStore, commit_tree_changes
 from dulwich.objects import Blob, Commit, ObjectID, ShaFile, Tag, Tree
 from dulwich.refs import Ref
 from dulwich.repo import Repo
@@ -433,13 +432,16 @@ class GitRepository:
                 for name, sha in refs.items():
                     if sha is None or name.endswith(b"^{}"):
                         continue
-                    interesting = name == b"HEAD" or name.startswith((b"refs/heads/", b"refs/tags/"))
+                    interesting = name == b"HEAD" or name.startswith(
+                        (b"refs/heads/", b"refs/tags/")
+                    )
                     if interesting and sha not in repo.object_store and sha not in out:
                         out.append(sha)
             return out
 
         def call(client: GitClient, path: str) -> dict[bytes, bytes]:
-            result = client.fetch(path, repo, determine_wants=wants)
+            with self._mutex:  # no reader of this instance sees the pack cache mid-update
+                result = client.fetch(path, repo, determine_wants=wants)
             refs: dict[bytes, bytes] = {k: v for k, v in result.refs.items() if v is not None}
             for name, target in result.symrefs.items():
                 if target in refs:
@@ -460,9 +462,9 @@ class GitRepository:
                 if name.startswith((b"refs/heads/", b"refs/tags/")) and name not in wanted:
                     repo.refs.remove_if_equals(name, None)
             current = repo.refs.as_dict()
-            for name, sha in wanted.items():
-                if ObjectID(sha) in repo.object_store and current.get(Ref(name)) != sha:
-                    repo.refs.set_if_equals(Ref(name), None, ObjectID(sha))
+            for ref_name, sha in wanted.items():
+                if ObjectID(sha) in repo.object_store and current.get(Ref(ref_name)) != sha:
+                    repo.refs.set_if_equals(Ref(ref_name), None, ObjectID(sha))
             if head_target is not None and head_target in wanted:
                 repo.refs.set_symbolic_ref(Ref(b"HEAD"), Ref(head_target))
         return {

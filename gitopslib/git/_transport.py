@@ -29,6 +29,7 @@ from dulwich.client import (
     SubprocessWrapper,
     TCPGitClient,
     Urllib3HttpGitClient,
+    default_urllib3_manager,
 )
 from dulwich.protocol import Protocol
 
@@ -287,6 +288,33 @@ class _SSHVendor(SSHVendor):
         return SubprocessWrapper(proc)
 
 
+class _TrackingPool:
+    """Wraps dulwich's urllib3 pool manager to close every response (even on errors)."""
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+        self._responses: list[Any] = []
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    def request(self, *args: Any, **kwargs: Any) -> Any:
+        resp = self._inner.request(*args, **kwargs)
+        self._responses.append(resp)
+        return resp
+
+    def close_all(self) -> None:
+        for resp in self._responses:
+            with contextlib.suppress(Exception):
+                resp.close()
+            with contextlib.suppress(Exception):
+                if resp.connection is not None:
+                    resp.connection.close()
+        self._responses.clear()
+        with contextlib.suppress(Exception):
+            self._inner.clear()
+
+
 class _NoHooksLocalGitClient(LocalGitClient):
     """Local transport; dulwich runs no hooks on fetch or push, we rely on that."""
 
@@ -307,8 +335,12 @@ def open_client(
         elif remote.kind == "http":
             creds = credentials if isinstance(credentials, HTTPSCredentials) else None
             creds = creds or remote.embedded
+            pool = _TrackingPool(
+                default_urllib3_manager(None, base_url=remote.url, timeout=timeout)
+            )
             client = Urllib3HttpGitClient(
                 remote.url,
+                pool_manager=pool,  # type: ignore[arg-type]
                 username=creds.username if creds else None,
                 password=creds.password if creds else None,
                 timeout=timeout,
@@ -352,10 +384,9 @@ def open_client(
             yield client, path
         finally:
             client.close()
-            pool = getattr(client, "pool_manager", None)
-            if pool is not None:  # urllib3 keeps sockets pooled until told otherwise
-                with contextlib.suppress(Exception):
-                    pool.clear()
+            tracked = getattr(client, "pool_manager", None)
+            if isinstance(tracked, _TrackingPool):
+                tracked.close_all()
     finally:
         if tmp is not None:
             tmp.cleanup()

@@ -128,9 +128,9 @@ def stamp_tracking(
     untruncated) or both (``annotation+label``, label truncated to 63 characters). CRDs are
     never stamped.
 
-    >>> stamp_tracking({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "ui"}},
-    ...                "guestbook", destination_namespace="default")["metadata"]
-    {'name': 'ui', 'annotations': {'argocd.argoproj.io/tracking-id': 'guestbook:/Service:default/ui'}}
+    >>> svc = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "ui"}}
+    >>> stamp_tracking(svc, "guestbook", destination_namespace="default")["metadata"]["annotations"]
+    {'argocd.argoproj.io/tracking-id': 'guestbook:/Service:default/ui'}
     """
     out = copy.deepcopy(dict(obj))
     api_version = str(out.get("apiVersion") or "")
@@ -690,9 +690,10 @@ class _Executor:
             failed_now = [r for r in group if r.sync_status == "SyncFailed"]
             running_hooks = [r for r in group if r.running]
             if running_hooks:
-                if self.fail_runs:
-                    if not self._sync_fail(failed_now, "one or more objects failed to apply"):
-                        running_hooks += self.fail_runs
+                if self.fail_runs and not self._sync_fail(
+                    failed_now, "one or more objects failed to apply"
+                ):
+                    running_hooks += self.fail_runs
                 self._running_phase(running_hooks, False)
             elif self._sync_fail(failed_now, "one or more objects failed to apply"):
                 self._delete_hooks(delete_on_failure)
@@ -702,11 +703,13 @@ class _Executor:
                 self._set_phase("Succeeded", "successfully synced (all tasks run)")
             else:
                 self._running_phase(group, False)
-        elif not self.waiting_confirmation:
-            self._running_phase(
-                [r for r in group if r.delete_before_creation or (r.is_prune and r.pending)],
-                True,
-            )
+        else:
+            if not self.waiting_confirmation:
+                self._running_phase(
+                    [r for r in group if r.delete_before_creation or (r.is_prune and r.pending)],
+                    True,
+                )
+            return False
         return True
 
     def terminate(self, reason: str) -> None:

@@ -130,13 +130,32 @@ _NOOP_JQ = DiffSettings(
 )
 
 
+def _mutate(live: dict[str, Any], how: str) -> None:
+    """Changes other actors make to live objects."""
+    spec = live.get("spec")
+    if how == "label":
+        live["metadata"].setdefault("labels", {})["added-live"] = "x"
+    elif how == "field" and isinstance(spec, dict):
+        spec["addedLive"] = {"a": [1]}
+    elif how == "sidecar" and live["kind"] == "Deployment":
+        spec["template"]["spec"]["containers"].append({"name": "sidecar", "image": "s"})
+    elif how == "env" and live["kind"] == "Deployment":
+        spec["template"]["spec"]["containers"][0]["env"].insert(0, {"name": "Z", "value": "1"})
+
+
 @settings(max_examples=60, deadline=None)
-@given(k8s_objects(), k8s_objects(), st.booleans())
-def test_fast_path_agrees_with_full_pipeline(a, b, same):
+@given(
+    k8s_objects(),
+    k8s_objects(),
+    st.booleans(),
+    st.sampled_from(["none", "label", "field", "sidecar", "env"]),
+)
+def test_fast_path_agrees_with_full_pipeline(a, b, same, how):
     """The projection fast path and the full merge pipeline reach the same status."""
     if not same:
         b = {**b, "apiVersion": a["apiVersion"], "kind": a["kind"], "metadata": a["metadata"]}
     live = serverize(a, last_applied=same)
+    _mutate(live, how)
     desired = a if same else b
     fast = compare([desired], [live], app=APP).resources[0]
     full = compare([desired], [live], app=APP, settings=_NOOP_JQ).resources[0]

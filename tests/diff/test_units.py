@@ -314,3 +314,25 @@ def test_benchmark_quick_runs():
         check=True,
     )
     assert "compare, unchanged" in proc.stdout and "10% changed" in proc.stdout
+
+
+def test_explain_list_item_added_live(app_yaml=APP_YAML):
+    """A list item only live has in a CR list (merged as a whole) is 'added-by-other'."""
+    want = {
+        "apiVersion": "example.com/v1",
+        "kind": "Widget",
+        "metadata": {"name": "w"},
+        "spec": {"items": [{"name": "a"}]},
+    }
+    live = serverize(
+        want, managers=[{"manager": "widget-operator", "fieldsV1": {"f:spec": {"f:items": {}}}}]
+    )
+    live["spec"]["items"].append({"name": "b"})
+    rd = compare([want], [live], app=Application.from_yaml(app_yaml)).resources[0]
+    [reason] = rd.explain()
+    assert (reason.path, reason.cause, reason.manager) == (
+        "/spec/items/1",
+        "added-by-other",
+        "widget-operator",
+    )
+    assert reason.rule["managedFieldsManagers"] == ["widget-operator"]

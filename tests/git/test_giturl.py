@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gitopslib.giturl import is_ssh_url, mask_credentials, normalize_git_url, same_url
 
@@ -85,3 +87,18 @@ def test_mask_explicit_secret_and_encoded_form() -> None:
     """Explicit secrets are masked, also in percent-encoded form."""
     text = mask_credentials("p@ss and p%40ss", secrets=["p@ss"])
     assert "p@ss" not in text and "p%40ss" not in text
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    password=st.text(
+        alphabet=st.characters(whitelist_categories=("Lu", "Ll", "Nd"), max_codepoint=127),
+        min_size=6,
+        max_size=30,
+    ),
+    user=st.sampled_from(["bot", "x-access-token", "git"]),
+)
+def test_mask_never_leaks_password(password: str, user: str) -> None:
+    """Property: a URL password never survives masking, in the URL or in free text."""
+    url = f"https://{user}:{password}@example.com/org/repo.git"
+    assert password not in mask_credentials(f"error cloning {url}: refused").replace(user, "")

@@ -123,18 +123,23 @@ def test_push_rejected_after_bounded_attempts(
         other.commit_change("main", {"other.txt": f"{calls}\n"}, "other", AUTHOR)
         return (text or "") + "us\n"
 
-    with GitRepository(url, cache_dir=tmp_path / "us") as repo, other:
-        with pytest.raises(PushRejectedError, match="rejected 2 time"):
-            repo.commit_change("main", {"README.md": edit}, "ours", AUTHOR, max_attempts=2)
+    with (
+        GitRepository(url, cache_dir=tmp_path / "us") as repo,
+        other,
+        pytest.raises(PushRejectedError, match="rejected 2 time"),
+    ):
+        repo.commit_change("main", {"README.md": edit}, "ours", AUTHOR, max_attempts=2)
     assert calls == 2
 
 
 def test_unknown_branch(served: tuple[Daemon, Fixture], tmp_path: Path) -> None:
     """Writing to a branch that does not exist is a clear error."""
     daemon, _fx = served
-    with GitRepository(daemon.url("repo.git"), cache_dir=tmp_path / "c") as repo:
-        with pytest.raises(GitError, match="not found"):
-            repo.commit_change("nope", {"a": "b"}, "m", AUTHOR)
+    with (
+        GitRepository(daemon.url("repo.git"), cache_dir=tmp_path / "c") as repo,
+        pytest.raises(GitError, match="not found"),
+    ):
+        repo.commit_change("nope", {"a": "b"}, "m", AUTHOR)
 
 
 def test_local_path_write_back(fixture_repo: Fixture, tmp_path: Path) -> None:

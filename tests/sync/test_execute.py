@@ -151,7 +151,9 @@ def test_crd_not_stamped() -> None:
     cluster = MemoryCluster()
     op = run(plan_sync(from_manifests([crd])), cluster)
     assert op.phase == "Succeeded"
-    live = cluster.get(ResourceKey("apiextensions.k8s.io", "CustomResourceDefinition", "", crd["metadata"]["name"]))
+    live = cluster.get(
+        ResourceKey("apiextensions.k8s.io", "CustomResourceDefinition", "", crd["metadata"]["name"])
+    )
     assert live is not None
     assert "argocd.argoproj.io/tracking-id" not in live["metadata"].get("annotations", {})
 
@@ -173,8 +175,11 @@ def test_resync_recreates_before_hook_creation_hooks(sync_waves: list[dict[str, 
     # Sync1: maint-page-up exists -> deleted (BeforeHookCreation), the step returns pending,
     # the next pass sees it gone and creates it; Services/ReplicaSets are unchanged (no write).
     up = [w for w in second if w[2] == "maint-page-up"]
-    assert up == [("delete", "Job", "maint-page-up"), ("create", "Job", "maint-page-up"),
-                  ("patch", "Job", "maint-page-up")]
+    assert up == [
+        ("delete", "Job", "maint-page-up"),
+        ("create", "Job", "maint-page-up"),
+        ("patch", "Job", "maint-page-up"),
+    ]
     assert op.phase == "Succeeded"
 
 
@@ -182,8 +187,11 @@ def test_pre_post_sync_order_and_hook_succeeded(pre_post_sync: list[dict[str, An
     """PreSync Job, then Service and Deployment, then the PostSync Job once all are Healthy;
     both HookSucceeded Jobs are deleted when the operation succeeds."""
     cluster = MemoryCluster(simulate=True)
-    op = run(plan_sync(from_manifests(pre_post_sync, "demo"), options=opts()), cluster,
-             destination_namespace="demo")
+    op = run(
+        plan_sync(from_manifests(pre_post_sync, "demo"), options=opts()),
+        cluster,
+        destination_namespace="demo",
+    )
     ui = "pre-post-sync-kustomize-guestbook-ui"
     assert cluster.writes == [
         ("create", "Job", "pre-post-sync-before"),
@@ -203,8 +211,11 @@ def test_failed_presync_hook_stops_sync(pre_post_sync: list[dict[str, Any]]) -> 
     """A failed PreSync hook fails the operation; nothing else is applied and the
     HookSucceeded hook stays (the operation did not succeed)."""
     cluster = MemoryCluster(simulate=True, failing={"pre-post-sync-before"})
-    op = run(plan_sync(from_manifests(pre_post_sync, "demo"), options=opts()), cluster,
-             destination_namespace="demo")
+    op = run(
+        plan_sync(from_manifests(pre_post_sync, "demo"), options=opts()),
+        cluster,
+        destination_namespace="demo",
+    )
     assert cluster.writes == [
         ("create", "Job", "pre-post-sync-before"),
         ("patch", "Job", "pre-post-sync-before"),
@@ -218,8 +229,13 @@ def _sync_fail_hook(name: str, policy: str | None = None) -> dict[str, Any]:
     ann = {"argocd.argoproj.io/hook": "SyncFail"}
     if policy:
         ann["argocd.argoproj.io/hook-delete-policy"] = policy
-    return obj("Job", name, api_version="batch/v1", annotations=ann,
-               spec={"template": {"spec": {"restartPolicy": "Never"}}})
+    return obj(
+        "Job",
+        name,
+        api_version="batch/v1",
+        annotations=ann,
+        spec={"template": {"spec": {"restartPolicy": "Never"}}},
+    )
 
 
 def test_degraded_resource_fails_and_runs_sync_fail(sync_waves: list[dict[str, Any]]) -> None:
@@ -245,8 +261,9 @@ def test_degraded_resource_fails_and_runs_sync_fail(sync_waves: list[dict[str, A
 def test_failed_sync_fail_hook_is_reported(sync_waves: list[dict[str, Any]]) -> None:
     """A SyncFail hook that fails adds "one or more SyncFail hooks failed" (§1.8)."""
     cluster = MemoryCluster(simulate=True, failing={"backend", "notify"})
-    op = run(plan_sync(from_manifests([*sync_waves, _sync_fail_hook("notify")]), options=opts()),
-             cluster)
+    op = run(
+        plan_sync(from_manifests([*sync_waves, _sync_fail_hook("notify")]), options=opts()), cluster
+    )
     assert op.phase == "Failed"
     assert op.message.splitlines()[-1].startswith("one or more SyncFail hooks failed")
 
@@ -254,12 +271,24 @@ def test_failed_sync_fail_hook_is_reported(sync_waves: list[dict[str, Any]]) -> 
 def test_hook_failed_policy_deletes_on_failure(sync_waves: list[dict[str, Any]]) -> None:
     """HookFailed hooks are deleted when the operation fails, whatever their own result;
     HookSucceeded ones are kept."""
-    pre_ok = obj("Job", "pre-ok", api_version="batch/v1", annotations={
-        "argocd.argoproj.io/hook": "PreSync",
-        "argocd.argoproj.io/hook-delete-policy": "HookFailed"})
-    pre_kept = obj("Job", "pre-kept", api_version="batch/v1", annotations={
-        "argocd.argoproj.io/hook": "PreSync",
-        "argocd.argoproj.io/hook-delete-policy": "HookSucceeded"})
+    pre_ok = obj(
+        "Job",
+        "pre-ok",
+        api_version="batch/v1",
+        annotations={
+            "argocd.argoproj.io/hook": "PreSync",
+            "argocd.argoproj.io/hook-delete-policy": "HookFailed",
+        },
+    )
+    pre_kept = obj(
+        "Job",
+        "pre-kept",
+        api_version="batch/v1",
+        annotations={
+            "argocd.argoproj.io/hook": "PreSync",
+            "argocd.argoproj.io/hook-delete-policy": "HookSucceeded",
+        },
+    )
     cluster = MemoryCluster(simulate=True, failing={"backend"})
     op = run(plan_sync(from_manifests([*sync_waves, pre_ok, pre_kept]), options=opts()), cluster)
     assert op.phase == "Failed"
@@ -285,7 +314,9 @@ def test_prune_deletes_and_reports_pruned() -> None:
     old = _tracked(obj("ConfigMap", "old"))
     new = obj("ConfigMap", "new")
     cluster = MemoryCluster([old])
-    plan = plan_sync(comparison(desired(new), live_only(cluster.objects()[0])), options=opts(prune=True))
+    plan = plan_sync(
+        comparison(desired(new), live_only(cluster.objects()[0])), options=opts(prune=True)
+    )
     op = run(plan, cluster)
     assert cluster.writes == [("delete", "ConfigMap", "old"), ("create", "ConfigMap", "new")]
     assert results(op)["ConfigMap/old"] == ("Pruned", "Succeeded", "pruned")
@@ -294,8 +325,9 @@ def test_prune_deletes_and_reports_pruned() -> None:
 
 def test_prune_false_keeps_object() -> None:
     """Prune=false on the live object: nothing deleted, "ignored (no prune)"."""
-    old = _tracked(obj("ConfigMap", "old", annotations={
-        "argocd.argoproj.io/sync-options": "Prune=false"}))
+    old = _tracked(
+        obj("ConfigMap", "old", annotations={"argocd.argoproj.io/sync-options": "Prune=false"})
+    )
     cluster = MemoryCluster([old])
     plan = plan_sync(comparison(live_only(cluster.objects()[0])), options=opts(prune=True))
     op = run(plan, cluster)
@@ -315,11 +347,14 @@ def test_prune_disabled_reports_requires_pruning() -> None:
 def test_prune_propagation_policy_option() -> None:
     """PrunePropagationPolicy=background reaches the delete call."""
     cluster = MemoryCluster([_tracked(obj("ConfigMap", "old"))])
-    plan = plan_sync(comparison(live_only(cluster.objects()[0])),
-                     options=opts(prune=True, sync_options=["PrunePropagationPolicy=background"]))
+    plan = plan_sync(
+        comparison(live_only(cluster.objects()[0])),
+        options=opts(prune=True, sync_options=["PrunePropagationPolicy=background"]),
+    )
     run(plan, cluster)
     assert [e.detail["propagationPolicy"] for e in cluster.events if e.verb == "delete"] == [
-        "background"]
+        "background"
+    ]
 
 
 def test_pruned_object_with_finalizer_is_waited_for() -> None:
@@ -328,16 +363,18 @@ def test_pruned_object_with_finalizer_is_waited_for() -> None:
     old["metadata"]["finalizers"] = ["example.com/keep"]
     later = obj("ConfigMap", "later", annotations={"argocd.argoproj.io/sync-wave": "5"})
     cluster = MemoryCluster([old])
-    plan = plan_sync(comparison(live_only(cluster.objects()[0]), desired(later)),
-                     options=opts(prune=True))
+    plan = plan_sync(
+        comparison(live_only(cluster.objects()[0]), desired(later)), options=opts(prune=True)
+    )
     messages: list[str] = []
     clock = FakeClock()
 
     def progress(state: OperationState) -> None:
         messages.append(state.message or "")
         if clock.now >= 6:
-            cluster.patch(ResourceKey("", "ConfigMap", "default", "old"),
-                          {"metadata": {"finalizers": None}})
+            cluster.patch(
+                ResourceKey("", "ConfigMap", "default", "old"), {"metadata": {"finalizers": None}}
+            )
 
     op = run(plan, cluster, clock, on_progress=progress, poll_interval=2)
     assert "waiting for deletion of /ConfigMap/old" in messages
@@ -348,14 +385,20 @@ def test_pruned_object_with_finalizer_is_waited_for() -> None:
 
 def test_prune_confirm_waits_for_approval() -> None:
     """Prune=confirm holds the wave until approval arrives, then prunes."""
-    old = _tracked(obj("ConfigMap", "old", annotations={
-        "argocd.argoproj.io/sync-options": "Prune=confirm"}))
+    old = _tracked(
+        obj("ConfigMap", "old", annotations={"argocd.argoproj.io/sync-options": "Prune=confirm"})
+    )
     cluster = MemoryCluster([old])
     plan = plan_sync(comparison(live_only(cluster.objects()[0])), options=opts(prune=True))
     clock = FakeClock()
     messages: list[str] = []
-    op = run(plan, cluster, clock, prune_confirmed=lambda: clock.now >= 10,
-             on_progress=lambda s: messages.append(s.message or ""))
+    op = run(
+        plan,
+        cluster,
+        clock,
+        prune_confirmed=lambda: clock.now >= 10,
+        on_progress=lambda s: messages.append(s.message or ""),
+    )
     assert "Waiting for pruning confirmation of v1/ConfigMap/old" in messages
     assert cluster.writes == [("delete", "ConfigMap", "old")]
     assert op.phase == "Succeeded"
@@ -363,13 +406,18 @@ def test_prune_confirm_waits_for_approval() -> None:
 
 def test_prune_confirm_from_app_annotation() -> None:
     """The app's deletion-approved annotation (at or after the start) confirms pruning."""
-    old = _tracked(obj("ConfigMap", "old", annotations={
-        "argocd.argoproj.io/sync-options": "Prune=confirm"}))
+    old = _tracked(
+        obj("ConfigMap", "old", annotations={"argocd.argoproj.io/sync-options": "Prune=confirm"})
+    )
     cluster = MemoryCluster([old])
     plan = plan_sync(comparison(live_only(cluster.objects()[0])), options=opts(prune=True))
-    app = {"metadata": {"name": "demo", "annotations": {
-        "argocd.argoproj.io/deletion-approved": "2999-01-01T00:00:00Z"}},
-        "spec": {"destination": {"namespace": "default"}}}
+    app = {
+        "metadata": {
+            "name": "demo",
+            "annotations": {"argocd.argoproj.io/deletion-approved": "2999-01-01T00:00:00Z"},
+        },
+        "spec": {"destination": {"namespace": "default"}},
+    }
     op = run(plan, cluster, app=app)
     assert op.phase == "Succeeded"
     assert cluster.writes == [("delete", "ConfigMap", "old")]
@@ -383,8 +431,10 @@ def test_timeout_terminates() -> None:
     clock = FakeClock()
     op = run(plan_sync(from_manifests([web, cm])), cluster, clock, timeout=30, poll_interval=5)
     assert op.phase == "Failed"
-    assert op.message.startswith("Operation terminated: timed out after 30s while waiting for "
-                                 "healthy state of apps/Deployment/web")
+    assert op.message.startswith(
+        "Operation terminated: timed out after 30s while waiting for "
+        "healthy state of apps/Deployment/web"
+    )
     assert ("create", "ConfigMap", "after") not in cluster.writes
     assert clock.now == 30
 
@@ -406,7 +456,11 @@ def test_dry_run_operation_writes_nothing(sync_waves: list[dict[str, Any]]) -> N
     assert cluster.writes == []
     assert cluster.objects() == []
     assert op.phase == "Succeeded"
-    assert results(op)["Service/backend"] == ("Synced", "Succeeded", "service/backend created (dry run)")
+    assert results(op)["Service/backend"] == (
+        "Synced",
+        "Succeeded",
+        "service/backend created (dry run)",
+    )
 
 
 def test_dry_run_failure_stops_before_any_write() -> None:
@@ -440,22 +494,28 @@ def test_crd_in_same_sync_skips_dry_run_of_its_kind() -> None:
 
 
 def test_apply_error_fails_operation() -> None:
-    """An apply the API rejects gives SyncFailed and "one or more objects failed to apply"."""
-    cluster = MemoryCluster([{"apiVersion": "v1", "kind": "ConfigMap",
-                              "metadata": {"name": "a", "namespace": "default"}}])
-    plan = plan_sync(from_manifests([obj("ConfigMap", "a",
-                                         annotations={"argocd.argoproj.io/sync-options": "Replace=true"})]))
-    # planned as "create" (nothing live in the comparison) but the object exists: 409
-    op = run(plan, cluster)
+    """An apply the API rejects (here: its namespace does not exist, which a dry run does not
+    check) gives SyncFailed and "one or more objects failed to apply, reason: ..."."""
+    cluster = MemoryCluster(strict_namespaces=True)
+    op = run(
+        plan_sync(from_manifests([obj("ConfigMap", "a")], "nowhere")),
+        cluster,
+        destination_namespace="nowhere",
+    )
     assert op.phase == "Failed"
-    assert op.message.startswith("one or more objects failed to apply, reason: create ConfigMap "
-                                 "default/a: 409 AlreadyExists")
+    assert op.message == (
+        "one or more objects failed to apply, reason: apply ConfigMap nowhere/a: 404 NotFound: "
+        'namespaces "nowhere" not found'
+    )
+    assert results(op)["ConfigMap/a"][:2] == ("SyncFailed", "Failed")
+    assert cluster.writes == []
 
 
 def test_invalid_plan_fails_before_anything() -> None:
     """A task a project forbids makes the whole operation fail up front."""
-    plan = plan_sync(from_manifests([obj("ConfigMap", "a")]),
-                     options=opts(permits=lambda g, k, ns, n: False))
+    plan = plan_sync(
+        from_manifests([obj("ConfigMap", "a")]), options=opts(permits=lambda g, k, ns, n: False)
+    )
     cluster = MemoryCluster()
     op = run(plan, cluster)
     assert (op.phase, op.message) == ("Failed", "one or more synchronization tasks are not valid")
@@ -465,9 +525,13 @@ def test_invalid_plan_fails_before_anything() -> None:
 def test_create_namespace_first_and_untracked() -> None:
     """CreateNamespace=true creates the destination namespace before the dry run, without
     tracking; other objects land in it."""
-    app = {"metadata": {"name": "demo"}, "spec": {
-        "destination": {"namespace": "team"},
-        "syncPolicy": {"syncOptions": ["CreateNamespace=true"]}}}
+    app = {
+        "metadata": {"name": "demo"},
+        "spec": {
+            "destination": {"namespace": "team"},
+            "syncPolicy": {"syncOptions": ["CreateNamespace=true"]},
+        },
+    }
     cluster = MemoryCluster(strict_namespaces=True)
     plan = plan_sync(from_manifests([obj("ConfigMap", "a")], "team"), app=app)
     op = run(plan, cluster, app=app, destination_namespace="team")
@@ -475,12 +539,17 @@ def test_create_namespace_first_and_untracked() -> None:
     assert cluster.events[0].verb == "create" and not cluster.events[0].dry_run
     assert cluster.writes == [("create", "Namespace", "team"), ("create", "ConfigMap", "a")]
     ns = cluster.get(ResourceKey("", "Namespace", "", "team"))
-    assert ns is not None and "annotations" not in ns["metadata"]
+    assert ns is not None
+    assert "argocd.argoproj.io/tracking-id" not in ns["metadata"].get("annotations", {})
 
 
 def test_wave_delay_sleeps_between_steps(sync_waves: list[dict[str, Any]]) -> None:
     """wave_delay is slept after every step but the last (§1.9)."""
     clock = FakeClock()
-    run(plan_sync(from_manifests(sync_waves), options=opts()), MemoryCluster(simulate=True),
-        clock, wave_delay=2)
+    run(
+        plan_sync(from_manifests(sync_waves), options=opts()),
+        MemoryCluster(simulate=True),
+        clock,
+        wave_delay=2,
+    )
     assert clock.sleeps.count(2) == 4
