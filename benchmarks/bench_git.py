@@ -1,12 +1,15 @@
 """Benchmark the Git adapter against the git CLI, in the same run.
 
-    python benchmarks/bench_git.py [--quick] [--files N]
+    python benchmarks/bench_git.py [--quick] [--files N] [--transport file|git]
 
 Builds a repository of N files (default 1,000) with the git CLI, then times:
 
 * first ``GitRepository.checkout`` (fetch into an empty cache + materialise the tree) against
   ``git clone --no-checkout`` + ``git checkout`` of the same ``file://`` URL (the floor);
 * a repeated ``checkout`` of the now cached SHA (goal: at least 50x faster than the first).
+
+``--transport git`` serves the repository with a real ``git daemon`` on 127.0.0.1 instead of
+``file://`` (both sides use the same URL).
 
 Prints each timing and the ratios. ``--quick`` uses tiny sizes (for the test that keeps this
 script from rotting).
@@ -15,13 +18,16 @@ script from rotting).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import shutil
+import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -60,6 +66,37 @@ def build(root: Path, files: int) -> Path:
     bare = root / "repo.git"
     git("clone", "-q", "--bare", str(work), str(bare))
     return bare
+
+
+@contextlib.contextmanager
+def served(bare: Path, transport: str) -> Iterator[str]:
+    """The URL to fetch ``bare`` from: file:// or a git daemon on a free loopback port."""
+    if transport == "file":
+        yield f"file://{bare}"
+        return
+    (bare / "git-daemon-export-ok").touch()
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    exec_path = subprocess.run(
+        ["git", "--exec-path"], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    proc = subprocess.Popen(
+        [f"{exec_path}/git-daemon", "--reuseaddr", "--listen=127.0.0.1", f"--port={port}",
+         f"--base-path={bare.parent}", str(bare.parent)],
+        env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        for _ in range(200):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.05)
+        yield f"git://127.0.0.1:{port}/{bare.name}"
+    finally:
+        proc.terminate()
+        proc.wait(10)
 
 
 def time_git_cli(url: str, root: Path, reps: int) -> float:
@@ -105,18 +142,19 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="tiny sizes, for CI")
     parser.add_argument("--files", type=int, default=None)
+    parser.add_argument("--transport", choices=["file", "git"], default="file")
     args = parser.parse_args(argv)
     files = args.files or (30 if args.quick else 1000)
     reps = 1 if args.quick else 3
     with tempfile.TemporaryDirectory(prefix="bench-git-") as tmp:
         root = Path(tmp)
         bare = build(root, files)
-        url = f"file://{bare}"
-        cli = time_git_cli(url, root, reps)
-        first, repo, sha = time_first_checkout(url, root, reps)
-        cached = time_cached_checkout(repo, sha, 20 if args.quick else 200)
-        repo.close()
-    print(f"files: {files}")
+        with served(bare, args.transport) as url:
+            cli = time_git_cli(url, root, reps)
+            first, repo, sha = time_first_checkout(url, root, reps)
+            cached = time_cached_checkout(repo, sha, 20 if args.quick else 200)
+            repo.close()
+    print(f"files: {files}, transport: {args.transport}")
     print(f"git clone + git checkout (CLI):   {cli * 1000:9.2f} ms")
     print(f"first GitRepository.checkout:     {first * 1000:9.2f} ms")
     print(f"cached GitRepository.checkout:    {cached * 1000:9.3f} ms")

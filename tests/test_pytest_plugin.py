@@ -18,16 +18,16 @@ APP = EXAMPLE / "application.yaml"
 @pytest.fixture
 def inner(pytester: pytest.Pytester) -> pytest.Pytester:
     """A pytester whose tests know the example app's paths as constants."""
-    pytester.makeconftest(
-        f"APP = {str(APP)!r}\nREPO = {str(EXAMPLE / 'repo')!r}\n"
-    )
+    pytester.makeconftest(f"APP = {str(APP)!r}\nREPO = {str(EXAMPLE / 'repo')!r}\n")
     return pytester
 
 
 def test_plugin_is_registered_by_entry_point(inner: pytest.Pytester) -> None:
     """A plain pytest run lists the gitops fixture without any -p option."""
     result = inner.runpytest("--fixtures")
-    result.stdout.fnmatch_lines(["plugins: *gitopslib-*", "gitops ?session scope? -- *gitopslib*pytest_plugin.py*"])
+    result.stdout.fnmatch_lines(
+        ["plugins: *gitopslib-*", "gitops ?session scope? -- *gitopslib*pytest_plugin.py*"]
+    )
 
 
 def test_fixture_renders_compares_and_plans(inner: pytest.Pytester) -> None:
@@ -38,7 +38,8 @@ def test_fixture_renders_compares_and_plans(inner: pytest.Pytester) -> None:
 
         def test_app(gitops):
             result = gitops.render(APP, repo_root=REPO)
-            assert sorted(o["kind"] for o in result.manifests) == ["ConfigMap", "Deployment", "Service"]
+            kinds = sorted(o["kind"] for o in result.manifests)
+            assert kinds == ["ConfigMap", "Deployment", "Service"]
             assert gitops.compare(APP, repo_root=REPO).sync_status == "OutOfSync"
             plan = gitops.plan(APP, repo_root=REPO)
             gitops.assert_plan_order(plan, ["Namespace/guestbook", "ConfigMap/guestbook-settings",
@@ -70,12 +71,14 @@ def test_assert_no_drift_failure_shows_the_diff(inner: pytest.Pytester) -> None:
     )
     result = inner.runpytest()
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines([
-        "*1 resource(s) drifted from Git:*",
-        "*apps/Deployment guestbook/guestbook-ui (differs)*",
-        "*-  replicas: 7*",
-        "*+  replicas: 2*",
-    ])
+    result.stdout.fnmatch_lines(
+        [
+            "*1 resource(s) drifted from Git:*",
+            "*apps/Deployment guestbook/guestbook-ui (differs)*",
+            "*-  replicas: 7*",
+            "*+  replicas: 2*",
+        ]
+    )
 
 
 def test_assert_plan_order_failure_lists_the_plan(inner: pytest.Pytester) -> None:
@@ -86,15 +89,20 @@ def test_assert_plan_order_failure_lists_the_plan(inner: pytest.Pytester) -> Non
 
         def test_order(gitops):
             plan = gitops.plan(APP, repo_root=REPO)
-            gitops.assert_plan_order(plan, ["Deployment/guestbook-ui", "ConfigMap/guestbook-settings"])
+            gitops.assert_plan_order(
+                plan, ["Deployment/guestbook-ui", "ConfigMap/guestbook-settings"]
+            )
         """
     )
     result = inner.runpytest()
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines([
-        "*'ConfigMap/guestbook-settings' comes at position 2, before 'Deployment/guestbook-ui'*",
-        "*2. Sync/0: ConfigMap/guestbook-settings*",
-    ])
+    result.stdout.fnmatch_lines(
+        [
+            "*'ConfigMap/guestbook-settings' comes at position 2, "
+            "before 'Deployment/guestbook-ui'*",
+            "*2. Sync/0: ConfigMap/guestbook-settings*",
+        ]
+    )
 
 
 def test_assert_only_changes(inner: pytest.Pytester) -> None:
@@ -117,12 +125,14 @@ def test_assert_only_changes(inner: pytest.Pytester) -> None:
     )
     result = inner.runpytest()
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines([
-        "*unexpected changes (allowed: /spec/template/spec/containers/*/image):*",
-        "*apps/Deployment/guestbook-ui: /spec/replicas*",
-        "*-  replicas: 2*",
-        "*+  replicas: 4*",
-    ])
+    result.stdout.fnmatch_lines(
+        [
+            "*unexpected changes (allowed: /spec/template/spec/containers/*/image):*",
+            "*apps/Deployment/guestbook-ui: /spec/replicas*",
+            "*-  replicas: 2*",
+            "*+  replicas: 4*",
+        ]
+    )
 
 
 def test_no_autouse_fixture(inner: pytest.Pytester) -> None:
@@ -159,6 +169,7 @@ def test_plugin_import_is_cheap() -> None:
         " 'ruamel', 'dulwich', 'kubernetes')\n"
         "print(sorted(m for m in sys.modules if m.startswith(heavy)))\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True, timeout=60).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    ).stdout
     assert out.strip() == "[]"

@@ -3,7 +3,7 @@
 Run from the repository root: python examples/07-project-with-windows/windows.py
 """
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from gitopslib.models import Application
@@ -14,9 +14,9 @@ project = AppProject.from_yaml(HERE / "project.yaml")
 app = Application.from_yaml(HERE / "apps" / "checkout.yaml")
 
 MOMENTS = {
-    "Wednesday 10:00 UTC": datetime(2026, 3, 4, 10, 0, tzinfo=timezone.utc),
-    "Wednesday 23:30 UTC": datetime(2026, 3, 4, 23, 30, tzinfo=timezone.utc),
-    "Friday 15:00 UTC": datetime(2026, 3, 6, 15, 0, tzinfo=timezone.utc),
+    "Wednesday 10:00 UTC": datetime(2026, 3, 4, 10, 0, tzinfo=UTC),
+    "Wednesday 23:30 UTC": datetime(2026, 3, 4, 23, 30, tzinfo=UTC),
+    "Friday 15:00 UTC": datetime(2026, 3, 6, 15, 0, tzinfo=UTC),
 }
 
 for label, now in MOMENTS.items():

@@ -119,6 +119,7 @@ def _kubernetes() -> Any:
 def on_application(body: kopf.Body, patch: kopf.Patch, logger: Any, **_: Any) -> None:
     """Reconcile on every change of the spec, and every three minutes (Argo CD's default)."""
     status = reconcile(dict(body), _kubernetes())
-    logger.info("%s: %s, %s", body["metadata"]["name"], status["sync"]["status"],
-                status["health"]["status"])
+    logger.info(
+        "%s: %s, %s", body["metadata"]["name"], status["sync"]["status"], status["health"]["status"]
+    )
     patch.status.update(status)

@@ -62,15 +62,21 @@ def describe(key: ResourceKey) -> str:
 
 
 def cluster_error(
-    verb: str, key: ResourceKey | None, status: int, reason: str, detail: str = ""
+    verb: str,
+    key: ResourceKey | None,
+    status: int,
+    reason: str,
+    detail: str = "",
+    *,
+    what: str | None = None,
 ) -> ClusterError:
     """A :class:`ClusterError` naming the verb, the resource and the status code.
 
     >>> str(cluster_error("get", ResourceKey("", "ConfigMap", "ns", "a"), 404, "NotFound"))
     'get ConfigMap ns/a: 404 NotFound'
     """
-    what = f"{verb} {describe(key)}" if key is not None else verb
-    message = f"{what}: {status} {reason}"
+    subject = what or (describe(key) if key is not None else "")
+    message = f"{verb} {subject}: {status} {reason}" if subject else f"{verb}: {status} {reason}"
     if detail:
         message += f": {detail}"
     return ClusterError(message, verb=verb, key=key, status=status, reason=reason)

@@ -85,8 +85,14 @@ def test_render_jsonnet_tla_overrides(cli: CliRun, write_app, example_apps) -> N
     """--jsonnet-tla-str and --jsonnet-tla-code reach the top-level function's arguments."""
     app = write_app("tla", "jsonnet-guestbook-tla")
     run = cli(
-        "render", app, "--repo-root", example_apps,
-        "--jsonnet-tla-str", "name=tla-ui", "--jsonnet-tla-code", "replicas=2+2",
+        "render",
+        app,
+        "--repo-root",
+        example_apps,
+        "--jsonnet-tla-str",
+        "name=tla-ui",
+        "--jsonnet-tla-code",
+        "replicas=2+2",
     )
     assert run.code == 0, run.err
     objs = {o["kind"]: o for o in yaml.safe_load_all(run.out)}
@@ -104,7 +110,9 @@ def test_render_json_output(cli: CliRun, write_app, example_apps) -> None:
 # --------------------------------------------------------------------------------- diff
 
 
-def test_diff_exit_0_when_live_matches(cli: CliRun, guestbook_render, example_apps, tmp_path) -> None:
+def test_diff_exit_0_when_live_matches(
+    cli: CliRun, guestbook_render, example_apps, tmp_path
+) -> None:
     """diff exits 0 and prints nothing when the live objects are the rendered ones."""
     app, objs = guestbook_render
     live = _write_live(tmp_path / "live", _as_live(objs, "demo"))
@@ -112,7 +120,9 @@ def test_diff_exit_0_when_live_matches(cli: CliRun, guestbook_render, example_ap
     assert (run.code, run.out) == (0, ""), run.err
 
 
-def test_diff_exit_1_with_unified_diff(cli: CliRun, guestbook_render, example_apps, tmp_path) -> None:
+def test_diff_exit_1_with_unified_diff(
+    cli: CliRun, guestbook_render, example_apps, tmp_path
+) -> None:
     """diff exits 1 and shows the changed field when a live Deployment was scaled by hand."""
     app, objs = guestbook_render
     live = _as_live(objs, "demo")
@@ -126,7 +136,9 @@ def test_diff_exit_1_with_unified_diff(cli: CliRun, guestbook_render, example_ap
     assert "Service" not in run.out
 
 
-def test_diff_against_empty_cluster_shows_every_object(cli: CliRun, guestbook_render, example_apps) -> None:
+def test_diff_against_empty_cluster_shows_every_object(
+    cli: CliRun, guestbook_render, example_apps
+) -> None:
     """Without --live every desired object is new: exit 1, one section per object."""
     app, _ = guestbook_render
     run = cli("diff", app, "--repo-root", example_apps)
@@ -190,12 +202,22 @@ def test_plan_mermaid_output(cli: CliRun, waves_app, example_apps) -> None:
     assert '"PreSync"' in out and '"Sync"' in out and "maint-page-down" in out
 
 
-def test_plan_prunes_tracked_live_object(cli: CliRun, guestbook_render, example_apps, tmp_path) -> None:
+def test_plan_prunes_tracked_live_object(
+    cli: CliRun, guestbook_render, example_apps, tmp_path
+) -> None:
     """A live object tracked for the app but gone from Git becomes a prune task."""
     app, objs = guestbook_render
-    stale = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {
-        "name": "old-settings", "namespace": "demo",
-        "annotations": {"argocd.argoproj.io/tracking-id": "guestbook:/ConfigMap:demo/old-settings"}}}
+    stale = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {
+            "name": "old-settings",
+            "namespace": "demo",
+            "annotations": {
+                "argocd.argoproj.io/tracking-id": "guestbook:/ConfigMap:demo/old-settings"
+            },
+        },
+    }
     live = _write_live(tmp_path / "live", [*_as_live(objs, "demo"), stale])
     run = cli("plan", app, "--repo-root", example_apps, "--live", live, "--prune")
     assert run.code == 0, run.err
@@ -212,20 +234,34 @@ def test_health_of_live_objects(cli: CliRun, guestbook_render, example_apps, tmp
     for obj in live:
         if obj["kind"] == "Deployment":
             obj["metadata"]["generation"] = 1
-            obj["status"] = {"observedGeneration": 1, "replicas": 1, "updatedReplicas": 1,
-                             "readyReplicas": 1, "availableReplicas": 1}
-    run = cli("health", app, "--repo-root", example_apps, "--live", _write_live(tmp_path / "l", live))
+            obj["status"] = {
+                "observedGeneration": 1,
+                "replicas": 1,
+                "updatedReplicas": 1,
+                "readyReplicas": 1,
+                "availableReplicas": 1,
+            }
+    run = cli(
+        "health", app, "--repo-root", example_apps, "--live", _write_live(tmp_path / "l", live)
+    )
     assert run.code == 0, run.out + run.err
     assert "Application  guestbook" in run.out and "Healthy" in run.out
 
 
 def test_health_exit_1_when_progressing(cli: CliRun, tmp_path) -> None:
     """health of plain live files: a Deployment still rolling out is Progressing, exit 1."""
-    dep = {"apiVersion": "apps/v1", "kind": "Deployment",
-           "metadata": {"name": "web", "namespace": "prod", "generation": 2},
-           "spec": {"replicas": 3},
-           "status": {"observedGeneration": 2, "replicas": 3, "updatedReplicas": 1,
-                      "availableReplicas": 3}}
+    dep = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "web", "namespace": "prod", "generation": 2},
+        "spec": {"replicas": 3},
+        "status": {
+            "observedGeneration": 2,
+            "replicas": 3,
+            "updatedReplicas": 1,
+            "availableReplicas": 3,
+        },
+    }
     run = cli("health", "--live", _write_live(tmp_path / "l", [dep]))
     assert run.code == 1
     assert "Progressing" in run.out and "prod/web" in run.out
@@ -260,8 +296,7 @@ def test_validate_schema_against_kubernetes_version(cli: CliRun, write_app, tmp_
     repo = tmp_path / "repo"
     (repo / "bad").mkdir(parents=True)
     (repo / "bad" / "svc.yaml").write_text(
-        "apiVersion: v1\nkind: Service\nmetadata: {name: web}\n"
-        "spec: {ports: [{port: eighty}]}\n"
+        "apiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec: {ports: [{port: eighty}]}\n"
     )
     run = cli("validate", write_app("bad", "bad"), "--repo-root", repo, "--kube-version", "1.30")
     assert run.code == 1
@@ -291,13 +326,21 @@ def test_debug_adds_traceback(cli: CliRun, write_app, tmp_path) -> None:
     app = write_app("gb", "guestbook")
     run = cli("--debug", "render", app, "--repo-root", tmp_path / "missing")
     assert run.code == 2
-    assert "Traceback" in run.err and run.err.strip().splitlines()[-1].startswith("gitopslib: error")
+    assert "Traceback" in run.err and run.err.strip().splitlines()[-1].startswith(
+        "gitopslib: error"
+    )
 
 
 def test_bad_override_flag_value(cli: CliRun, write_app, example_apps) -> None:
     """--helm-set without '=' is a one-line usage error, exit 2."""
-    run = cli("render", write_app("h", "helm-guestbook"), "--repo-root", example_apps,
-              "--helm-set", "oops")
+    run = cli(
+        "render",
+        write_app("h", "helm-guestbook"),
+        "--repo-root",
+        example_apps,
+        "--helm-set",
+        "oops",
+    )
     assert run.code == 2
     assert run.err.strip() == "gitopslib: error: --helm-set 'oops': expected NAME=VALUE"
 

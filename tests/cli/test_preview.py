@@ -64,7 +64,10 @@ NEW_PASSWORD = base64.b64encode(b"new-password").decode()
 def _git(repo: Path, *args: str) -> str:
     return subprocess.run(
         ["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
-        check=True, capture_output=True, text=True, timeout=30,
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=30,
     ).stdout.strip()
 
 
@@ -93,14 +96,23 @@ def two_commits(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, st
 
 
 @pytest.fixture(scope="module")
-def report(
-    two_commits: tuple[Path, str, str], cli: Callable[..., Any], tmp_path_factory
-) -> str:
+def report(two_commits: tuple[Path, str, str], cli: Callable[..., Any], tmp_path_factory) -> str:
     """The preview report of base..main, written with --output-file."""
     repo, base, _ = two_commits
     out = tmp_path_factory.mktemp("report") / "preview.md"
-    run = cli("preview", "--repo", repo, "--base", base, "--head", "main", "--output-file", out,
-              "--cache-dir", tmp_path_factory.mktemp("cache"))
+    run = cli(
+        "preview",
+        "--repo",
+        repo,
+        "--base",
+        base,
+        "--head",
+        "main",
+        "--output-file",
+        out,
+        "--cache-dir",
+        tmp_path_factory.mktemp("cache"),
+    )
     assert run.code == 0, run.err
     assert run.out == ""
     return out.read_text()
@@ -137,8 +149,11 @@ def test_preview_plan_has_table_and_mermaid(report: str) -> None:
     """The plan of base -> head is a table (the new hook first) and a Mermaid diagram."""
     section = report.split("## `argocd/web`")[1]
     assert "### Sync plan" in section
-    rows = [line for line in section.splitlines() if line.startswith("| Pre") or
-            line.startswith("| Sync")]
+    rows = [
+        line
+        for line in section.splitlines()
+        if line.startswith("| Pre") or line.startswith("| Sync")
+    ]
     assert rows[0].startswith("| PreSync | 0 | create | Job | shop/migrate |")
     assert "| Sync | 0 | apply | Deployment | shop/web |" in section
     assert "```mermaid\nflowchart" in section

@@ -91,8 +91,9 @@ def test_readme_commands_run(example: Path) -> None:
 def test_readme_python_blocks_run(example: Path) -> None:
     """The python blocks of a README run, in order, from the repository root."""
     script = "\n".join(PY_BLOCK.findall((example / "README.md").read_text()))
-    proc = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True,
-                          text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
     assert proc.returncode == 0, proc.stderr
 
 
@@ -102,8 +103,12 @@ def test_readme_python_blocks_run(example: Path) -> None:
 def test_01_quick_start_plan() -> None:
     """The README quick start (through the console script) prints the plan: Namespace first,
     then Argo CD's kind order in wave 0."""
-    proc = console_script("plan", "examples/01-directory-app/application.yaml",
-                     "--repo-root", "examples/01-directory-app/repo")
+    proc = console_script(
+        "plan",
+        "examples/01-directory-app/application.yaml",
+        "--repo-root",
+        "examples/01-directory-app/repo",
+    )
     assert proc.returncode == 0, proc.stderr
     rows = [line.split()[:5] for line in proc.stdout.splitlines()[1:]]
     assert rows == [
@@ -115,8 +120,13 @@ def test_01_quick_start_plan() -> None:
 
 
 def _render(example: str, *extra: str) -> dict[str, dict[str, Any]]:
-    proc = gitopslib("render", f"examples/{example}/application.yaml",
-                     "--repo-root", f"examples/{example}/repo", *extra)
+    proc = gitopslib(
+        "render",
+        f"examples/{example}/application.yaml",
+        "--repo-root",
+        f"examples/{example}/repo",
+        *extra,
+    )
     assert proc.returncode == 0, proc.stderr
     return {o["kind"]: o for o in yaml.safe_load_all(proc.stdout)}
 
@@ -167,8 +177,14 @@ def test_05_plugin_env_and_parameters() -> None:
 
 def test_06_plan_order() -> None:
     """Hooks and waves in Argo CD's order (derived by hand from the annotations)."""
-    proc = gitopslib("plan", "examples/06-sync-waves-and-hooks/application.yaml",
-                     "--repo-root", "examples/06-sync-waves-and-hooks/repo", "-o", "json")
+    proc = gitopslib(
+        "plan",
+        "examples/06-sync-waves-and-hooks/application.yaml",
+        "--repo-root",
+        "examples/06-sync-waves-and-hooks/repo",
+        "-o",
+        "json",
+    )
     tasks = json.loads(proc.stdout)["tasks"]
     got = [(t["phase"], t["wave"], t["kind"], t["generate_name"] or t["name"]) for t in tasks]
     assert got == [
@@ -187,18 +203,32 @@ def test_06_plan_order() -> None:
 def test_07_project_validation_and_windows() -> None:
     """validate flags only the ledger app; the plan marks the ResourceQuota invalid; the
     window script prints the decisions its README shows."""
-    proc = gitopslib("validate", "examples/07-project-with-windows/apps",
-                     "--project", "examples/07-project-with-windows/project.yaml")
+    proc = gitopslib(
+        "validate",
+        "examples/07-project-with-windows/apps",
+        "--project",
+        "examples/07-project-with-windows/project.yaml",
+    )
     assert proc.returncode == 1
     assert "checkout: valid" in proc.stdout
     assert [line.split(":")[0] for line in proc.stdout.splitlines()].count("ledger") == 2
-    plan = gitopslib("plan", "examples/07-project-with-windows/apps/checkout.yaml",
-                     "--project", "examples/07-project-with-windows/project.yaml",
-                     "--repo-root", "examples/07-project-with-windows/repo")
+    plan = gitopslib(
+        "plan",
+        "examples/07-project-with-windows/apps/checkout.yaml",
+        "--project",
+        "examples/07-project-with-windows/project.yaml",
+        "--repo-root",
+        "examples/07-project-with-windows/repo",
+    )
     assert plan.returncode == 1
     assert "INVALID" in next(line for line in plan.stdout.splitlines() if "ResourceQuota" in line)
-    script = subprocess.run([sys.executable, "examples/07-project-with-windows/windows.py"],
-                            cwd=ROOT, capture_output=True, text=True, timeout=60)
+    script = subprocess.run(
+        [sys.executable, "examples/07-project-with-windows/windows.py"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert script.returncode == 0, script.stderr
     readme = (EXAMPLES / "07-project-with-windows" / "README.md").read_text()
     assert script.stdout.strip() in readme
@@ -207,8 +237,13 @@ def test_07_project_validation_and_windows() -> None:
 def test_08_pytest_check_passes() -> None:
     """The example's own pytest suite passes when run from its folder."""
     folder = EXAMPLES / "08-pytest-deployment-check"
-    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
-                          cwd=folder, capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stdout[-3000:]
     assert "5 passed" in proc.stdout
 
@@ -233,11 +268,18 @@ def test_09_reconcile_syncs_an_automated_app(controller: ModuleType) -> None:
     from gitopslib.cluster import MemoryCluster
 
     cluster = MemoryCluster(simulate=True)
-    status = controller.reconcile(_hello_body(), cluster, repo_root=EXAMPLES / "09-kopf-controller" / "repo",
-                                  poll_interval=0.01)
+    status = controller.reconcile(
+        _hello_body(),
+        cluster,
+        repo_root=EXAMPLES / "09-kopf-controller" / "repo",
+        poll_interval=0.01,
+    )
     assert status["operationState"]["phase"] == "Succeeded"
     assert (status["sync"]["status"], status["health"]["status"]) == ("Synced", "Healthy")
-    assert cluster.writes == [("create", "ConfigMap", "hello-text"), ("create", "Deployment", "hello")]
+    assert cluster.writes == [
+        ("create", "ConfigMap", "hello-text"),
+        ("create", "Deployment", "hello"),
+    ]
 
 
 def test_09_reconcile_prunes_and_leaves_manual_apps_alone(controller: ModuleType) -> None:
@@ -246,9 +288,15 @@ def test_09_reconcile_prunes_and_leaves_manual_apps_alone(controller: ModuleType
     from gitopslib.cluster import MemoryCluster
 
     repo = EXAMPLES / "09-kopf-controller" / "repo"
-    stale = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {
-        "name": "old", "namespace": "hello",
-        "annotations": {"argocd.argoproj.io/tracking-id": "hello:/ConfigMap:hello/old"}}}
+    stale = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {
+            "name": "old",
+            "namespace": "hello",
+            "annotations": {"argocd.argoproj.io/tracking-id": "hello:/ConfigMap:hello/old"},
+        },
+    }
     cluster = MemoryCluster([stale], simulate=True)
     controller.reconcile(_hello_body(), cluster, repo_root=repo, poll_interval=0.01)
     assert ("delete", "ConfigMap", "old") in cluster.writes
@@ -259,8 +307,14 @@ def test_09_reconcile_prunes_and_leaves_manual_apps_alone(controller: ModuleType
     status = controller.reconcile(manual, idle, repo_root=repo)
     assert idle.writes == [] and "operationState" not in status
     assert status["sync"]["status"] == "OutOfSync"
-    assert {"group": "", "kind": "ConfigMap", "namespace": "hello", "name": "old",
-            "status": "OutOfSync", "requiresPruning": True} in status["resources"]
+    assert {
+        "group": "",
+        "kind": "ConfigMap",
+        "namespace": "hello",
+        "name": "old",
+        "status": "OutOfSync",
+        "requiresPruning": True,
+    } in status["resources"]
 
 
 def test_09_kopf_handlers_registered(controller: ModuleType) -> None:
@@ -268,6 +322,8 @@ def test_09_kopf_handlers_registered(controller: ModuleType) -> None:
     import kopf
 
     registry = kopf.get_default_registry()
-    handlers = [h for h in registry._changing.get_all_handlers() if h.fn is controller.on_application]
+    handlers = [
+        h for h in registry._changing.get_all_handlers() if h.fn is controller.on_application
+    ]
     timers = [h for h in registry._spawning.get_all_handlers() if h.fn is controller.on_application]
     assert handlers and timers
