@@ -120,17 +120,29 @@ def make_comparison(objs: list[dict[str, Any]], roles: list[str]) -> ComparisonR
         k = key_of(o, "default")
         if role == "prune":
             resources.append(
-                ResourceDiff(k.group, k.kind, k.namespace, k.name, "OutOfSync", live=o,
-                             requires_pruning=True)
+                ResourceDiff(
+                    k.group, k.kind, k.namespace, k.name, "OutOfSync", live=o, requires_pruning=True
+                )
             )
         elif role == "live":
             resources.append(
-                ResourceDiff(k.group, k.kind, k.namespace, k.name, "OutOfSync", desired=o,
-                             live=o, modified=True)
+                ResourceDiff(
+                    k.group,
+                    k.kind,
+                    k.namespace,
+                    k.name,
+                    "OutOfSync",
+                    desired=o,
+                    live=o,
+                    modified=True,
+                )
             )
         else:
-            resources.append(ResourceDiff(k.group, k.kind, k.namespace, k.name, "OutOfSync",
-                                          desired=o, modified=True))
+            resources.append(
+                ResourceDiff(
+                    k.group, k.kind, k.namespace, k.name, "OutOfSync", desired=o, modified=True
+                )
+            )
     return ComparisonResult("OutOfSync", resources)
 
 
@@ -161,7 +173,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("-n", type=int, default=None, help="number of objects (default 5000)")
     args = parser.parse_args(argv)
     n = args.n or (200 if args.quick else 5000)
-    repeat = 2 if args.quick else 7
+    repeat = 2 if args.quick else 9
     loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
     text, roles = make_yaml(n)
@@ -181,8 +193,10 @@ def main(argv: list[str] | None = None) -> int:
     )
 
     ratio = planning / parse
-    print(f"objects: {n}, tasks: {ntasks} ({len(plan.sync_fail_tasks)} SyncFail), "
-          f"waves: {len(plan.waves())}")
+    print(
+        f"objects: {n}, tasks: {ntasks} ({len(plan.sync_fail_tasks)} SyncFail), "
+        f"waves: {len(plan.waves())}"
+    )
     print(f"libyaml parse (floor): {parse * 1000:8.2f} ms  1.000x")
     print(f"plan_sync:             {planning * 1000:8.2f} ms  {ratio:.4f}x  (target <= {TARGET}x)")
     print(f"plain sort of keys:    {plain_sort * 1000:8.2f} ms  {plain_sort / parse:.4f}x")

@@ -53,6 +53,7 @@ from gitopslib.errors import (
     RevisionNotFoundError,
     ValidationError,
 )
+from gitopslib.giturl import mask_credentials, normalize_git_url
 from gitopslib.health import (
     HealthScripts,
     HealthStatus,
@@ -106,14 +107,24 @@ from gitopslib.sync import (
 
 if _typing.TYPE_CHECKING:
     from gitopslib.cluster import KubernetesCluster, MemoryCluster, SnapshotCluster
-    from gitopslib.git import GitRepository, credentials_from_secrets, set_yaml_value
+    from gitopslib.git import (
+        GitPathNotFoundError,
+        GitRepository,
+        HTTPSCredentials,
+        SSHCredentials,
+        credentials_from_secrets,
+        set_yaml_value,
+    )
     from gitopslib.reconcile import reconcile, sync
 
 __version__ = "0.1.0"
 
 #: Names loaded on first use: (module, attribute).
 _LAZY: dict[str, tuple[str, str]] = {
+    "GitPathNotFoundError": ("gitopslib.git", "GitPathNotFoundError"),
     "GitRepository": ("gitopslib.git", "GitRepository"),
+    "HTTPSCredentials": ("gitopslib.git", "HTTPSCredentials"),
+    "SSHCredentials": ("gitopslib.git", "SSHCredentials"),
     "KubernetesCluster": ("gitopslib.cluster", "KubernetesCluster"),
     "MemoryCluster": ("gitopslib.cluster", "MemoryCluster"),
     "SnapshotCluster": ("gitopslib.cluster", "SnapshotCluster"),
@@ -158,7 +169,9 @@ __all__ = [
     "GitError",
     "GitOpsError",
     "GitOpsErrorGroup",
+    "GitPathNotFoundError",
     "GitRepository",
+    "HTTPSCredentials",
     "HealthError",
     "HealthScripts",
     "HealthStatus",
@@ -184,6 +197,7 @@ __all__ = [
     "ResourceKey",
     "ResourceResult",
     "RevisionNotFoundError",
+    "SSHCredentials",
     "SnapshotCluster",
     "SyncDecision",
     "SyncOptions",
@@ -205,7 +219,9 @@ __all__ = [
     "issue_project_token",
     "load_documents",
     "load_manifests",
+    "mask_credentials",
     "normalize",
+    "normalize_git_url",
     "orphaned_resources",
     "plan_delete",
     "plan_sync",

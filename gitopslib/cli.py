@@ -24,6 +24,7 @@ import contextlib
 import difflib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -32,7 +33,7 @@ import traceback
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from gitopslib.errors import GitOpsError, ValidationError
 
@@ -43,7 +44,15 @@ if TYPE_CHECKING:
     from gitopslib.sources import RenderResult, Resolver
     from gitopslib.sync import SyncPlan
 
-__all__ = ["CLIError", "apply_overrides", "build_parser", "load_applications", "main"]
+__all__ = [
+    "CLIError",
+    "Overrides",
+    "apply_overrides",
+    "build_parser",
+    "load_applications",
+    "main",
+    "preview_report",
+]
 
 _YAML_SUFFIXES = (".yaml", ".yml")
 _OUTPUTS = ("table", "json", "yaml", "markdown", "mermaid")
@@ -95,6 +104,28 @@ def _yaml_files(folder: Path) -> list[Path]:
     return out
 
 
+_APP_KIND = re.compile(r"""^kind:\s*["']?Application["']?\s*$""", re.M)
+
+
+def _application_files(paths: Sequence[str | os.PathLike[str]]) -> list[Path]:
+    """The files to read: given files as they are, folders searched recursively for YAML
+    files that hold an Application document."""
+    files: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            files.extend(
+                f
+                for f in _yaml_files(path)
+                if _APP_KIND.search(f.read_text(encoding="utf-8", errors="replace"))
+            )
+        elif path.is_file():
+            files.append(path)
+        else:
+            raise CLIError(f"{path}: no such file or folder")
+    return files
+
+
 def load_applications(paths: Sequence[str | os.PathLike[str]]) -> list[Application]:
     """Every Application in the given files and folders (folders are searched recursively;
     documents of other kinds are skipped; a malformed Application is an error naming
@@ -104,19 +135,11 @@ def load_applications(paths: Sequence[str | os.PathLike[str]]) -> list[Applicati
     ['guestbook']
     """
     apps: list[Application] = []
-    for raw in paths:
-        path = Path(raw)
-        if path.is_dir():
-            for file in _yaml_files(path):
-                if "kind: Application" in file.read_text(encoding="utf-8", errors="replace"):
-                    apps.extend(_application_docs(file))
-        elif path.is_file():
-            found = _application_docs(path)
-            if not found:
-                raise ValidationError("no Application document in this file", file=str(path))
-            apps.extend(found)
-        else:
-            raise CLIError(f"{path}: no such file or folder")
+    for file in _application_files(paths):
+        found = _application_docs(file)
+        if not found and file in map(Path, paths):
+            raise ValidationError("no Application document in this file", file=str(file))
+        apps.extend(found)
     if not apps:
         raise CLIError(f"no Application found in {', '.join(str(p) for p in paths)}")
     return apps
@@ -361,7 +384,8 @@ class _Session:
         for url in urls:
             if url not in self._repos:
                 self.progress(f"fetching {url}")
-                self._repos[url] = GitRepository(url, cache_dir=args.cache_dir)
+                git_cache = Path(args.cache_dir) / "git" if args.cache_dir else None
+                self._repos[url] = GitRepository(url, cache_dir=git_cache)
             repos[url] = self._repos[url]
         default = repos.pop(urls[0])
         return Resolver(repos, default=default, revision=args.revision)
@@ -666,13 +690,26 @@ def _cmd_validate(args: argparse.Namespace, out: TextIO) -> int:
 
     session = _Session(args)
     projects = _load_projects(args.project) if args.project else None
+    overrides = _overrides_from(args)
     problems = 0
-    for app in _apps(args):
+    apps: list[Application] = []
+    for file in _application_files(args.apps):
+        # every file is checked: a malformed one is reported and the others still run
+        try:
+            found = _application_docs(file)
+        except ValidationError as exc:
+            problems += 1
+            out.write(f"{_one_line(str(exc))}\n")
+            continue
+        apps.extend(apply_overrides(app, overrides) for app in found)
+    if not apps and not problems:
+        raise CLIError(f"no Application found in {', '.join(args.apps)}")
+    for app in apps:
         name = str(app.metadata.name)
-        found: list[str] = []
+        found_problems: list[str] = []
         project = _project_for(app, projects)
         if project is not None:
-            found.extend(
+            found_problems.extend(
                 f"project {project.metadata.name}: {v.message}" for v in project.check(app)
             )
         if args.kube_version or args.render:
@@ -684,15 +721,15 @@ def _cmd_validate(args: argparse.Namespace, out: TextIO) -> int:
                     namespaced = not is_cluster_scoped(key.group, key.kind)
                     if not project.is_resource_permitted(key.group, key.kind, namespaced, key.name):
                         gk = f"{key.group}/{key.kind}" if key.group else key.kind
-                        found.append(
+                        found_problems.append(
                             f"project {project.metadata.name}: resource {gk} {key.name!r} "
                             "is not permitted"
                         )
             if args.kube_version:
-                found.extend(_schema_problems(result.manifests, args.kube_version))
-        if found:
-            problems += len(found)
-            for line in found:
+                found_problems.extend(_schema_problems(result.manifests, args.kube_version))
+        if found_problems:
+            problems += len(found_problems)
+            for line in found_problems:
                 out.write(f"{name}: {line}\n")
         else:
             out.write(f"{name}: valid\n")
@@ -727,7 +764,8 @@ def _tree_at(repo_dir: Path, rev: str, cache_dir: str | None) -> Iterator[tuple[
     from gitopslib.errors import GitError
     from gitopslib.git import GitRepository
 
-    repo = GitRepository(str(repo_dir.resolve()), cache_dir=cache_dir)
+    git_cache = Path(cache_dir) / "git" if cache_dir else None
+    repo = GitRepository(str(repo_dir.resolve()), cache_dir=git_cache)
     try:
         sha = repo.resolve(rev)
     except GitError:
@@ -770,16 +808,6 @@ def _collect(session: _Session, root: Path, sha: str, selectors: Sequence[str]) 
                 side.manifests = list(node.result.manifests)
             out[key] = side
     return out
-
-
-def _masked_yaml(obj: dict[str, Any] | None, other: dict[str, Any] | None) -> list[str]:
-    from gitopslib.diff import mask_secrets
-    from gitopslib.manifest import dump_manifests
-
-    if obj is None:
-        return []
-    masked = mask_secrets([obj, other])[0]
-    return dump_manifests([masked or {}]).splitlines(keepends=True)
 
 
 def _rendered_diff(base: Sequence[dict[str, Any]], head: Sequence[dict[str, Any]]) -> str:
@@ -987,11 +1015,22 @@ def _add_live_flags(p: argparse.ArgumentParser) -> None:
     g.add_argument("--context", metavar="NAME", help="kubeconfig context")
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with usage errors on one line, like every other error of the command."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"gitopslib: error: {message} (see '{self.prog} --help')\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``gitopslib`` command."""
-    from gitopslib import __version__
+    from importlib.metadata import PackageNotFoundError, version
 
-    parser = argparse.ArgumentParser(
+    try:
+        __version__ = version("gitopslib")
+    except PackageNotFoundError:  # pragma: no cover - running from a source tree
+        __version__ = "unknown"
+    parser = _Parser(
         prog="gitopslib",
         description="Render, diff, plan and check Argo CD Applications without a cluster.",
     )

@@ -25,11 +25,14 @@ from the kubeconfig never appear in it.
 from __future__ import annotations
 
 import copy
+import functools
+import importlib
 import json
 import os
 import tempfile
 import weakref
 from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
 from typing import Any, TypeVar
 
 from gitopslib.cluster._common import (
@@ -54,6 +57,12 @@ __all__ = ["EXCLUDED_KINDS", "KubernetesCluster", "merge_patch_between"]
 T = TypeVar("T")
 
 _PROPAGATION = {"foreground": "Foreground", "background": "Background", "orphan": "Orphan"}
+
+
+def _module(name: str) -> Any:
+    """Import a module of the kubernetes client on first use (``import gitopslib`` stays
+    cheap), typed as Any: the client ships no usable annotations."""
+    return importlib.import_module(name)
 
 
 def merge_patch_between(old: Any, new: Any) -> Any:
@@ -110,19 +119,21 @@ class KubernetesCluster:
         field_manager: str = ARGOCD_FIELD_MANAGER,
         excluded_kinds: frozenset[tuple[str, str]] = EXCLUDED_KINDS,
     ) -> None:
-        from kubernetes.dynamic import DynamicClient
-        from kubernetes.dynamic.discovery import EagerDiscoverer
+        dynamic = _module("kubernetes.dynamic")
+        discovery = _module("kubernetes.dynamic.discovery")
 
         self.api_client = api_client
         self.field_manager = field_manager
         self.excluded_kinds = excluded_kinds
         self._tmp = tempfile.TemporaryDirectory(prefix="gitopslib-discovery-")
         self._finalizer = weakref.finalize(self, self._tmp.cleanup)
-        cache = os.path.join(self._tmp.name, "discovery.json")
-        self._dyn = self._call(
+        cache = str(Path(self._tmp.name) / "discovery.json")
+        self._dyn: Any = self._call(
             "discover",
             None,
-            lambda: DynamicClient(api_client, cache_file=cache, discoverer=EagerDiscoverer),
+            lambda: dynamic.DynamicClient(
+                api_client, cache_file=cache, discoverer=discovery.EagerDiscoverer
+            ),
         )
 
     @classmethod
@@ -137,10 +148,10 @@ class KubernetesCluster:
         ...
         gitopslib.errors.ClusterError: kubeconfig /nonexistent/kubeconfig: file not found
         """
-        from kubernetes import config
+        config = _module("kubernetes.config")
 
         where = f"kubeconfig {os.fspath(path)}" if path is not None else "kubeconfig"
-        if path is not None and not os.path.exists(path):
+        if path is not None and not Path(path).exists():
             raise ClusterError(f"{where}: file not found")
         try:
             api_client = config.new_client_from_config(
@@ -181,17 +192,17 @@ class KubernetesCluster:
         return sorted(out)
 
     def _resources(self) -> Iterator[Any]:
-        from kubernetes.dynamic.resource import Resource
+        resource_cls = _module("kubernetes.dynamic.resource").Resource
 
         for resource in self._dyn.resources.search():
-            if not isinstance(resource, Resource) or "/" in str(resource.name or ""):
+            if not isinstance(resource, resource_cls) or "/" in str(resource.name or ""):
                 continue
             if resource.kind.endswith("List") or resource.namespaced is None:
                 continue
             yield resource
 
     def _resource(self, group: str, kind: str, api_version: str | None, verb: str) -> Any:
-        from kubernetes.dynamic.exceptions import ResourceNotFoundError
+        not_found = _module("kubernetes.dynamic.exceptions").ResourceNotFoundError
 
         def find() -> Any:
             if api_version:
@@ -199,16 +210,16 @@ class KubernetesCluster:
             matches = [r for r in self._resources() if r.group == group and r.kind == kind]
             preferred = [r for r in matches if getattr(r, "preferred", False)]
             if not (preferred or matches):
-                raise ResourceNotFoundError(f"no {kind} in group {group!r}")
+                raise not_found(f"no {kind} in group {group!r}")
             return (preferred or matches)[0]
 
         try:
             return find()
-        except ResourceNotFoundError:
+        except not_found:
             self._call("discover", None, self._dyn.resources.invalidate_cache)
             try:
                 return find()
-            except ResourceNotFoundError:
+            except not_found:
                 shown = api_version or group or "v1"
                 raise cluster_error(
                     verb,
@@ -232,8 +243,8 @@ class KubernetesCluster:
                 continue
             if not getattr(resource, "preferred", True):
                 continue
-            key = ResourceKey(resource.group, resource.kind, "", "")
-            items = self._call("list", key, lambda r=resource: self._dyn.get(r))
+            what = f"{resource.group}/{resource.kind}" if resource.group else resource.kind
+            items = self._call("list", None, functools.partial(self._dyn.get, resource), what=what)
             for item in items.to_dict().get("items") or []:
                 item.setdefault("apiVersion", resource.group_version)
                 item.setdefault("kind", resource.kind)
@@ -346,14 +357,18 @@ class KubernetesCluster:
             return ApplyResult(stored, apply_message(stored, "serverside-applied", dry_run=dry_run))
         if mode == "create":
             result = self._call(
-                "create", key, lambda: dyn.create(resource, body=desired, namespace=namespace, **params)
+                "create",
+                key,
+                lambda: dyn.create(resource, body=desired, namespace=namespace, **params),
             )
             stored = result.to_dict()
             return ApplyResult(stored, apply_message(stored, "created", dry_run=dry_run))
         live = self._get(resource, key)
         if mode in ("replace", "update"):
             if live is None:
-                raise cluster_error(mode, key, 404, "NotFound", f'{key.kind} "{key.name}" not found')
+                raise cluster_error(
+                    mode, key, 404, "NotFound", f'{key.kind} "{key.name}" not found'
+                )
             body = copy.deepcopy(desired)
             body["metadata"]["resourceVersion"] = live["metadata"].get("resourceVersion")
             try:
@@ -368,7 +383,9 @@ class KubernetesCluster:
                 self.delete(key, propagation_policy="foreground", dry_run=dry_run)
                 body["metadata"].pop("resourceVersion", None)
                 result = self._call(
-                    "create", key, lambda: dyn.create(resource, body=body, namespace=namespace, **params)
+                    "create",
+                    key,
+                    lambda: dyn.create(resource, body=body, namespace=namespace, **params),
                 )
             stored = result.to_dict()
             if mode == "update":
@@ -388,7 +405,9 @@ class KubernetesCluster:
         )
         if live is None:
             result = self._call(
-                "create", key, lambda: dyn.create(resource, body=body, namespace=namespace, **params)
+                "create",
+                key,
+                lambda: dyn.create(resource, body=body, namespace=namespace, **params),
             )
             stored = result.to_dict()
             return ApplyResult(stored, apply_message(stored, "created", dry_run=dry_run))
@@ -482,16 +501,22 @@ class KubernetesCluster:
     # -- errors --------------------------------------------------------------------------------
 
     @staticmethod
-    def _call(verb: str, key: ResourceKey | None, fn: Callable[[], T]) -> T:
-        from kubernetes.client.exceptions import ApiException
-        from urllib3.exceptions import HTTPError
+    def _call(
+        verb: str, key: ResourceKey | None, fn: Callable[[], T], *, what: str | None = None
+    ) -> T:
+        api_exception = _module("kubernetes.client.exceptions").ApiException
+        http_error = _module("urllib3.exceptions").HTTPError
 
         try:
             return fn()
-        except ApiException as exc:
+        except api_exception as exc:
             status, reason, message = _status_details(exc)
-            raise cluster_error(verb, key, status, reason or "Error", message) from None
-        except (HTTPError, OSError) as exc:
+            raise cluster_error(verb, key, status, reason or "Error", message, what=what) from None
+        except (http_error, OSError) as exc:
             raise cluster_error(
-                verb, key, 0, "ConnectionError", f"cannot reach the API server ({type(exc).__name__})"
+                verb,
+                key,
+                0,
+                "ConnectionError",
+                f"cannot reach the API server ({type(exc).__name__})",
             ) from None

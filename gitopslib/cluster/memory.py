@@ -454,6 +454,11 @@ class MemoryCluster:
             meta["generation"] = 1
             if key.kind == "Namespace" and not key.group:
                 new["status"] = {"phase": "Active"}
+            if key.kind == "Pod" and not key.group:
+                # the API server's default, which Pod health depends on
+                spec = new.setdefault("spec", {})
+                if isinstance(spec, dict):
+                    spec.setdefault("restartPolicy", "Always")
         if dry_run:
             meta.setdefault("resourceVersion", "")
             return new

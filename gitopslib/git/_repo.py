@@ -87,10 +87,6 @@ class CommitResult:
     changed: bool
 
 
-class _PushRace(Exception):
-    """The remote branch moved under us: re-fetch, re-apply, retry."""
-
-
 def _kind_of(mode: int) -> str:
     if stat.S_ISDIR(mode):
         return "dir"
@@ -124,7 +120,7 @@ def _clean_path(path: str, *, url: str) -> list[str]:
 
 
 def _is_transient(exc: BaseException) -> bool:
-    if isinstance(exc, HTTPUnauthorized | NotGitRepository | _PushRace):
+    if isinstance(exc, HTTPUnauthorized | NotGitRepository):
         return False
     if isinstance(exc, FileNotFoundError | PermissionError | NotADirectoryError):
         return False
@@ -143,7 +139,9 @@ class GitRepository:
     or scp-style ``git@host:path``), ``git://``, ``file://`` or a plain local path. Network
     operations time out after ``timeout`` seconds and transient failures are retried
     ``retries`` times in all with exponential backoff starting at ``backoff`` seconds.
-    ``keep_trees`` bounds the materialised checkouts kept on disk.
+    ``keep_trees`` bounds the materialised checkouts kept on disk. With ``refs_ttl`` > 0,
+    :meth:`resolve` reuses the remote's ref list for that many seconds (Argo CD caches it for
+    3 minutes); :meth:`ls_remote` always asks the server.
 
     >>> import subprocess, tempfile, pathlib
     >>> src = pathlib.Path(tempfile.mkdtemp()) / "src"
@@ -168,6 +166,7 @@ class GitRepository:
         backoff: float = 1.0,
         keep_trees: int = 16,
         lock_timeout: float = 600.0,
+        refs_ttl: float = 0.0,
     ) -> None:
         self._remote: Remote = parse_remote(url)
         self._credentials = credentials
@@ -183,6 +182,8 @@ class GitRepository:
         self._lock_timeout = float(lock_timeout)
         self._mutex = threading.RLock()
         self._repo: Repo | None = None
+        self._refs_ttl = float(refs_ttl)
+        self._refs_cache: tuple[float, dict[str, str]] | None = None
 
     # --- identity -----------------------------------------------------------------------
 
@@ -235,8 +236,10 @@ class GitRepository:
             retry=retry_if_exception(_is_transient),
             reraise=True,
         )
+        tries = 0
         try:
             for attempt in retrying:
+                tries += 1
                 with (
                     attempt,
                     open_client(self._remote, self._credentials, self._timeout) as (
@@ -257,7 +260,7 @@ class GitRepository:
             detail = str(exc) or type(exc).__name__
             raise self._error(
                 GitError,
-                f"{what} {self.url} failed after {self._retries} attempt(s): {detail}",
+                f"{what} {self.url} failed after {tries} attempt(s): {detail}",
             ) from None
         raise AssertionError("unreachable")  # pragma: no cover
 
@@ -317,7 +320,7 @@ class GitRepository:
             return rev.lower()
         if rev == "":
             rev = "HEAD"
-        refs = self.ls_remote()
+        refs = self._refs()
         tags = [
             n[len("refs/tags/") :]
             for n in refs
@@ -338,6 +341,18 @@ class GitRepository:
             f"unable to resolve {revision!r} to a commit SHA in {self.url}",
             revision=revision,
         )
+
+    def _refs(self) -> dict[str, str]:
+        now = time.monotonic()
+        with self._mutex:
+            cached = self._refs_cache
+        if cached is not None and now - cached[0] < self._refs_ttl:
+            return cached[1]
+        refs = self.ls_remote()
+        if self._refs_ttl > 0:
+            with self._mutex:
+                self._refs_cache = (now, refs)
+        return refs
 
     @staticmethod
     def _match_ref(rev: str, refs: Mapping[str, str]) -> str | None:
@@ -645,10 +660,7 @@ class GitRepository:
         with _cache.tree_in_use(self._trees / f"{sha}.use"):
             if not target.is_dir():
                 self._build_tree(sha, target)
-            try:
-                yield target
-            finally:
-                pass
+            yield target
         _cache.prune_trees(self._trees, self._keep_trees, protect=sha)
 
     def _build_tree(self, sha: str, target: Path) -> None:

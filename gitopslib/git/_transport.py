@@ -72,7 +72,9 @@ def parse_remote(url: str) -> Remote:
     >>> parse_remote("https://tok@github.com/o/r").display
     'https://***@github.com/o/r'
     """
-    if not isinstance(url, str) or not url.strip():
+    if not isinstance(url, str):
+        raise GitError(f"repository URL must be a string, got {type(url).__name__}", url="")
+    if not url.strip():
         raise GitError("repository URL is empty", url="")
     text = url.strip()
     if any(ord(c) < 0x20 or ord(c) == 0x7F for c in text):
@@ -254,6 +256,16 @@ class _SSHVendor(SSHVendor):
         self._known_hosts = known_hosts
         self._insecure = insecure
         self._isolated = isolated
+        self._open: list[SubprocessWrapper] = []
+
+    def close_all(self) -> None:
+        """Close every ssh process this vendor started (also after a protocol error)."""
+        while self._open:
+            wrapper = self._open.pop()
+            with contextlib.suppress(Exception):
+                if wrapper.proc.poll() is None:
+                    wrapper.proc.kill()
+                wrapper.close(timeout=5)
 
     def run_command(
         self,
@@ -285,7 +297,29 @@ class _SSHVendor(SSHVendor):
             stderr=subprocess.PIPE,
             env={k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG")},
         )
-        return SubprocessWrapper(proc)
+        wrapper = SubprocessWrapper(proc)
+        self._open.append(wrapper)
+        return wrapper
+
+
+class _TrackedSSHGitClient(SSHGitClient):
+    """SSH client that closes every protocol it opened, even after a failure."""
+
+    _opened: list[Protocol]
+
+    def _connect(
+        self, cmd: bytes, path: str | bytes, protocol_version: int | None = None
+    ) -> tuple[Protocol, Callable[[], bool], IO[bytes] | None]:
+        proto, can_read, stderr = super()._connect(cmd, path, protocol_version)
+        self.__dict__.setdefault("_opened", []).append(proto)
+        return proto, can_read, stderr
+
+    def close(self) -> None:
+        for proto in self.__dict__.get("_opened", []):
+            with contextlib.suppress(Exception):
+                proto.close()
+        self.__dict__["_opened"] = []
+        super().close()
 
 
 class _TrackingPool:
@@ -325,6 +359,7 @@ def open_client(
 ) -> Iterator[tuple[GitClient, str]]:
     """A dulwich client and the path to give it, closed afterwards."""
     tmp: tempfile.TemporaryDirectory[str] | None = None
+    vendor: _SSHVendor | None = None
     client: GitClient
     try:
         if remote.kind == "local":
@@ -372,11 +407,12 @@ def open_client(
             username = remote.username
             if isinstance(credentials, SSHCredentials) and credentials.username:
                 username = credentials.username
-            client = SSHGitClient(
+            vendor = _SSHVendor(timeout, key_file, known, insecure, isolated)
+            client = _TrackedSSHGitClient(
                 remote.host,
                 port=remote.port,
                 username=username,
-                vendor=_SSHVendor(timeout, key_file, known, insecure, isolated),
+                vendor=vendor,
                 ssh_command=shlex.quote("ssh"),
             )
             path = remote.path
@@ -387,6 +423,8 @@ def open_client(
             tracked = getattr(client, "pool_manager", None)
             if isinstance(tracked, _TrackingPool):
                 tracked.close_all()
+            if vendor is not None:
+                vendor.close_all()
     finally:
         if tmp is not None:
             tmp.cleanup()

@@ -808,11 +808,13 @@ def execute_plan(
     sleep: Callable[[float], None] = time.sleep,
     now: Callable[[], datetime] | None = None,
     on_progress: Callable[[OperationState], None] | None = None,
+    controller_namespace: str = "argocd",
 ) -> OperationState:
     """Run ``plan`` against ``cluster`` until the operation completes; see the module docs.
 
-    ``app`` (model or dict) supplies the tracking instance name (``app_instance`` overrides
-    it), the destination namespace and the ``deletion-approved`` annotation;
+    ``app`` (model or dict) supplies the tracking instance name (``<name>``, or
+    ``<namespace>_<name>`` outside ``controller_namespace``; ``app_instance`` overrides it),
+    the destination namespace and the ``deletion-approved`` annotation;
     ``prune_confirmed`` overrides that approval (a bool, or a callable polled while waiting).
     ``health`` judges live objects (default :func:`~gitopslib.health.assess_health`).
     ``poll_interval`` seconds between polls while waiting; ``wave_delay`` seconds after each
@@ -827,7 +829,11 @@ def execute_plan(
     ``ignored (no prune)`` or ``deployment.apps/web created``).
     """
     view = AppView(app)
-    instance = app_instance or view.name
+    instance = app_instance
+    if instance is None and view.name:
+        namespace = view.namespace
+        in_control_plane = not namespace or namespace == controller_namespace
+        instance = view.name if in_control_plane else f"{namespace}_{view.name}"
     dest_ns = view.destination_namespace
     if destination_namespace is not None:
         dest_ns = destination_namespace

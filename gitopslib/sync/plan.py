@@ -43,12 +43,12 @@ from gitopslib.manifest import (
     LABEL_INSTANCE,
     ResourceKey,
 )
+from gitopslib.models import SyncOptions
 from gitopslib.sync._kinds import KIND_RANK
 from gitopslib.sync._options import AppView, OptionList, resolve
 
 _NO_OPTIONS = OptionList()
 _NO_ANNOTATIONS: Mapping[str, Any] = {}
-_PLAIN_INFO = HookInfo()
 _REMOVALS = frozenset({"prune", "delete"})
 
 if TYPE_CHECKING:
@@ -567,7 +567,9 @@ class _Planner:
         app_list = (
             self.opts.sync_options if self.opts.sync_options is not None else self.view.sync_options
         )
-        self.app_opts = OptionList(app_list)
+        # The app-level list goes through the model's parser (one place for Argo CD's
+        # rules); per-object annotations use the lighter OptionList in the hot path.
+        self.app_opts = OptionList(SyncOptions.from_list(list(app_list)).raw)
         self.app_opts.check(
             f"Application {self.view.name or '<unnamed>'} syncOptions",
             strict=self.strict,
@@ -605,6 +607,7 @@ class _Planner:
         self.crd_kinds = self._crd_kinds()
         self.cluster_scoped = CLUSTER_SCOPED_KINDS | frozenset(self.opts.cluster_scoped_kinds)
         self.checks_rules = self.permit is not None or self.opts.namespace_permits is not None
+        self.settings_needed = False  # set below, once the app-level flags are known
         self.app_flags = (
             self.app_replace
             or self.app_ssa
@@ -613,6 +616,7 @@ class _Planner:
             or self.app_respect
             or self.opts.force
         )
+        self.settings_needed = self.app_flags or bool(self.crd_kinds)
 
     # -- small pieces --------------------------------------------------------------------
 
@@ -734,28 +738,26 @@ class _Planner:
         tasks: list[SyncTask] = []
         apply_out_of_sync_only = self.app_opts.has("ApplyOutOfSyncOnly=true")
         fail_on_shared = self.app_opts.has("FailOnSharedResource=true")
+        selection = self.selection
+        append = tasks.append
+        target_task = self.target_task
         for rd in self.comparison.resources:
             desired, live = rd.desired, rd.live
             if desired is not None:
                 meta = desired.get("metadata")
                 ann = (meta.get("annotations") if meta else None) or _NO_ANNOTATIONS
-                info = (
-                    self.hook_info(desired)
-                    if ann and (ANNOTATION_HOOK in ann or HELM_HOOK in ann)
-                    else _PLAIN_INFO
-                )
-                if info.skip:
-                    self.exclude(rd, "hook: Skip: never applied, never pruned")
-                    continue
-                if info.is_hook:
-                    self.hook_tasks(rd, desired, live, info, tasks)
-                    continue
-                if self.selection is not None and not _selected(rd, self.selection):
+                if ann and (ANNOTATION_HOOK in ann or HELM_HOOK in ann):
+                    info = self.hook_info(desired)
+                    if info.skip:
+                        self.exclude(rd, "hook: Skip: never applied, never pruned")
+                        continue
+                    if info.is_hook:
+                        self.hook_tasks(rd, desired, live, info, tasks)
+                        continue
+                if selection is not None and not _selected(rd, selection):
                     self.exclude(rd, "not selected (selective sync)")
                     continue
-                tasks.append(
-                    self.target_task(rd, desired, ann, live, apply_out_of_sync_only, fail_on_shared)
-                )
+                append(target_task(rd, desired, ann, live, apply_out_of_sync_only, fail_on_shared))
             elif live is not None:
                 info = self.hook_info(live)
                 if info.skip:
@@ -784,50 +786,62 @@ class _Planner:
     ) -> SyncTask:
         # hot path: a plain decimal sync-wave (what Go's Atoi takes) read inline
         raw_wave = ann.get(ANNOTATION_SYNC_WAVE) if ann else None
-        if raw_wave.__class__ is str and 0 < len(raw_wave) < 19 and raw_wave.isascii():
-            digits = raw_wave[1:] if raw_wave[0] in "+-" else raw_wave
-            if digits.isdigit():
-                wave, source = int(raw_wave), ANNOTATION_SYNC_WAVE
-            else:
-                wave, source = self.wave_of(desired)
+        if (
+            raw_wave.__class__ is str
+            and 0 < len(raw_wave) < 19
+            and raw_wave.isascii()
+            and (raw_wave[1:] if raw_wave[0] in "+-" else raw_wave).isdigit()
+        ):
+            wave, source = int(raw_wave), ANNOTATION_SYNC_WAVE
         else:
             wave, source = self.wave_of(desired)
-        res = (
-            OptionList(str(ann[ANNOTATION_SYNC_OPTIONS]).split(","))
-            if (ann and ANNOTATION_SYNC_OPTIONS in ann)
-            else _NO_OPTIONS
-        )
-        if res.items:
+        res = live_res = _NO_OPTIONS
+        options = self.app_opts.items
+        if ann and ANNOTATION_SYNC_OPTIONS in ann:
+            res = OptionList(str(ann[ANNOTATION_SYNC_OPTIONS]).split(","))
             res.check(f"{rd.kind} {rd.name}", strict=self.strict, warnings=self.warnings)
-        live_res = _NO_OPTIONS
+            options = self.merged_options(res)
         if live is not None:
             live_meta = live.get("metadata")
             live_ann = live_meta.get("annotations") if live_meta else None
             if live_ann and ANNOTATION_SYNC_OPTIONS in live_ann:
                 live_res = OptionList(str(live_ann[ANNOTATION_SYNC_OPTIONS]).split(","))
-        action: Action = "create" if live is None else "apply"
-        task = SyncTask(
-            "Sync",
-            wave,
-            rd.group,
-            rd.kind,
-            rd.namespace or self.namespace_of(rd),
-            rd.name,
-            action,
-            False,
-            (),
-            self.merged_options(res) if res.items else self.app_opts.items,
-            obj=desired,
-            live=live,
-            original_wave=wave,
-            wave_source=source,
-        )
-        if live is None:
-            task._base = 1
-        else:
+            task = SyncTask(
+                "Sync",
+                wave,
+                rd.group,
+                rd.kind,
+                rd.namespace or self.namespace_of(rd),
+                rd.name,
+                "apply",
+                False,
+                (),
+                options,
+                obj=desired,
+                live=live,
+                original_wave=wave,
+                wave_source=source,
+            )
             task._base = 2
             task._status = rd.status
-        if self.app_flags or res.items or live_res.items or self.crd_kinds:
+        else:
+            task = SyncTask(
+                "Sync",
+                wave,
+                rd.group,
+                rd.kind,
+                rd.namespace or self.namespace_of(rd),
+                rd.name,
+                "create",
+                False,
+                (),
+                options,
+                obj=desired,
+                original_wave=wave,
+                wave_source=source,
+            )
+            task._base = 1
+        if self.settings_needed or res.items or live_res.items:
             extra = self.apply_settings(task, res, live_res, live is not None)
             if extra:
                 task.notes = tuple(extra)
@@ -922,9 +936,12 @@ class _Planner:
             elif hook_live is not None:
                 notes.append("existing object re-applied (no BeforeHookCreation)")
             notes.append("delete policy " + ",".join(info.delete_policies))
-            notes.extend(self.apply_settings(task, res, OptionList.from_object(hook_live), False))
+            live_res = OptionList.from_object(hook_live) if hook_live is not None else _NO_OPTIONS
+            if self.app_flags or res.items or live_res.items or self.crd_kinds:
+                notes.extend(self.apply_settings(task, res, live_res, False))
             task.notes = tuple(notes)
-            self.check_permitted(task)
+            if self.checks_rules:
+                self.check_permitted(task)
             tasks.append(task)
 
     def prune_task(self, rd: ResourceDiff, live: dict[str, Any]) -> SyncTask:
@@ -968,7 +985,8 @@ class _Planner:
         notes.append(f"live {self.wave_text(wave, source)}")
         notes.append(f"propagation {self.propagation}")
         task.notes = tuple(notes)
-        self.check_permitted(task)
+        if self.checks_rules:
+            self.check_permitted(task)
         return task
 
     def namespace_task(self) -> SyncTask | None:
@@ -1027,36 +1045,34 @@ class _Planner:
         return task
 
 
-def _mirror_prune_waves(tasks: list[SyncTask]) -> None:
+def _mirror_prune_waves(prunes: list[SyncTask]) -> None:
     """Reverse the order of prune waves among themselves (§1.6)."""
-    waves = sorted({t.wave for t in tasks if t.action == "prune"})
+    waves = sorted({t.wave for t in prunes})
     n = len(waves)
     if n < 2:
         return
     mirror = {waves[i]: waves[n - 1 - i] for i in range(n)}
-    for task in tasks:
-        if task.action == "prune":
-            new = mirror[task.wave]
-            if new != task.wave:
-                task.add_note(f"prune waves run in reverse: wave {task.wave} -> {new}")
-                task.wave = new
+    for task in prunes:
+        new = mirror[task.wave]
+        if new != task.wave:
+            task.add_note(f"prune waves run in reverse: wave {task.wave} -> {new}")
+            task.wave = new
 
 
-def _apply_prune_last(tasks: list[SyncTask], app_prune_last: bool) -> None:
-    last = 0
-    for task in tasks:
-        if task.phase == "Sync" and task.wave > last:
-            last = task.wave
-    target = last + 1
-    for task in tasks:
-        if task.action != "prune":
-            continue
-        if app_prune_last:
-            where = "app"
-        elif OptionList.from_object(task.live).has("PruneLast=true"):
-            where = "object"
-        else:
-            continue
+def _apply_prune_last(tasks: list[SyncTask], prunes: list[SyncTask], app_prune_last: bool) -> None:
+    """Move PruneLast prunes after the last Sync wave (at least wave 1)."""
+    if not prunes:
+        return
+    marked = [
+        t for t in prunes if app_prune_last or OptionList.from_object(t.live).has("PruneLast=true")
+    ]
+    if not marked:
+        return
+    # mirroring permutes the prune waves among themselves, so the maximum is unchanged
+    waves = [t.wave for t in tasks if t.phase == "Sync"]
+    target = max(0, *waves) + 1
+    where = "app" if app_prune_last else "object"
+    for task in marked:
         task.add_note(f"PruneLast=true ({where}): after the last Sync wave, in wave {target}")
         task.wave = target
 
@@ -1149,9 +1165,10 @@ def _order(tasks: list[SyncTask], dest_ns: str) -> list[SyncTask]:
     def crd_ref(task: SyncTask) -> str | None:
         return f"{task.group}/{task.kind}"
 
-    if any(t.kind == "Namespace" for t in tasks):
+    kinds = {t.kind for t in tasks}
+    if "Namespace" in kinds:
         _bubble_namespaces(tasks, dest_ns)
-    if any(t.kind == _CRD_KIND for t in tasks):
+    if _CRD_KIND in kinds:
         _bubble(tasks, crd_dep, crd_ref, "CRD")
     return tasks
 
@@ -1179,8 +1196,9 @@ def plan_sync(
     ns_task = planner.namespace_task()
     if ns_task is not None:
         tasks.append(ns_task)
-    _mirror_prune_waves(tasks)
-    _apply_prune_last(tasks, planner.app_opts.has("PruneLast=true"))
+    prunes = [t for t in tasks if t.action == "prune"]
+    _mirror_prune_waves(prunes)
+    _apply_prune_last(tasks, prunes, planner.app_opts.has("PruneLast=true"))
     _order(tasks, planner.dest_ns)
     if opts.dry_run:
         for task in tasks:

@@ -349,3 +349,91 @@ def test_no_progress_when_stderr_is_not_a_terminal(cli: CliRun, write_app, examp
     """Progress lines appear only on a terminal: a captured stderr stays empty."""
     run = cli("render", write_app("gb", "guestbook"), "--repo-root", example_apps)
     assert run.code == 0 and run.err == ""
+
+
+def test_progress_on_a_terminal(gitopslib_bin: str, write_app, example_apps) -> None:
+    """With stderr on a terminal (a pty), render reports progress there; stdout is unchanged."""
+    import os
+    import pty
+    import subprocess
+
+    leader, follower = pty.openpty()
+    try:
+        proc = subprocess.run(
+            [
+                gitopslib_bin,
+                "render",
+                str(write_app("gb", "guestbook")),
+                "--repo-root",
+                str(example_apps),
+            ],
+            stdout=subprocess.PIPE,
+            stderr=follower,
+            text=True,
+            timeout=120,
+        )
+        os.close(follower)
+        follower = -1
+        chunks = []
+        while True:
+            try:
+                data = os.read(leader, 4096)
+            except OSError:
+                break
+            if not data:
+                break
+            chunks.append(data)
+    finally:
+        if follower != -1:
+            os.close(follower)
+        os.close(leader)
+    assert proc.returncode == 0
+    assert "gitopslib: rendering gb" in b"".join(chunks).decode()
+    assert proc.stdout.startswith("apiVersion")
+
+
+def test_validate_folder_reports_each_bad_file(cli: CliRun, write_app, tmp_path) -> None:
+    """validate reads every file of a folder: a malformed one is a problem line (file:line),
+    the others are still checked; exit 1."""
+    write_app("good", "guestbook")
+    (tmp_path / "broken.yaml").write_text(
+        "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata: {name: broken}\n"
+        "spec:\n  project: 7\n  destination: {name: in-cluster}\n"
+        "  source: {repoURL: https://x, path: p}\n"
+    )
+    run = cli("validate", tmp_path)
+    assert run.code == 1, run.err
+    lines = run.out.splitlines()
+    assert lines[0].startswith(f"{tmp_path / 'broken.yaml'}:5:") and "spec.project" in lines[0]
+    assert lines[1] == "good: valid"
+
+
+def test_validate_render_checks_project_resource_rules(
+    cli: CliRun, write_app, example_apps, tmp_path
+) -> None:
+    """--render checks rendered objects against the project's resource deny list."""
+    (tmp_path / "project.yaml").write_text(
+        "apiVersion: argoproj.io/v1alpha1\nkind: AppProject\nmetadata: {name: team}\n"
+        "spec:\n  sourceRepos: ['*']\n  destinations: [{server: '*', namespace: '*'}]\n"
+        "  namespaceResourceBlacklist: [{group: '', kind: Service}]\n"
+    )
+    app = write_app("gb", "guestbook", project="team")
+    run = cli(
+        "validate",
+        app,
+        "--project",
+        tmp_path / "project.yaml",
+        "--render",
+        "--repo-root",
+        example_apps,
+    )
+    assert run.code == 1
+    assert run.out == "gb: project team: resource Service 'guestbook-ui' is not permitted\n"
+
+
+def test_usage_error_is_one_line(cli: CliRun, write_app) -> None:
+    """A bad flag value is one stderr line pointing at --help, exit 2."""
+    run = cli("plan", write_app("gb", "guestbook"), "-o", "pdf")
+    assert run.code == 2 and run.out == ""
+    assert run.err.count("\n") == 1
+    assert "invalid choice: 'pdf'" in run.err and "gitopslib plan --help" in run.err

@@ -173,3 +173,17 @@ def test_preview_unknown_revision_is_an_error(two_commits, cli) -> None:
     run = cli("preview", "--repo", repo, "--base", "no-such-branch", "--head", "main")
     assert run.code == 2
     assert len(run.err.strip().splitlines()) == 1 and "no-such-branch" in run.err
+
+
+def test_render_clones_when_no_repo_root(two_commits, cli, tmp_path) -> None:
+    """Without --repo-root the source's repoURL is fetched into the Git cache; --revision
+    picks the commit (the base commit still has 1 replica, main has 3)."""
+    repo, base, _ = two_commits
+    app = tmp_path / "web.yaml"
+    app.write_text(CHILD_APP.replace("https://git.example.com/platform.git", str(repo)))
+    cache = tmp_path / "cache"
+    head = cli("render", app, "--cache-dir", cache)
+    old = cli("render", app, "--cache-dir", cache, "--revision", base)
+    assert head.code == 0 and old.code == 0, head.err + old.err
+    assert "replicas: 3" in head.out and "replicas: 1" in old.out
+    assert "kind: Job" in head.out and "kind: Job" not in old.out

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import copy
 import json
+import socket
 import threading
 import uuid
 from dataclasses import dataclass
@@ -74,12 +75,14 @@ class FakeApiServer:
         self.kinds = kinds or list(KINDS)
         self.store: dict[Key, dict[str, Any]] = {}
         self.requests: list[tuple[str, str, dict[str, list[str]], str]] = []
-        self._failures: list[tuple[str, str, int, str]] = []
+        self._failures: list[tuple[str, str, int, str, bool]] = []
         self._version = 0
         self._lock = threading.Lock()
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
         self.port = self.httpd.server_address[1]
-        self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self._thread = threading.Thread(
+            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -105,8 +108,10 @@ class FakeApiServer:
             "users": [{"name": "fake-user", "user": {"token": token}}],
             "contexts": [
                 {"name": "fake", "context": {"cluster": "fake", "user": "fake-user"}},
-                {"name": "other", "context": {"cluster": "fake", "user": "fake-user",
-                                              "namespace": "x"}},
+                {
+                    "name": "other",
+                    "context": {"cluster": "fake", "user": "fake-user", "namespace": "x"},
+                },
             ],
             "current-context": "fake",
         }
@@ -115,9 +120,12 @@ class FakeApiServer:
 
     # -- helpers for tests -------------------------------------------------------------------
 
-    def fail(self, method: str, path_part: str, code: int, reason: str) -> None:
-        """Answer the next ``method`` request whose path contains ``path_part`` with ``code``."""
-        self._failures.append((method.upper(), path_part, code, reason))
+    def fail(
+        self, method: str, path_part: str, code: int, reason: str, *, dry_run: bool = False
+    ) -> None:
+        """Answer the next ``method`` request whose path contains ``path_part`` (a dry-run one
+        with ``dry_run=True``, else a real one) with ``code``."""
+        self._failures.append((method.upper(), path_part, code, reason, dry_run))
 
     def get(self, kind: str, namespace: str, name: str) -> dict[str, Any] | None:
         k = next(x for x in self.kinds if x.kind == kind)
@@ -158,25 +166,38 @@ class FakeApiServer:
                 obj["status"] = live["status"]
         meta["resourceVersion"] = self._next()
 
-    def take_failure(self, method: str, path: str) -> tuple[int, str] | None:
-        for i, (m, part, code, reason) in enumerate(self._failures):
-            if m == method and part in path:
+    def take_failure(self, method: str, path: str, dry: bool) -> tuple[int, str] | None:
+        for i, (m, part, code, reason, on_dry) in enumerate(self._failures):
+            if m == method and part in path and on_dry == dry:
                 del self._failures[i]
                 return code, reason
         return None
 
 
 def _status(code: int, reason: str, message: str) -> dict[str, Any]:
-    return {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
-            "message": message, "reason": reason, "code": code}
+    return {
+        "kind": "Status",
+        "apiVersion": "v1",
+        "metadata": {},
+        "status": "Failure",
+        "message": message,
+        "reason": reason,
+        "code": code,
+    }
 
 
 def _handler(server: FakeApiServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        def log_message(self, format: str, *args: Any) -> None:
             return
+
+        def setup(self) -> None:
+            super().setup()
+            # headers and body go out in two writes: without this, Nagle's algorithm and
+            # delayed ACKs add ~40 ms to every request
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
         def _send(self, code: int, body: dict[str, Any]) -> None:
             data = json.dumps(body).encode()
@@ -217,7 +238,7 @@ def _handler(server: FakeApiServer) -> type[BaseHTTPRequestHandler]:
             server.requests.append(
                 (method, parts.path, query, self.headers.get("Content-Type") or "")
             )
-            failure = server.take_failure(method, parts.path)
+            failure = server.take_failure(method, parts.path, query.get("dryRun") == ["All"])
             if failure is not None:
                 code, reason = failure
                 self._send(code, _status(code, reason, f"injected {reason.lower()}"))
@@ -234,11 +255,18 @@ def _handler(server: FakeApiServer) -> type[BaseHTTPRequestHandler]:
             self, method: str, path: str, query: dict[str, list[str]], body: Any
         ) -> tuple[int, dict[str, Any]]:
             if path == "/version":
-                return 200, {"major": "1", "minor": "31", "gitVersion": "v1.31.0",
-                             "platform": "linux/amd64"}
+                return 200, {
+                    "major": "1",
+                    "minor": "31",
+                    "gitVersion": "v1.31.0",
+                    "platform": "linux/amd64",
+                }
             if path == "/api":
-                return 200, {"kind": "APIVersions", "versions": ["v1"],
-                             "serverAddressByClientCIDRs": []}
+                return 200, {
+                    "kind": "APIVersions",
+                    "versions": ["v1"],
+                    "serverAddressByClientCIDRs": [],
+                }
             if path == "/apis":
                 groups: dict[str, list[str]] = {}
                 for k in server.kinds:
@@ -246,27 +274,48 @@ def _handler(server: FakeApiServer) -> type[BaseHTTPRequestHandler]:
                         groups.setdefault(k.group, [])
                         if k.version not in groups[k.group]:
                             groups[k.group].append(k.version)
-                return 200, {"kind": "APIGroupList", "apiVersion": "v1", "groups": [
-                    {"name": g, "versions": [{"groupVersion": f"{g}/{v}", "version": v}
-                                             for v in vs],
-                     "preferredVersion": {"groupVersion": f"{g}/{vs[0]}", "version": vs[0]}}
-                    for g, vs in groups.items()]}
+                return 200, {
+                    "kind": "APIGroupList",
+                    "apiVersion": "v1",
+                    "groups": [
+                        {
+                            "name": g,
+                            "versions": [{"groupVersion": f"{g}/{v}", "version": v} for v in vs],
+                            "preferredVersion": {"groupVersion": f"{g}/{vs[0]}", "version": vs[0]},
+                        }
+                        for g, vs in groups.items()
+                    ],
+                }
             segs = path.strip("/").split("/")
             if segs[0] == "api":
                 group, version, rest = "", segs[1] if len(segs) > 1 else "", segs[2:]
             elif segs[0] == "apis" and len(segs) >= 3:
                 group, version, rest = segs[1], segs[2], segs[3:]
             else:
-                return 404, _status(404, "NotFound", "the server could not find the requested resource")
+                return 404, _status(
+                    404, "NotFound", "the server could not find the requested resource"
+                )
             kinds = [k for k in server.kinds if k.group == group and k.version == version]
             if not kinds:
-                return 404, _status(404, "NotFound", "the server could not find the requested resource")
+                return 404, _status(
+                    404, "NotFound", "the server could not find the requested resource"
+                )
             if not rest:
-                return 200, {"kind": "APIResourceList", "apiVersion": "v1",
-                             "groupVersion": kinds[0].api_version, "resources": [
-                                 {"name": k.plural, "singularName": k.kind.lower(),
-                                  "namespaced": k.namespaced, "kind": k.kind, "verbs": VERBS}
-                                 for k in kinds]}
+                return 200, {
+                    "kind": "APIResourceList",
+                    "apiVersion": "v1",
+                    "groupVersion": kinds[0].api_version,
+                    "resources": [
+                        {
+                            "name": k.plural,
+                            "singularName": k.kind.lower(),
+                            "namespaced": k.namespaced,
+                            "kind": k.kind,
+                            "verbs": VERBS,
+                        }
+                        for k in kinds
+                    ],
+                }
             namespace = ""
             if rest[0] == "namespaces" and len(rest) >= 3:
                 namespace, rest = rest[1], rest[2:]
@@ -274,23 +323,39 @@ def _handler(server: FakeApiServer) -> type[BaseHTTPRequestHandler]:
             name = rest[1] if len(rest) > 1 else ""
             kind = next((k for k in kinds if k.plural == plural), None)
             if kind is None:
-                return 404, _status(404, "NotFound", "the server could not find the requested resource")
+                return 404, _status(
+                    404, "NotFound", "the server could not find the requested resource"
+                )
             dry = query.get("dryRun") == ["All"]
             with server._lock:
                 return self._crud(method, kind, namespace, name, query, body, dry)
 
-        def _crud(self, method: str, kind: Kind, namespace: str, name: str,
-                  query: dict[str, list[str]], body: Any, dry: bool) -> tuple[int, dict[str, Any]]:
+        def _crud(
+            self,
+            method: str,
+            kind: Kind,
+            namespace: str,
+            name: str,
+            query: dict[str, list[str]],
+            body: Any,
+            dry: bool,
+        ) -> tuple[int, dict[str, Any]]:
             ns = namespace if kind.namespaced else ""
             key = (kind.group, kind.kind, ns, name)
             live = server.store.get(key)
             what = f'{kind.plural} "{name}"'
             if method == "GET" and not name:
-                items = [copy.deepcopy(o) for (g, k, n, _), o in sorted(server.store.items())
-                         if g == kind.group and k == kind.kind and (not namespace or n == namespace)]
-                return 200, {"kind": f"{kind.kind}List", "apiVersion": kind.api_version,
-                             "metadata": {"resourceVersion": str(server._version)},
-                             "items": items}
+                items = [
+                    copy.deepcopy(o)
+                    for (g, k, n, _), o in sorted(server.store.items())
+                    if g == kind.group and k == kind.kind and (not namespace or n == namespace)
+                ]
+                return 200, {
+                    "kind": f"{kind.kind}List",
+                    "apiVersion": kind.api_version,
+                    "metadata": {"resourceVersion": str(server._version)},
+                    "items": items,
+                }
             if method == "GET":
                 if live is None:
                     return 404, _status(404, "NotFound", f"{what} not found")
@@ -299,15 +364,20 @@ def _handler(server: FakeApiServer) -> type[BaseHTTPRequestHandler]:
                 name = (body.get("metadata") or {}).get("name", "")
                 key = (kind.group, kind.kind, ns, name)
                 if key in server.store:
-                    return 409, _status(409, "AlreadyExists", f'{kind.plural} "{name}" already exists')
+                    return 409, _status(
+                        409, "AlreadyExists", f'{kind.plural} "{name}" already exists'
+                    )
                 return self._write(kind, key, body, None, dry, 201)
             if method == "PUT":
                 if live is None:
                     return 404, _status(404, "NotFound", f"{what} not found")
                 rv = (body.get("metadata") or {}).get("resourceVersion")
                 if rv and rv != live["metadata"]["resourceVersion"]:
-                    return 409, _status(409, "Conflict", f"Operation cannot be fulfilled on {what}: "
-                                        "the object has been modified")
+                    return 409, _status(
+                        409,
+                        "Conflict",
+                        f"Operation cannot be fulfilled on {what}: the object has been modified",
+                    )
                 return self._write(kind, key, body, live, dry, 200)
             if method == "PATCH":
                 ctype = self.headers.get("Content-Type") or ""
@@ -336,8 +406,15 @@ def _handler(server: FakeApiServer) -> type[BaseHTTPRequestHandler]:
                 return 200, _status(200, "", "deleted") | {"status": "Success"}
             return 405, _status(405, "MethodNotAllowed", method)
 
-        def _write(self, kind: Kind, key: Key, body: dict[str, Any], live: dict[str, Any] | None,
-                   dry: bool, code: int) -> tuple[int, dict[str, Any]]:
+        def _write(
+            self,
+            kind: Kind,
+            key: Key,
+            body: dict[str, Any],
+            live: dict[str, Any] | None,
+            dry: bool,
+            code: int,
+        ) -> tuple[int, dict[str, Any]]:
             obj = copy.deepcopy(body)
             obj["apiVersion"], obj["kind"] = kind.api_version, kind.kind
             meta = obj.setdefault("metadata", {})

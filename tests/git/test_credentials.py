@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import tempfile
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -190,3 +191,27 @@ def test_http_wrong_password(http_server: str, tmp_path: Path) -> None:
     with pytest.raises(GitAuthError) as info:
         repo.resolve("main")
     assert "wrong-password-xyz" not in str(info.value)
+
+
+def test_ssh_transport_to_closed_port_fails_cleanly(tmp_path: Path) -> None:
+    """The real ssh client runs with our options; a refused connection is a masked GitError."""
+    from gitlib_fixtures import free_port
+
+    key = "-----BEGIN OPENSSH PRIVATE KEY-----\nNOTAREALKEYbutSECRETmaterial0123456789\n-----END"
+    creds = SSHCredentials(key, insecure_ignore_host_key=True)
+    url = f"ssh://git@127.0.0.1:{free_port()}/org/repo.git"
+    repo = GitRepository(url, cache_dir=tmp_path, credentials=creds, retries=2, backoff=0.01)
+    with pytest.raises(GitError) as info:
+        repo.ls_remote()
+    assert "NOTAREALKEY" not in str(info.value)
+    assert not list(Path(tempfile.gettempdir()).glob("gitopslib-ssh-*/id"))  # key file removed
+
+
+def test_http_write_back(http_server: str, fixture_repo: Fixture, tmp_path: Path) -> None:
+    """commit_change pushes over smart HTTP with basic auth."""
+    from gitlib_fixtures import git
+
+    creds = HTTPSCredentials(USER, PASSWORD)
+    with GitRepository(http_server, cache_dir=tmp_path, credentials=creds) as repo:
+        result = repo.commit_change("main", {"README.md": "via http\n"}, "m", "Bot <b@x>")
+    assert git("rev-parse", "main", cwd=fixture_repo.bare) == result.sha

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from gitlib_fixtures import Daemon, Fixture
+from gitlib_fixtures import Daemon, Fixture, git
 
 from gitopslib.errors import GitError, RevisionNotFoundError
 from gitopslib.git import GitRepository
@@ -115,3 +115,22 @@ def test_non_repository_path(tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
     with pytest.raises(GitError, match="not a Git repository"):
         GitRepository(str(tmp_path / "empty"), cache_dir=tmp_path / "c").resolve("main")
+
+
+def test_refs_ttl_reuses_ref_list(served: tuple[Daemon, Fixture], tmp_path: Path) -> None:
+    """With refs_ttl, a branch moved on the server resolves to the cached tip until expiry."""
+    daemon, fx = served
+    with GitRepository(daemon.url("repo.git"), cache_dir=tmp_path, refs_ttl=300) as repo:
+        assert repo.resolve("main") == fx.shas["c2"]
+        git("update-ref", "refs/heads/main", fx.shas["c1"], cwd=fx.bare)
+        assert repo.resolve("main") == fx.shas["c2"]  # cached ref list
+        assert repo.ls_remote()["refs/heads/main"] == fx.shas["c1"]  # always live
+
+
+def test_no_ttl_sees_moved_branch(served: tuple[Daemon, Fixture], tmp_path: Path) -> None:
+    """Without refs_ttl every resolve asks the server."""
+    daemon, fx = served
+    with GitRepository(daemon.url("repo.git"), cache_dir=tmp_path) as repo:
+        assert repo.resolve("main") == fx.shas["c2"]
+        git("update-ref", "refs/heads/main", fx.shas["c1"], cwd=fx.bare)
+        assert repo.resolve("main") == fx.shas["c1"]

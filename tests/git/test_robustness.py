@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import socket
 import threading
 import time
@@ -92,10 +93,12 @@ def test_token_not_in_repr_or_url(tmp_path: Path) -> None:
     repo = GitRepository(f"https://{TOKEN}@127.0.0.1:1/o/r.git", cache_dir=tmp_path)
     assert TOKEN not in repr(repo)
     assert TOKEN not in repo.url
+    assert TOKEN not in str(repo.cache_path)
 
 
-def test_token_not_in_error(tmp_path: Path) -> None:
-    """A failing fetch with a token URL never shows the token (message, args, chain)."""
+def test_token_not_in_error(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """A failing fetch with a token URL never shows the token (message, args, chain, logs)."""
+    caplog.set_level(logging.DEBUG)
     url = f"https://user:{TOKEN}@127.0.0.1:{free_port()}/o/r.git"
     repo = GitRepository(url, cache_dir=tmp_path, retries=2, backoff=0.01, timeout=1)
     with pytest.raises(GitError) as info:
@@ -105,6 +108,8 @@ def test_token_not_in_error(tmp_path: Path) -> None:
     assert TOKEN not in repr(exc.args)
     assert TOKEN not in str(getattr(exc, "url", ""))
     assert exc.__cause__ is None and exc.__suppress_context__
+    assert caplog.records  # urllib3 did log its retries...
+    assert TOKEN not in caplog.text  # ...without the token
 
 
 def test_explicit_credentials_not_in_error(tmp_path: Path) -> None:
@@ -140,3 +145,13 @@ def test_missing_repository_on_daemon(served: tuple[Daemon, Fixture], tmp_path: 
     repo = GitRepository(daemon.url("missing.git"), cache_dir=tmp_path, retries=2, backoff=0.01)
     with pytest.raises(GitError, match=r"missing\.git"):
         repo.ls_remote()
+
+
+def test_permanent_error_is_not_retried(served: tuple[Daemon, Fixture], tmp_path: Path) -> None:
+    """'No such repository' is not transient: one attempt, reported as such."""
+    daemon, _fx = served
+    repo = GitRepository(daemon.url("missing.git"), cache_dir=tmp_path, retries=5, backoff=1)
+    start = time.monotonic()
+    with pytest.raises(GitError, match=r"after 1 attempt"):
+        repo.ls_remote()
+    assert time.monotonic() - start < 1

@@ -147,3 +147,17 @@ def test_local_path_write_back(fixture_repo: Fixture, tmp_path: Path) -> None:
     with GitRepository(str(fixture_repo.bare), cache_dir=tmp_path / "c") as repo:
         result = repo.commit_change("feature", {"feature.txt": "changed\n"}, "m", AUTHOR)
     assert git("rev-parse", "feature", cwd=fixture_repo.bare) == result.sha
+
+
+def test_repository_hooks_never_run(fixture_repo: Fixture, tmp_path: Path) -> None:
+    """Hooks in the target repository are not executed by our fetch or push."""
+    marker = tmp_path / "hook-ran"
+    for hook in ("pre-receive", "update", "post-receive", "post-update", "reference-transaction"):
+        path = fixture_repo.bare / "hooks" / hook
+        path.write_text(f"#!/bin/sh\ntouch {marker}\n")
+        path.chmod(0o755)
+    with GitRepository(str(fixture_repo.bare), cache_dir=tmp_path / "c") as repo:
+        repo.resolve("main")
+        repo.commit_change("main", {"README.md": "hooked?\n"}, "m", AUTHOR)
+    assert git("show", "main:README.md", cwd=fixture_repo.bare) == "hooked?"
+    assert not marker.exists()

@@ -109,7 +109,7 @@ def test_unknown_argo_hook_type_non_strict_is_ignored_with_warning() -> None:
 
 def test_unknown_helm_hook_raises() -> None:
     """A Helm hook value Helm does not define is an error."""
-    with pytest.raises(PlanError, match="helm.sh/hook"):
+    with pytest.raises(PlanError, match=r"helm\.sh/hook"):
         parse_hook(_o(**{"helm.sh/hook": "pre-instal"}))
 
 
@@ -159,16 +159,27 @@ def test_non_integer_sync_wave_raises() -> None:
 def test_non_integer_sync_wave_non_strict_falls_back_to_hook_weight() -> None:
     """strict=False: Argo CD's fallback to the Helm weight, with a warning."""
     warnings: list[str] = []
-    wave = sync_wave(_o(**{WAVE: "abc", "helm.sh/hook-weight": "2"}), strict=False,
-                     warnings=warnings)
+    wave = sync_wave(
+        _o(**{WAVE: "abc", "helm.sh/hook-weight": "2"}), strict=False, warnings=warnings
+    )
     assert wave == (2, "helm.sh/hook-weight")
     assert len(warnings) == 1
 
 
 @pytest.mark.parametrize(
     ("text", "value"),
-    [("5", 5), ("+5", 5), ("-0", 0), ("007", 7), (" 5", None), ("5 ", None), ("1_0", None),
-     ("1.0", None), ("", None), ("9223372036854775808", None)],
+    [
+        ("5", 5),
+        ("+5", 5),
+        ("-0", 0),
+        ("007", 7),
+        (" 5", None),
+        ("5 ", None),
+        ("1_0", None),
+        ("1.0", None),
+        ("", None),
+        ("9223372036854775808", None),
+    ],
 )
 def test_integers_parse_like_go_atoi(text: str, value: int | None) -> None:
     """Only what Go's strconv.Atoi accepts is an integer (no spaces, underscores, overflow)."""

@@ -29,8 +29,9 @@ def test_delete_order_prehooks_waves_descending_posthooks() -> None:
         _both(_tracked("ConfigMap", "w2", **{WAVE: "2"})),
         _both(_tracked("Secret", "w1", **{WAVE: "1"})),
         desired(obj("Job", "pre", api_version="batch/v1", annotations={HOOK: "PreDelete"})),
-        desired(obj("Job", "post", api_version="batch/v1",
-                    annotations={"helm.sh/hook": "post-delete"})),
+        desired(
+            obj("Job", "post", api_version="batch/v1", annotations={"helm.sh/hook": "post-delete"})
+        ),
     )
     plan = plan_delete(cmp, APP)
     assert [(t.phase, t.wave, t.name, t.action) for t in plan.tasks] == [
@@ -67,8 +68,9 @@ def test_delete_false_and_resource_policy_keep_are_kept() -> None:
 
 def test_only_tracked_objects_are_deleted() -> None:
     """A live object whose tracking names another app is not deleted."""
-    other = obj("ConfigMap", "x", namespace="default",
-                annotations={TRACK: "other:/ConfigMap:default/x"})
+    other = obj(
+        "ConfigMap", "x", namespace="default", annotations={TRACK: "other:/ConfigMap:default/x"}
+    )
     plan = plan_delete(comparison(_both(other), live_only(_tracked("Secret", "gone"))), APP)
     assert [t.name for t in plan.tasks] == ["gone"]
     assert [e.name for e in plan.excluded] == ["x"]
@@ -76,22 +78,31 @@ def test_only_tracked_objects_are_deleted() -> None:
 
 def test_copied_tracking_id_does_not_claim() -> None:
     """A tracking-id copied from another object (name differs) does not claim it."""
-    copied = obj("ConfigMap", "copy", namespace="default",
-                 annotations={TRACK: "web:/ConfigMap:default/original"})
+    copied = obj(
+        "ConfigMap",
+        "copy",
+        namespace="default",
+        annotations={TRACK: "web:/ConfigMap:default/original"},
+    )
     plan = plan_delete(comparison(_both(copied)), APP)
     assert plan.tasks == []
 
 
 def test_delete_confirm_requires_confirmation() -> None:
     """Delete=confirm marks the deletion as waiting for approval."""
-    cmp = comparison(_both(_tracked("ConfigMap", "a",
-                                    **{"argocd.argoproj.io/sync-options": "Delete=confirm"})))
+    cmp = comparison(
+        _both(_tracked("ConfigMap", "a", **{"argocd.argoproj.io/sync-options": "Delete=confirm"}))
+    )
     assert plan_delete(cmp, APP).tasks[0].requires_confirmation
 
 
 def test_background_finalizer_sets_propagation() -> None:
     """The resources-finalizer/background finalizer deletes with background propagation."""
-    app = {"metadata": {"name": "web",
-                        "finalizers": ["resources-finalizer.argocd.argoproj.io/background"]}}
+    app = {
+        "metadata": {
+            "name": "web",
+            "finalizers": ["resources-finalizer.argocd.argoproj.io/background"],
+        }
+    }
     plan = plan_delete(comparison(_both(_tracked("ConfigMap", "a"))), app)
     assert plan.tasks[0].propagation_policy == "background"

@@ -30,9 +30,7 @@ def _one_prune(annotations: dict[str, str] | None = None) -> object:
 
 def test_prune_false_on_object_skips_with_no_prune() -> None:
     """Prune=false on the live object: task kept, skipped, 'ignored (no prune)'."""
-    plan = plan_sync(
-        _one_prune({SYNC_OPTIONS: "Prune=false"}), options=SyncPlanOptions(prune=True)
-    )
+    plan = plan_sync(_one_prune({SYNC_OPTIONS: "Prune=false"}), options=SyncPlanOptions(prune=True))
     (task,) = plan.tasks
     assert (task.action, task.skipped) == ("prune", True)
     assert task.reason.startswith("ignored (no prune)")
@@ -79,7 +77,9 @@ def test_prune_confirm_requires_confirmation() -> None:
 
 def test_create_namespace_adds_presync_namespace_task() -> None:
     """CreateNamespace=true adds a PreSync Namespace task for the destination namespace."""
-    plan = plan_sync(from_manifests([obj("ConfigMap", "c")], "prod"), _app(["CreateNamespace=true"]))
+    plan = plan_sync(
+        from_manifests([obj("ConfigMap", "c")], "prod"), _app(["CreateNamespace=true"])
+    )
     assert order(plan) == [("PreSync", 0, "Namespace", "prod"), ("Sync", 0, "ConfigMap", "c")]
     assert plan.tasks[0].action == "create"
 
@@ -197,19 +197,25 @@ def test_respect_ignore_differences_only_with_live_object() -> None:
 
 def test_prune_propagation_policy() -> None:
     """PrunePropagationPolicy=background is used for prunes (default foreground)."""
-    plan = plan_sync(_one_prune(), _app(["PrunePropagationPolicy=background"]),
-                     SyncPlanOptions(prune=True))
+    plan = plan_sync(
+        _one_prune(), _app(["PrunePropagationPolicy=background"]), SyncPlanOptions(prune=True)
+    )
     assert plan.tasks[0].propagation_policy == "background"
-    assert plan_sync(_one_prune(), options=SyncPlanOptions(prune=True)).tasks[
-        0
-    ].propagation_policy == "foreground"
+    assert (
+        plan_sync(_one_prune(), options=SyncPlanOptions(prune=True)).tasks[0].propagation_policy
+        == "foreground"
+    )
 
 
 def test_skip_dry_run_on_missing_resource() -> None:
     """SkipDryRunOnMissingResource=true on an object sets skip_dry_run."""
     objs = [
-        obj("Widget", "w", api_version="example.com/v1",
-            annotations={SYNC_OPTIONS: "SkipDryRunOnMissingResource=true"}),
+        obj(
+            "Widget",
+            "w",
+            api_version="example.com/v1",
+            annotations={SYNC_OPTIONS: "SkipDryRunOnMissingResource=true"},
+        ),
         obj("Widget", "x", api_version="example.com/v1"),
     ]
     assert {t.name: t.skip_dry_run for t in plan_sync(from_manifests(objs)).tasks} == {
@@ -220,10 +226,20 @@ def test_skip_dry_run_on_missing_resource() -> None:
 
 def test_fail_on_shared_resource_marks_task_invalid() -> None:
     """FailOnSharedResource=true: an object tracked by another app makes the task invalid."""
-    live = obj("ConfigMap", "shared", namespace="prod",
-               annotations={"argocd.argoproj.io/tracking-id": "other:/ConfigMap:prod/shared"})
-    cmp = comparison(desired(obj("ConfigMap", "shared", namespace="prod"), live=live,
-                             status="OutOfSync", namespace="prod"))
+    live = obj(
+        "ConfigMap",
+        "shared",
+        namespace="prod",
+        annotations={"argocd.argoproj.io/tracking-id": "other:/ConfigMap:prod/shared"},
+    )
+    cmp = comparison(
+        desired(
+            obj("ConfigMap", "shared", namespace="prod"),
+            live=live,
+            status="OutOfSync",
+            namespace="prod",
+        )
+    )
     plan = plan_sync(cmp, _app(["FailOnSharedResource=true"]))
     assert plan.tasks[0].invalid is not None
     assert "tracked by app other" in plan.tasks[0].invalid
@@ -240,7 +256,9 @@ def test_selective_sync_keeps_selected_and_skips_hooks() -> None:
         obj("ConfigMap", "b"),
         obj("Job", "pre", api_version="batch/v1", annotations={HOOK: "PreSync"}),
     ]
-    plan = plan_sync(from_manifests(objs), options=SyncPlanOptions(resources=[("", "ConfigMap", "a")]))
+    plan = plan_sync(
+        from_manifests(objs), options=SyncPlanOptions(resources=[("", "ConfigMap", "a")])
+    )
     assert [t.name for t in plan.tasks] == ["a"]
     reasons = {e.name: e.reason for e in plan.excluded}
     assert reasons == {
@@ -268,7 +286,9 @@ def test_unknown_sync_option_is_a_warning() -> None:
 def test_bad_option_value_raises_naming_the_option() -> None:
     """PrunePropagationPolicy=sideways is an error naming the option."""
     with pytest.raises(PlanError, match="PrunePropagationPolicy=sideways"):
-        plan_sync(from_manifests([obj("ConfigMap", "a")]), _app(["PrunePropagationPolicy=sideways"]))
+        plan_sync(
+            from_manifests([obj("ConfigMap", "a")]), _app(["PrunePropagationPolicy=sideways"])
+        )
 
 
 def test_operation_sync_options_replace_app_list() -> None:
@@ -286,3 +306,32 @@ def test_task_sync_options_merge_object_over_app() -> None:
     objs = [obj("ConfigMap", "a", annotations={SYNC_OPTIONS: "Validate=true"})]
     plan = plan_sync(from_manifests(objs), _app(["Validate=false", "ServerSideApply=true"]))
     assert plan.tasks[0].sync_options == ("Validate=true", "ServerSideApply=true")
+
+
+def test_typed_application_model_drives_the_plan() -> None:
+    """A gitopslib.models.Application supplies options, destination and auto-prune."""
+    from gitopslib.models import Application
+
+    app = Application.from_yaml(
+        "apiVersion: argoproj.io/v1alpha1\n"
+        "kind: Application\n"
+        "metadata: {name: web, namespace: argocd}\n"
+        "spec:\n"
+        "  project: default\n"
+        "  source: {repoURL: 'https://example.com/r.git', path: ., targetRevision: HEAD}\n"
+        "  destination: {server: 'https://kubernetes.default.svc', namespace: prod}\n"
+        "  syncPolicy:\n"
+        "    automated: {prune: true}\n"
+        "    syncOptions: [CreateNamespace=true, PruneLast=true]\n"
+    )
+    cmp = comparison(
+        desired(obj("ConfigMap", "c"), namespace="prod"),
+        live_only(obj("Secret", "old"), namespace="prod"),
+    )
+    plan = plan_sync(cmp, app)
+    assert [(t.phase, t.wave, t.action, t.kind) for t in plan.tasks] == [
+        ("PreSync", 0, "create", "Namespace"),
+        ("Sync", 0, "create", "ConfigMap"),
+        ("Sync", 1, "prune", "Secret"),
+    ]
+    assert plan.app_name == "web"

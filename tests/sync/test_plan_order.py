@@ -143,8 +143,7 @@ def test_namespace_bubbles_before_first_user_and_takes_its_wave() -> None:
     """A Namespace in wave 5 moves before a wave -1 Deployment in it, taking wave -1."""
     objs = [
         obj("Namespace", "team", annotations={WAVE: "5"}),
-        obj("Deployment", "web", api_version="apps/v1", namespace="team",
-            annotations={WAVE: "-1"}),
+        obj("Deployment", "web", api_version="apps/v1", namespace="team", annotations={WAVE: "-1"}),
         obj("ConfigMap", "other", namespace="elsewhere", annotations={WAVE: "-2"}),
     ]
     plan = plan_sync(from_manifests(objs))
@@ -160,8 +159,9 @@ def test_namespace_bubbles_into_presync_phase() -> None:
     """A PreSync hook in a Namespace pulls the Namespace into PreSync."""
     objs = [
         obj("Namespace", "db"),
-        obj("Job", "migrate", api_version="batch/v1", namespace="db",
-            annotations={HOOK: "PreSync"}),
+        obj(
+            "Job", "migrate", api_version="batch/v1", namespace="db", annotations={HOOK: "PreSync"}
+        ),
     ]
     plan = plan_sync(from_manifests(objs))
     assert order(plan) == [("PreSync", 0, "Namespace", "db"), ("PreSync", 0, "Job", "migrate")]
@@ -169,7 +169,10 @@ def test_namespace_bubbles_into_presync_phase() -> None:
 
 def test_namespace_not_moved_when_already_first() -> None:
     """A Namespace that already sorts first keeps its own phase and wave."""
-    objs = [obj("Namespace", "team"), obj("ConfigMap", "c", namespace="team", annotations={WAVE: "2"})]
+    objs = [
+        obj("Namespace", "team"),
+        obj("ConfigMap", "c", namespace="team", annotations={WAVE: "2"}),
+    ]
     plan = plan_sync(from_manifests(objs))
     assert order(plan) == [("Sync", 0, "Namespace", "team"), ("Sync", 2, "ConfigMap", "c")]
 
@@ -220,8 +223,13 @@ def test_hook_with_two_phases_gives_two_tasks() -> None:
 
 def test_generate_name_hook_in_two_phases_gets_two_names() -> None:
     """A generateName hook in two phases becomes two objects: the phase is in the name."""
-    job = obj("Job", "", generate_name="smoke-", api_version="batch/v1",
-              annotations={HOOK: "PreSync,PostSync"})
+    job = obj(
+        "Job",
+        "",
+        generate_name="smoke-",
+        api_version="batch/v1",
+        annotations={HOOK: "PreSync,PostSync"},
+    )
     plan = plan_sync(
         from_manifests([job]),
         options=SyncPlanOptions(revision="0123456789abcdef", started_at=1_700_000_123),

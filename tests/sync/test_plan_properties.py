@@ -53,8 +53,18 @@ def _build(items: list[tuple[Any, ...]]) -> list[ResourceDiff]:
         if mode.startswith("prune"):
             if mode == "prune-last":
                 annotations["argocd.argoproj.io/sync-options"] = "PruneLast=true"
-            out.append(live_only(obj(kind, name, api_version=api, namespace=ns,
-                                     annotations=annotations, spec=spec)))
+            out.append(
+                live_only(
+                    obj(
+                        kind,
+                        name,
+                        api_version=api,
+                        namespace=ns,
+                        annotations=annotations,
+                        spec=spec,
+                    )
+                )
+            )
             continue
         if hook:
             annotations["argocd.argoproj.io/hook"] = hook

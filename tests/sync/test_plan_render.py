@@ -50,7 +50,7 @@ def test_json_is_deterministic_and_parses() -> None:
 def test_mermaid_escapes_names() -> None:
     """Quotes and angle brackets in names are entity-escaped inside labels."""
     text = _plan().to_mermaid()  # type: ignore[attr-defined]
-    assert 'we#quot;ird#lt;name#gt;' in text
+    assert "we#quot;ird#lt;name#gt;" in text
     for line in text.splitlines():
         # every label is one double-quoted string: quotes come in pairs
         assert line.count('"') % 2 == 0, line
@@ -79,13 +79,15 @@ def test_escape_mermaid_hash_first() -> None:
 def test_compare_reports_move_and_new_prune() -> None:
     """compare says a hook moved phase/wave and an object will now be pruned."""
     job_before = obj("Job", "migrate", api_version="batch/v1", annotations={HOOK: "PreSync"})
-    job_after = obj("Job", "migrate", api_version="batch/v1",
-                    annotations={HOOK: "Sync", WAVE: "3"})
+    job_after = obj("Job", "migrate", api_version="batch/v1", annotations={HOOK: "Sync", WAVE: "3"})
     old_cm = obj("ConfigMap", "old")
-    before = plan_sync(comparison(desired(job_before), desired(old_cm, live=old_cm)),
-                       options=SyncPlanOptions(prune=True))
-    after = plan_sync(comparison(desired(job_after), live_only(old_cm)),
-                      options=SyncPlanOptions(prune=True))
+    before = plan_sync(
+        comparison(desired(job_before), desired(old_cm, live=old_cm)),
+        options=SyncPlanOptions(prune=True),
+    )
+    after = plan_sync(
+        comparison(desired(job_after), live_only(old_cm)), options=SyncPlanOptions(prune=True)
+    )
     assert str(before.compare(after)) == (
         "ConfigMap old will now be pruned; Job migrate moved from PreSync wave 0 to Sync wave 3"
     )

@@ -24,8 +24,9 @@ def test_untracked_live_object_is_never_pruned() -> None:
 
 def test_live_hook_is_never_pruned() -> None:
     """A live hook object without a desired counterpart is never pruned by a sync."""
-    cmp = comparison(live_only(obj("Job", "old-hook", api_version="batch/v1",
-                                   annotations={HOOK: "PreSync"})))
+    cmp = comparison(
+        live_only(obj("Job", "old-hook", api_version="batch/v1", annotations={HOOK: "PreSync"}))
+    )
     plan = plan_sync(cmp, options=PRUNE)
     assert plan.tasks == []
     assert "never prunes hooks" in plan.excluded[0].reason
@@ -41,6 +42,7 @@ def test_skip_object_occupies_its_key() -> None:
 
 def test_permits_callable_marks_denied_tasks_invalid() -> None:
     """A project rule refusing Secrets marks the Secret task invalid, keeps it in the plan."""
+
     def permits(group: str, kind: str, namespaced: bool, name: str) -> bool:
         return kind != "Secret"
 
@@ -61,8 +63,10 @@ def test_permits_object_with_is_resource_permitted() -> None:
             seen.append((group, kind, namespaced, name))
             return namespaced
 
-    objs = [obj("ClusterRole", "r", api_version="rbac.authorization.k8s.io/v1"),
-            obj("ConfigMap", "c")]
+    objs = [
+        obj("ClusterRole", "r", api_version="rbac.authorization.k8s.io/v1"),
+        obj("ConfigMap", "c"),
+    ]
     plan = plan_sync(from_manifests(objs), options=SyncPlanOptions(permits=Project()))
     assert {t.name: bool(t.invalid) for t in plan.tasks} == {"r": True, "c": False}
     assert ("rbac.authorization.k8s.io", "ClusterRole", False, "r") in seen
@@ -149,3 +153,26 @@ def test_pre_delete_hook_is_not_part_of_a_sync() -> None:
     plan = plan_sync(from_manifests([job]))
     assert plan.tasks == []
     assert "plan_delete" in plan.excluded[0].reason
+
+
+def test_real_app_project_rules_mark_tasks_invalid() -> None:
+    """gitopslib.project.AppProject plugs in as `permits`: denied kinds become invalid."""
+    from gitopslib.project import AppProject
+
+    project = AppProject.from_yaml(
+        "apiVersion: argoproj.io/v1alpha1\n"
+        "kind: AppProject\n"
+        "metadata: {name: team}\n"
+        "spec:\n"
+        "  sourceRepos: ['*']\n"
+        "  destinations: [{server: '*', namespace: '*'}]\n"
+        "  namespaceResourceBlacklist: [{group: '', kind: Secret}]\n"
+    )
+    objs = [
+        obj("Secret", "s"),
+        obj("ConfigMap", "c"),
+        obj("ClusterRole", "r", api_version="rbac.authorization.k8s.io/v1"),
+    ]
+    plan = plan_sync(from_manifests(objs), options=SyncPlanOptions(permits=project))
+    # Secret is blacklisted; cluster-scoped kinds need a clusterResourceWhitelist entry
+    assert {t.name: bool(t.invalid) for t in plan.tasks} == {"s": True, "c": False, "r": True}

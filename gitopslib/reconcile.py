@@ -1,0 +1,519 @@
+"""The whole loop for controllers: render, read live state, compare, judge health, plan, sync.
+
+:func:`sync` is ``argocd app sync`` as a function: it renders the Application from Git (or a
+local checkout), reads the live objects its tracking claims (plus any live object a desired
+one would adopt) from a :class:`~gitopslib.sync.protocol.Cluster`, compares, plans in Argo
+CD's order and runs the plan, returning the :class:`~gitopslib.models.OperationState`.
+
+:func:`reconcile` is one pass of Argo CD's application controller: the same render, live
+state and comparison, the app's health, the plan, and, when the app's automated sync policy
+says so (argocd-semantics.md §4.2-§4.3), the sync itself: it refuses to wipe out every
+resource without ``allowEmpty``, does not retry a revision whose sync already failed, and
+self-heals (a selective sync of the drifted resources, hooks skipped) when ``selfHeal`` is on.
+
+>>> import pathlib, tempfile
+>>> from gitopslib.cluster import MemoryCluster
+>>> from gitopslib.models import Application
+>>> repo = pathlib.Path(tempfile.mkdtemp())
+>>> _ = (repo / "cm.yaml").write_text(
+...     "apiVersion: v1\\nkind: ConfigMap\\nmetadata: {name: settings}\\ndata: {a: '1'}\\n")
+>>> app = Application.from_yaml(
+...     "apiVersion: argoproj.io/v1alpha1\\nkind: Application\\nmetadata: {name: demo}\\n"
+...     "spec: {source: {repoURL: 'https://example.com/r.git', path: .},"
+...     " destination: {name: in-cluster, namespace: prod}}\\n")
+>>> cluster = MemoryCluster()
+>>> sync(app, cluster=cluster, repo_root=repo).phase
+'Succeeded'
+>>> reconcile(app, cluster, repo_root=repo).comparison.sync_status
+'Synced'
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from gitopslib.diff import ComparisonResult, DiffSettings, compare
+from gitopslib.health import HealthStatus, HealthStatusCode, aggregate_health, assess_health
+from gitopslib.manifest import LABEL_INSTANCE, ResourceKey, key_of
+from gitopslib.models import OperationState
+from gitopslib.sources import RenderResult, app_instance_name, render
+from gitopslib.sources.resolver import RepositoryLike
+from gitopslib.sync import SyncPlan, SyncPlanOptions, execute_plan, plan_sync
+from gitopslib.sync.protocol import Cluster
+
+__all__ = [
+    "AutoSyncDecision",
+    "ReconcileResult",
+    "auto_sync_decision",
+    "live_state",
+    "reconcile",
+    "sync",
+]
+
+HealthFunction = Callable[[Mapping[str, Any]], HealthStatus | None]
+
+
+@dataclass(frozen=True)
+class AutoSyncDecision:
+    """Whether the automated policy syncs now, and why (``condition``: the ``SyncError``
+    message Argo CD would set, e.g. "auto-sync will wipe out all resources"). ``self_heal``:
+    the sync is a selective self-heal of ``resources``.
+
+    >>> AutoSyncDecision(False, "automated sync is not enabled").sync
+    False
+    """
+
+    sync: bool
+    reason: str
+    condition: str | None = None
+    self_heal: bool = False
+    resources: tuple[tuple[str, str, str, str], ...] = ()
+
+
+@dataclass
+class ReconcileResult:
+    """One reconcile pass: what Git renders, how the cluster compares, health, the plan, the
+    auto-sync decision and (if it synced) the operation."""
+
+    render: RenderResult
+    live: list[dict[str, Any]]
+    comparison: ComparisonResult
+    health: HealthStatus
+    resource_health: list[tuple[ResourceKey, HealthStatus | None]]
+    plan: SyncPlan
+    auto_sync: AutoSyncDecision
+    operation: OperationState | None = None
+    conditions: list[dict[str, str]] = field(default_factory=list)
+
+    @property
+    def sync_status(self) -> str:
+        """``Synced`` or ``OutOfSync`` (before any sync this pass ran)."""
+        return self.comparison.sync_status
+
+
+# --- pieces ---------------------------------------------------------------------------------
+
+
+def _dest_namespace(app: Any) -> str:
+    dest = getattr(app.spec, "destination", None)
+    return str(getattr(dest, "namespace", None) or "")
+
+
+def live_state(
+    app: Any,
+    cluster: Cluster,
+    desired: Sequence[Mapping[str, Any]],
+    *,
+    label_key: str = LABEL_INSTANCE,
+    controller_namespace: str = "argocd",
+) -> list[dict[str, Any]]:
+    """The live objects to compare with ``desired``: those the app's tracking claims, plus the
+    live object of every desired key (Argo CD adopts untracked objects with the same key).
+
+    >>> from types import SimpleNamespace as NS
+    >>> from gitopslib.cluster import MemoryCluster
+    >>> app = NS(metadata=NS(name="a", namespace=None), spec=NS(destination=NS(namespace="d")))
+    >>> live_state(app, MemoryCluster(), [])
+    []
+    """
+    instance = app_instance_name(app, controller_namespace)
+    dest_ns = _dest_namespace(app)
+    found: dict[ResourceKey, dict[str, Any]] = {}
+    for obj in cluster.list_tracked(instance, label_key=label_key):
+        found[key_of(obj)] = obj
+    for target in desired:
+        key = key_of(target, dest_ns)
+        if key in found or not (target.get("metadata") or {}).get("name"):
+            continue
+        live = cluster.get(key)
+        if live is not None:
+            found[key] = live
+    return list(found.values())
+
+
+def _render(
+    app: Any,
+    cluster: Cluster,
+    repository: RepositoryLike | None,
+    repo_root: str | os.PathLike[str] | None,
+    revision: str | None,
+    render_options: Mapping[str, Any] | None,
+) -> RenderResult:
+    options = dict(render_options or {})
+    version = getattr(cluster, "server_version", None)
+    apis = getattr(cluster, "api_versions", None)
+    if "kube_version" not in options and isinstance(version, str) and version:
+        options["kube_version"] = version.lstrip("v")
+    elif "kube_version" not in options and callable(version):
+        options["kube_version"] = str(version()).lstrip("v") or None
+    if "api_versions" not in options and callable(apis):
+        options["api_versions"] = list(apis())
+    return render(app, repo_root=repo_root, repository=repository, revision=revision, **options)
+
+
+def _resource_health(
+    comparison: ComparisonResult, health: HealthFunction
+) -> list[tuple[ResourceKey, HealthStatus | None]]:
+    rows: list[tuple[ResourceKey, HealthStatus | None]] = []
+    for rd in comparison.resources:
+        if rd.hook or getattr(rd, "skip", False) or (rd.status == "" and rd.desired is None):
+            continue
+        if rd.live is None:
+            rows.append((rd.key, HealthStatus(HealthStatusCode.MISSING)))
+        else:
+            rows.append((rd.key, health(rd.live)))
+    return rows
+
+
+def _app_health(
+    comparison: ComparisonResult, rows: list[tuple[ResourceKey, HealthStatus | None]]
+) -> HealthStatus:
+    by_key = {rd.key: rd for rd in comparison.resources}
+    items: list[Any] = []
+    for key, status in rows:
+        rd = by_key.get(key)
+        target = rd.live if rd is not None and rd.live is not None else key
+        items.append((target, status))
+    return aggregate_health(items)
+
+
+def _source_dicts(app: Any) -> tuple[dict[str, Any] | None, list[dict[str, Any]] | None]:
+    spec = app.spec
+    sources = getattr(spec, "sources", None)
+    if sources:
+        return None, [s.to_dict() if hasattr(s, "to_dict") else dict(s) for s in sources]
+    source = getattr(spec, "source", None)
+    if source is None:
+        return None, None
+    return (source.to_dict() if hasattr(source, "to_dict") else dict(source)), None
+
+
+def _record_source(op: OperationState, app: Any, rendered: RenderResult) -> OperationState:
+    if op.sync_result is None:
+        return op
+    source, sources = _source_dicts(app)
+    op.sync_result.source = source
+    op.sync_result.sources = sources
+    if sources is not None:
+        op.sync_result.revisions = [r or "" for r in rendered.revisions]
+    op.sync_result.revision = rendered.revision or op.sync_result.revision
+    return op
+
+
+def _automated(app: Any) -> Any:
+    policy = getattr(app.spec, "sync_policy", None)
+    automated = getattr(policy, "automated", None) if policy is not None else None
+    if automated is None or getattr(automated, "enabled", None) is False:
+        return None
+    return automated
+
+
+def _already_attempted(app: Any, rendered: RenderResult) -> tuple[bool, OperationState | None]:
+    status = getattr(app, "status", None)
+    last = getattr(status, "operation_state", None) if status is not None else None
+    if last is None:
+        return False, None
+    result = last.sync_result
+    if result is None:
+        return last.is_completed, last
+    source, sources = _source_dicts(app)
+    if sources is not None:
+        same_rev = list(result.revisions or []) == [r or "" for r in rendered.revisions]
+        same_src = result.sources is None or result.sources == sources
+    else:
+        same_rev = (result.revision or "") == (rendered.revision or "")
+        same_src = result.source is None or result.source == source
+    return same_rev and same_src, last
+
+
+def auto_sync_decision(
+    app: Any,
+    comparison: ComparisonResult,
+    rendered: RenderResult,
+    *,
+    project: Any = None,
+    now: datetime | None = None,
+) -> AutoSyncDecision:
+    """Argo CD's auto-sync rules (§4.2-§4.3) for one reconcile: whether to sync, and why.
+
+    ``project`` (a :class:`gitopslib.project.AppProject`) brings the sync windows.
+
+    >>> from types import SimpleNamespace as NS
+    >>> app = NS(spec=NS(sync_policy=None))
+    >>> auto_sync_decision(app, ComparisonResult("OutOfSync", []), None).reason  # type: ignore
+    'automated sync is not enabled'
+    """
+    automated = _automated(app)
+    if automated is None:
+        return AutoSyncDecision(False, "automated sync is not enabled")
+    if getattr(app, "operation", None) is not None:
+        return AutoSyncDecision(False, "an operation is already in progress")
+    if getattr(app.metadata, "deletion_timestamp", None):
+        return AutoSyncDecision(False, "the application is being deleted")
+    if comparison.sync_status != "OutOfSync":
+        return AutoSyncDecision(False, f"sync status is {comparison.sync_status}")
+    if project is not None:
+        decision = project.sync_decision(app, now or datetime.now(UTC), manual=False)
+        if not decision.allowed:
+            return AutoSyncDecision(False, f"blocked by sync window: {decision.reason}")
+    prune = bool(getattr(automated, "prune", False))
+    out_of_sync = [r for r in comparison.resources if r.status == "OutOfSync"]
+    if not prune and out_of_sync and all(r.requires_pruning for r in out_of_sync):
+        return AutoSyncDecision(
+            False, "only resources that require pruning differ and automated prune is off"
+        )
+    attempted, last = _already_attempted(app, rendered)
+    revision = rendered.revision or ""
+    if attempted and last is not None:
+        if last.phase != "Succeeded":
+            message = f"Failed last sync attempt to {revision}: {last.message or ''}"
+            return AutoSyncDecision(False, "the last sync of this revision failed", message)
+        if not getattr(automated, "self_heal", False):
+            return AutoSyncDecision(False, "already synced this revision; selfHeal is off")
+        drifted = tuple(
+            (r.group, r.kind, r.namespace, r.name)
+            for r in comparison.resources
+            if r.status == "OutOfSync"
+        )
+        return AutoSyncDecision(True, "self-heal", self_heal=True, resources=drifted)
+    managed = [r for r in comparison.resources if not r.hook and r.status != ""]
+    if (
+        prune
+        and not getattr(automated, "allow_empty", False)
+        and managed
+        and all(r.requires_pruning for r in managed)
+    ):
+        return AutoSyncDecision(
+            False,
+            "refused: every resource would be pruned",
+            "auto-sync will wipe out all resources",
+        )
+    return AutoSyncDecision(True, f"OutOfSync at revision {revision}")
+
+
+# --- entry points ---------------------------------------------------------------------------
+
+
+def _plan(
+    app: Any,
+    comparison: ComparisonResult,
+    rendered: RenderResult,
+    cluster: Cluster,
+    *,
+    prune: bool | None,
+    dry_run: bool,
+    sync_options: Sequence[str] | None,
+    resources: Collection[Sequence[str]] | None,
+    force: bool,
+    project: Any,
+    started_at: datetime,
+    controller_namespace: str,
+) -> SyncPlan:
+    dest_ns = _dest_namespace(app)
+    existing: list[str] | None = None
+    if dest_ns:
+        found = cluster.get(ResourceKey("", "Namespace", "", dest_ns))
+        existing = [dest_ns] if found is not None else []
+    options = SyncPlanOptions(
+        prune=prune,
+        dry_run=dry_run,
+        sync_options=sync_options,
+        resources=resources,
+        force=force,
+        revision=rendered.revision,
+        started_at=started_at,
+        existing_namespaces=existing,
+        permits=project,
+        app_instance=app_instance_name(app, controller_namespace),
+    )
+    return plan_sync(comparison, app=app, options=options)
+
+
+def sync(
+    app: Any,
+    cluster: Cluster,
+    repository: RepositoryLike | None = None,
+    repo_root: str | os.PathLike[str] | None = None,
+    revision: str | None = None,
+    dry_run: bool = False,
+    prune: bool | None = None,
+    *,
+    project: Any = None,
+    resources: Collection[Sequence[str]] | None = None,
+    sync_options: Sequence[str] | None = None,
+    force: bool = False,
+    settings: DiffSettings | None = None,
+    render_options: Mapping[str, Any] | None = None,
+    health: HealthFunction = assess_health,
+    timeout: float = 600.0,
+    poll_interval: float = 2.0,
+    wave_delay: float = 0.0,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+    now: Callable[[], datetime] | None = None,
+    on_progress: Callable[[OperationState], None] | None = None,
+) -> OperationState:
+    """Sync ``app`` to ``cluster``: render -> live state -> compare -> plan -> execute.
+
+    Where Git is: ``repo_root`` (a local checkout) or ``repository`` (a ``GitRepository``;
+    ``revision`` overrides ``targetRevision``). ``prune`` (None: the automated policy's),
+    ``dry_run``, ``resources`` (selective sync: ``(group, kind, name)`` items), ``sync_options``
+    (None: the app's) and ``force`` are the operation's settings, as ``argocd app sync``
+    flags. ``project`` (an AppProject) refuses resources its lists deny. The remaining
+    parameters reach :func:`~gitopslib.sync.execute_plan`. Returns the OperationState with
+    the synced revision and source recorded (so :func:`reconcile` can tell an attempted
+    revision).
+    """
+    wall = now or (lambda: datetime.now(UTC))
+    settings = settings or DiffSettings()
+    rendered = _render(app, cluster, repository, repo_root, revision, render_options)
+    live = live_state(
+        app,
+        cluster,
+        rendered.manifests,
+        label_key=settings.instance_label_key,
+        controller_namespace=settings.controller_namespace,
+    )
+    comparison = compare(rendered.manifests, live, app=app, settings=settings)
+    started = wall()
+    plan = _plan(
+        app,
+        comparison,
+        rendered,
+        cluster,
+        prune=prune,
+        dry_run=dry_run,
+        sync_options=sync_options,
+        resources=resources,
+        force=force,
+        project=project,
+        started_at=started,
+        controller_namespace=settings.controller_namespace,
+    )
+    op = execute_plan(
+        plan,
+        cluster,
+        app=app,
+        app_instance=app_instance_name(app, settings.controller_namespace),
+        tracking_method=settings.tracking_method,
+        label_key=settings.instance_label_key,
+        health=health,
+        timeout=timeout,
+        poll_interval=poll_interval,
+        wave_delay=wave_delay,
+        clock=clock,
+        sleep=sleep,
+        now=wall,
+        on_progress=on_progress,
+    )
+    return _record_source(op, app, rendered)
+
+
+def reconcile(
+    app: Any,
+    cluster: Cluster,
+    repository: RepositoryLike | None = None,
+    repo_root: str | os.PathLike[str] | None = None,
+    revision: str | None = None,
+    *,
+    project: Any = None,
+    auto_sync: bool = True,
+    settings: DiffSettings | None = None,
+    render_options: Mapping[str, Any] | None = None,
+    health: HealthFunction = assess_health,
+    timeout: float = 600.0,
+    poll_interval: float = 2.0,
+    wave_delay: float = 0.0,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+    now: Callable[[], datetime] | None = None,
+) -> ReconcileResult:
+    """One controller pass over ``app``: comparison, health, plan and, if the automated
+    policy says so (and ``auto_sync`` is True), the sync (``result.operation``).
+
+    ``result.conditions`` holds ``SyncError`` conditions (refused wipe-out, failed revision).
+    """
+    wall = now or (lambda: datetime.now(UTC))
+    settings = settings or DiffSettings()
+    rendered = _render(app, cluster, repository, repo_root, revision, render_options)
+    live = live_state(
+        app,
+        cluster,
+        rendered.manifests,
+        label_key=settings.instance_label_key,
+        controller_namespace=settings.controller_namespace,
+    )
+    comparison = compare(rendered.manifests, live, app=app, settings=settings)
+    rows = _resource_health(comparison, health)
+    app_health = _app_health(comparison, rows)
+    automated = _automated(app)
+    prune = bool(getattr(automated, "prune", False)) if automated is not None else None
+    plan = _plan(
+        app,
+        comparison,
+        rendered,
+        cluster,
+        prune=prune,
+        dry_run=False,
+        sync_options=None,
+        resources=None,
+        force=False,
+        project=project,
+        started_at=wall(),
+        controller_namespace=settings.controller_namespace,
+    )
+    decision = auto_sync_decision(app, comparison, rendered, project=project, now=wall())
+    result = ReconcileResult(
+        render=rendered,
+        live=live,
+        comparison=comparison,
+        health=app_health,
+        resource_health=rows,
+        plan=plan,
+        auto_sync=decision,
+    )
+    if decision.condition:
+        result.conditions.append({"type": "SyncError", "message": decision.condition})
+    if not (decision.sync and auto_sync):
+        return result
+    selection = [(g, k, ns, n) for g, k, ns, n in decision.resources] or None
+    started = wall()
+    run_plan = _plan(
+        app,
+        comparison,
+        rendered,
+        cluster,
+        prune=prune,
+        dry_run=False,
+        sync_options=None,
+        resources=selection if decision.self_heal else None,
+        force=False,
+        project=project,
+        started_at=started,
+        controller_namespace=settings.controller_namespace,
+    )
+    op = execute_plan(
+        run_plan,
+        cluster,
+        app=app,
+        app_instance=app_instance_name(app, settings.controller_namespace),
+        tracking_method=settings.tracking_method,
+        label_key=settings.instance_label_key,
+        health=health,
+        timeout=timeout,
+        poll_interval=poll_interval,
+        wave_delay=wave_delay,
+        clock=clock,
+        sleep=sleep,
+        now=wall,
+    )
+    if op.operation is not None and op.operation.initiated_by is not None:
+        op.operation.initiated_by.username = None
+        op.operation.initiated_by.automated = True
+    result.operation = _record_source(op, app, rendered)
+    return result
