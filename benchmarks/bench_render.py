@@ -252,6 +252,13 @@ def main(argv: list[str] | None = None) -> int:
         def floor_single() -> None:
             list(yaml.load_all(data, Loader=CSafeLoader))
 
+        def floor_single_no_gc() -> None:
+            gc.disable()
+            try:
+                list(yaml.load_all(data, Loader=CSafeLoader))
+            finally:
+                gc.enable()
+
         def floor_multi() -> None:
             for b in multi_bytes:
                 list(yaml.load_all(b, Loader=CSafeLoader))
@@ -268,6 +275,7 @@ def main(argv: list[str] | None = None) -> int:
         gc.collect()
         t_render_single, t_floor_single = paired(render_single, floor_single, runs)
         t_render_multi, t_floor_multi = paired(render_multi, floor_multi, runs)
+        t_render_single2, t_floor_no_gc = paired(render_single, floor_single_no_gc, runs)
 
         # cache: first render (miss, writes), then a new cache over the same dir (disk), then
         # the same cache again (memory)
@@ -320,6 +328,7 @@ def main(argv: list[str] | None = None) -> int:
     rows = [
         ("directory render, 1 file / CSafeLoader", t_render_single, t_floor_single, 1.0),
         (f"directory render, {files} files / CSafeLoader", t_render_multi, t_floor_multi, 1.0),
+        ("directory render, 1 file / CSafeLoader, GC paused", t_render_single2, t_floor_no_gc, 1.0),
         ("re-render from disk cache / first render", t_disk, t_first, 0.1),
         ("re-render from memory cache / first render", t_memory, t_first, 0.02),
         ("helm render / engine + parse", t_helm_ours, t_helm_direct, 1.2),

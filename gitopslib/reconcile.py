@@ -364,13 +364,25 @@ def sync(
     ``revision`` overrides ``targetRevision``). ``prune`` (None: the automated policy's),
     ``dry_run``, ``resources`` (selective sync: ``(group, kind, name)`` items), ``sync_options``
     (None: the app's) and ``force`` are the operation's settings, as ``argocd app sync``
-    flags. ``project`` (an AppProject) refuses resources its lists deny. The remaining
+    flags. ``project`` (an AppProject): an app the project does not permit (source repo,
+    destination, ...) fails at once with the violations as message, and resources its lists
+    deny fail the sync ("one or more synchronization tasks are not valid"). The remaining
     parameters reach :func:`~gitopslib.sync.execute_plan`. Returns the OperationState with
     the synced revision and source recorded (so :func:`reconcile` can tell an attempted
     revision).
     """
     wall = now or (lambda: datetime.now(UTC))
     settings = settings or DiffSettings()
+    if project is not None:
+        violations = project.check(app, control_plane_namespace=settings.controller_namespace)
+        if violations:
+            moment = wall().astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+            return OperationState(
+                phase="Failed",
+                message="; ".join(str(v) for v in violations),
+                started_at=moment,
+                finished_at=moment,
+            )
     rendered = _render(app, cluster, repository, repo_root, revision, render_options)
     live = live_state(
         app,

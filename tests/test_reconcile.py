@@ -278,3 +278,82 @@ def test_operation_state_model_round_trips(repo: Path) -> None:
     assert data["phase"] == "Succeeded"
     assert data["syncResult"]["resources"][0]["kind"] == "Service"
     assert OperationState.model_validate(data).phase == "Succeeded"
+
+
+def test_project_refusing_destination_fails_before_render(repo: Path) -> None:
+    """An app whose destination the project does not permit: Failed with the violation."""
+    project = AppProject.from_yaml(
+        "apiVersion: argoproj.io/v1alpha1\nkind: AppProject\nmetadata: {name: default}\n"
+        "spec:\n  sourceRepos: ['*']\n"
+        "  destinations: [{server: 'https://kubernetes.default.svc', namespace: other}]\n"
+    )
+    cluster = MemoryCluster()
+    op = sync(make_app(), cluster=cluster, repo_root=repo, project=project, **fast())
+    assert op.phase == "Failed"
+    assert op.message is not None and op.message.startswith("spec.destination")
+    assert cluster.events == []
+
+
+def _git(cwd: Path, *args: str) -> str:
+    import subprocess
+
+    env = {
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@example.com",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@example.com",
+        "HOME": str(cwd),
+        "PATH": "/usr/bin:/bin",
+    }
+    out = subprocess.run(
+        ["git", *args], cwd=cwd, env=env, check=True, capture_output=True, text=True, timeout=30
+    )
+    return out.stdout.strip()
+
+
+def test_sync_from_git_records_revision_and_stops_after_failure(
+    example_apps: Path, tmp_path: Path
+) -> None:
+    """From a real Git repository the synced commit is recorded; a failed automated sync of
+    that commit is not retried, a new commit is synced."""
+    from gitopslib.git import GitRepository
+
+    origin = tmp_path / "origin"
+    shutil.copytree(example_apps / "guestbook", origin / "guestbook")
+    _git(origin, "init", "-q", "-b", "main")
+    _git(origin, "add", ".")
+    _git(origin, "commit", "-qm", "guestbook")
+    first_sha = _git(origin, "rev-parse", "HEAD")
+    url = origin.as_uri()
+    repository = GitRepository(url, cache_dir=tmp_path / "cache")
+    app = Application.from_yaml(
+        "apiVersion: argoproj.io/v1alpha1\nkind: Application\n"
+        "metadata: {name: guestbook, namespace: argocd}\n"
+        f"spec:\n  source: {{repoURL: '{url}', path: guestbook, targetRevision: main}}\n"
+        "  destination: {server: 'https://kubernetes.default.svc', namespace: demo}\n" + AUTO
+    )
+    cluster = MemoryCluster(simulate=True)
+    result = reconcile(app, cluster, repository=repository, **fast())
+    assert result.operation is not None
+    assert result.operation.sync_result is not None
+    assert result.operation.sync_result.revision == first_sha
+    # pretend that sync failed: the same commit is not tried again
+    result.operation.phase = "Failed"
+    result.operation.message = "boom"
+    app.status = ApplicationStatus(operation_state=result.operation)
+    cluster.patch(DEPLOY, {"spec": {"replicas": 3}})
+    again = reconcile(app, cluster, repository=repository, **fast())
+    assert again.operation is None
+    assert again.conditions == [
+        {"type": "SyncError", "message": f"Failed last sync attempt to {first_sha}: boom"}
+    ]
+    # a new commit is a new revision: auto-sync fires again
+    (origin / "guestbook" / "guestbook-ui-deployment.yaml").write_text(
+        (origin / "guestbook" / "guestbook-ui-deployment.yaml")
+        .read_text()
+        .replace("replicas: 1", "replicas: 2")
+    )
+    _git(origin, "commit", "-qam", "two replicas")
+    newer = reconcile(app, cluster, repository=repository, **fast())
+    assert newer.operation is not None and newer.operation.phase == "Succeeded"
+    assert cluster.get(DEPLOY)["spec"]["replicas"] == 2  # type: ignore[index]

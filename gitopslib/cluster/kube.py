@@ -69,7 +69,7 @@ def merge_patch_between(old: Any, new: Any) -> Any:
     """The JSON merge patch (RFC 7386) that turns ``old`` into ``new`` (lists whole).
 
     >>> merge_patch_between({"a": 1, "b": {"c": 2, "d": 3}}, {"a": 1, "b": {"c": 5}})
-    {'b': {'c': 5, 'd': None}}
+    {'b': {'d': None, 'c': 5}}
     """
     if not isinstance(old, Mapping) or not isinstance(new, Mapping):
         return copy.deepcopy(new)

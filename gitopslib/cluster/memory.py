@@ -189,7 +189,9 @@ class MemoryCluster:
             meta.setdefault("uid", self._uid(key))
             meta.setdefault("creationTimestamp", _rfc3339(self._now()))
             meta.setdefault("generation", 1)
-            meta["resourceVersion"] = self._next_version()
+            version = self._next_version()
+            if not meta.get("resourceVersion"):
+                meta["resourceVersion"] = version
             self._objects[key] = stored
             return copy.deepcopy(stored)
 
@@ -239,6 +241,21 @@ class MemoryCluster:
                 raise cluster_error("create", key, 409, "AlreadyExists")
             if mode in ("replace", "update") and live is None:
                 raise cluster_error(mode, key, 404, "NotFound")
+            sent_version = (desired.get("metadata") or {}).get("resourceVersion")
+            if (
+                live is not None
+                and mode in ("replace", "update")
+                and sent_version
+                and str(sent_version) != str(live["metadata"].get("resourceVersion"))
+            ):
+                raise cluster_error(
+                    mode,
+                    key,
+                    409,
+                    "Conflict",
+                    "the object has been modified; please apply your changes to the latest "
+                    "version and try again",
+                )
             if mode == "client-side apply":
                 body = json.dumps(self._without_last_applied(desired), sort_keys=True)
                 desired.setdefault("metadata", {}).setdefault("annotations", {})[

@@ -21,8 +21,9 @@ One call of :func:`execute_plan` drives the whole operation:
 Every applied object (except CRDs and the auto-created namespace) carries the app's tracking
 (``argocd.argoproj.io/tracking-id`` by default). Polling uses an injectable ``clock`` and
 ``sleep``, so tests never wait; ``timeout`` bounds the operation (then it is terminated like
-Argo CD's ``Terminate``). The result is an :class:`~gitopslib.models.OperationState` with
-Argo CD's phases, messages and per-resource results.
+Argo CD's ``Terminate``); a ``ClusterError`` outside any task ends it in ``Error``. The result
+is an :class:`~gitopslib.models.OperationState` with Argo CD's phases, messages and
+per-resource results.
 
 >>> from gitopslib.cluster import MemoryCluster
 >>> from gitopslib.diff._result import ComparisonResult, ResourceDiff
@@ -258,7 +259,13 @@ class _Executor:
     # -- preparation ---------------------------------------------------------------------
 
     def _auto_namespace(self, task: SyncTask) -> bool:
-        return task.phase == "PreSync" and not task.is_hook and task.kind == "Namespace"
+        """The namespace ``CreateNamespace=true`` adds (not one from Git, which may also have
+        moved to PreSync before a hook that needs it)."""
+        return (
+            task.kind == "Namespace"
+            and not task.is_hook
+            and any(note.startswith("CreateNamespace=true") for note in task.notes)
+        )
 
     def _prepare(self, task: SyncTask) -> _Run:
         if task.obj is None or task.is_prune:
@@ -536,6 +543,8 @@ class _Executor:
     def _prune(self, run: _Run, dry_run: bool) -> tuple[str, str]:
         task = run.task
         if task.skipped:
+            if task.action == "delete":
+                return "PruneSkipped", task.notes[0] if task.notes else "kept"
             if "ignored (no prune)" in task.reason:
                 return "PruneSkipped", "ignored (no prune)"
             return "PruneSkipped", "ignored (requires pruning)"
@@ -853,20 +862,24 @@ def execute_plan(
         started_at=wall(),
     )
     deadline = clock() + timeout
-    if executor.first_step():
-        while True:
-            acted = executor.step()
-            if executor.phase in _COMPLETED:
-                break
-            if on_progress is not None:
-                on_progress(executor.state(None))
-            if acted:
-                continue
-            if clock() >= deadline:
-                waiting = f" while {executor.message}" if executor.message else ""
-                executor.terminate(f": timed out after {timeout:g}s{waiting}")
-                break
-            sleep(poll_interval)
+    try:
+        if executor.first_step():
+            while True:
+                acted = executor.step()
+                if executor.phase in _COMPLETED:
+                    break
+                if on_progress is not None:
+                    on_progress(executor.state(None))
+                if acted:
+                    continue
+                if clock() >= deadline:
+                    waiting = f" while {executor.message}" if executor.message else ""
+                    executor.terminate(f": timed out after {timeout:g}s{waiting}")
+                    break
+                sleep(poll_interval)
+    except ClusterError as exc:
+        # a failure outside any task (reading the cluster): Argo CD's OperationError
+        executor.phase, executor.message = "Error", str(exc)
     final = executor.state(wall())
     if on_progress is not None:
         on_progress(final)

@@ -25,10 +25,12 @@ Project deny rules mark a task ``invalid`` rather than dropping it.
 
 from __future__ import annotations
 
+import gc
 import json
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
 from gitopslib.hooks import PHASE_RANK, HookInfo, hook_name, parse_hook, sync_wave
@@ -40,6 +42,7 @@ from gitopslib.manifest import (
     ANNOTATION_TRACKING_ID,
     CLUSTER_SCOPED_KINDS,
     HELM_HOOK,
+    HELM_HOOK_WEIGHT,
     LABEL_INSTANCE,
     ResourceKey,
 )
@@ -476,25 +479,70 @@ def _ann(obj: Mapping[str, Any] | None) -> Mapping[str, Any]:
     return _meta(obj).get("annotations") or {}
 
 
+_BUCKET = attrgetter("phase", "wave", "action", "kind")
+_NAME = attrgetter("name")
+
+
+def _tail_key(task: SyncTask) -> tuple[str, str, str, bool, int, str]:
+    return (
+        task.name,
+        task.namespace,
+        task.group,
+        not task.is_hook,
+        task.original_wave,
+        task.action,
+    )
+
+
 def _sorted(tasks: list[SyncTask]) -> list[SyncTask]:
-    """``tasks`` in plan order; the keys are built in one comprehension (no per-item call)."""
+    """``tasks`` in plan order: phase, wave, prunes first, kind order, then name, namespace,
+    group, hooks first, original wave, action; ties keep the input order.
+
+    The same order as one sort by that 10-part key, computed faster: tasks are grouped by
+    (phase, wave, action, kind) with a C-level getter, the few groups are ranked, and each
+    group is sorted by name alone when its names are unique (the usual case; the rest of the
+    key then never decides). Groups whose names repeat use the whole key, with the input
+    position as the last tie-breaker where groups of equal rank were merged.
+    """
+    buckets: dict[tuple[str, int, str, str], list[SyncTask]] = {}
+    get = buckets.get
+    for task, bucket_key in zip(tasks, map(_BUCKET, tasks), strict=True):
+        bucket = get(bucket_key)
+        if bucket is None:
+            buckets[bucket_key] = [task]
+        else:
+            bucket.append(task)
     phase_rank, kind_rank, removals = PHASE_RANK, KIND_RANK, _REMOVALS
-    keys = [
-        (
-            phase_rank.get(t.phase, 0),
-            -t.wave if t.phase == "Delete" else t.wave,
-            t.action not in removals,
-            kind_rank.get(t.kind, 0),
-            t.name,
-            t.namespace,
-            t.group,
-            not t.is_hook,
-            t.original_wave,
-            t.action,
+    ranked: dict[tuple[int, int, bool, int], list[list[SyncTask]]] = {}
+    for (phase, wave, action, kind), bucket in buckets.items():
+        rank = (
+            phase_rank.get(phase, 0),
+            -wave if phase == "Delete" else wave,
+            action not in removals,
+            kind_rank.get(kind, 0),
         )
-        for t in tasks
-    ]
-    return [tasks[i] for i in sorted(range(len(tasks)), key=keys.__getitem__)]
+        parts = ranked.get(rank)
+        if parts is None:
+            ranked[rank] = [bucket]
+        else:
+            parts.append(bucket)
+    out: list[SyncTask] = []
+    position: dict[int, int] | None = None
+    for rank in sorted(ranked):
+        parts = ranked[rank]
+        group = parts[0] if len(parts) == 1 else [t for part in parts for t in part]
+        if len(group) > 1:
+            if len(set(map(_NAME, group))) == len(group):
+                group.sort(key=_NAME)
+            elif len(parts) == 1:
+                group.sort(key=_tail_key)  # one bucket: still in input order
+            else:
+                if position is None:
+                    position = {id(t): i for i, t in enumerate(tasks)}
+                where = position
+                group.sort(key=lambda t: (*_tail_key(t), where[id(t)]))
+        out += group
+    return out
 
 
 def _sort_key(task: SyncTask) -> tuple[int, int, int, int, str, str, str, int]:
@@ -603,6 +651,11 @@ class _Planner:
         self.propagation = (self.app_opts.get("PrunePropagationPolicy") or "foreground").lower()
         self.excluded: list[ExcludedResource] = []
         self._res_opts_cache: dict[int, OptionList] = {}
+        #: sync-wave annotation strings already read (Go's Atoi is a pure function of them)
+        self._wave_cache: dict[str, int] = {}
+        #: prune tasks in the order built, and those whose live object says PruneLast=true
+        self.prunes: list[SyncTask] = []
+        self.prune_last: list[SyncTask] = []
         self.permit = self._permit_function()
         self.crd_kinds = self._crd_kinds()
         self.cluster_scoped = CLUSTER_SCOPED_KINDS | frozenset(self.opts.cluster_scoped_kinds)
@@ -736,11 +789,22 @@ class _Planner:
 
     def resource_tasks(self) -> list[SyncTask]:
         tasks: list[SyncTask] = []
+        append = tasks.append
         apply_out_of_sync_only = self.app_opts.has("ApplyOutOfSyncOnly=true")
         fail_on_shared = self.app_opts.has("FailOnSharedResource=true")
         selection = self.selection
-        append = tasks.append
-        target_task = self.target_task
+        # Hot loop: one pass over each object's annotations; a plain object (no sync-options
+        # on it or on its live copy, no app-level flag to apply) is built inline, attribute by
+        # attribute, with its wave read through a per-call cache of annotation strings.
+        settings_needed = self.settings_needed
+        tail_needed = (
+            apply_out_of_sync_only or bool(self.instances) or self.checks_rules or fail_on_shared
+        )
+        options = self.app_opts.items
+        wave_cache = self._wave_cache
+        namespace_of = self.namespace_of
+        new = object.__new__
+        task_class = SyncTask
         for rd in self.comparison.resources:
             desired, live = rd.desired, rd.live
             if desired is not None:
@@ -757,7 +821,63 @@ class _Planner:
                 if selection is not None and not _selected(rd, selection):
                     self.exclude(rd, "not selected (selective sync)")
                     continue
-                append(target_task(rd, desired, ann, live, apply_out_of_sync_only, fail_on_shared))
+                raw = ann.get(ANNOTATION_SYNC_WAVE) if ann else None
+                wave = wave_cache.get(raw) if raw.__class__ is str else None
+                if wave is not None:
+                    source = ANNOTATION_SYNC_WAVE
+                elif raw is None and HELM_HOOK_WEIGHT not in ann:
+                    wave, source = 0, "default"
+                else:
+                    wave, source = self.wave_of(desired)
+                    if source == ANNOTATION_SYNC_WAVE and raw.__class__ is str:
+                        wave_cache[raw] = wave
+                if live is not None:
+                    live_meta = live.get("metadata")
+                    live_ann = live_meta.get("annotations") if live_meta else None
+                    live_options = bool(live_ann) and ANNOTATION_SYNC_OPTIONS in live_ann
+                else:
+                    live_options = False
+                if settings_needed or live_options or (ann and ANNOTATION_SYNC_OPTIONS in ann):
+                    append(
+                        self.target_task(
+                            rd,
+                            desired,
+                            ann,
+                            live,
+                            wave,
+                            source,
+                            apply_out_of_sync_only,
+                            fail_on_shared,
+                        )
+                    )
+                    continue
+                # the plain case, as target_task builds it (same attributes, same order)
+                task = new(task_class)
+                task.phase = "Sync"
+                task.wave = wave
+                task.group = rd.group
+                task.kind = rd.kind
+                task.namespace = rd.namespace or namespace_of(rd)
+                task.name = rd.name
+                task.is_hook = False
+                task.hook_delete_policies = ()
+                task.sync_options = options
+                task.obj = desired
+                task.original_wave = wave
+                if source != "default":
+                    task.wave_source = source
+                if live is not None:
+                    task.action = "apply"
+                    task.live = live
+                    task._base = 2
+                    task._status = rd.status
+                else:
+                    task.action = "create"
+                    task.live = None
+                    task._base = 1
+                if tail_needed:
+                    self.target_tail(task, rd, live, apply_out_of_sync_only, fail_on_shared)
+                append(task)
             elif live is not None:
                 info = self.hook_info(live)
                 if info.skip:
@@ -772,7 +892,7 @@ class _Planner:
                 if self.selection is not None and not _selected(rd, self.selection):
                     self.exclude(rd, "not selected (selective sync)")
                     continue
-                tasks.append(self.prune_task(rd, live))
+                append(self.prune_task(rd, live))
         return tasks
 
     def target_task(
@@ -781,20 +901,11 @@ class _Planner:
         desired: dict[str, Any],
         ann: Mapping[str, Any],
         live: dict[str, Any] | None,
+        wave: int,
+        source: str,
         apply_out_of_sync_only: bool,
         fail_on_shared: bool,
     ) -> SyncTask:
-        # hot path: a plain decimal sync-wave (what Go's Atoi takes) read inline
-        raw_wave = ann.get(ANNOTATION_SYNC_WAVE) if ann else None
-        if (
-            raw_wave.__class__ is str
-            and 0 < len(raw_wave) < 19
-            and raw_wave.isascii()
-            and (raw_wave[1:] if raw_wave[0] in "+-" else raw_wave).isdigit()
-        ):
-            wave, source = int(raw_wave), ANNOTATION_SYNC_WAVE
-        else:
-            wave, source = self.wave_of(desired)
         res = live_res = _NO_OPTIONS
         options = self.app_opts.items
         if ann and ANNOTATION_SYNC_OPTIONS in ann:
@@ -845,6 +956,18 @@ class _Planner:
             extra = self.apply_settings(task, res, live_res, live is not None)
             if extra:
                 task.notes = tuple(extra)
+        self.target_tail(task, rd, live, apply_out_of_sync_only, fail_on_shared)
+        return task
+
+    def target_tail(
+        self,
+        task: SyncTask,
+        rd: ResourceDiff,
+        live: dict[str, Any] | None,
+        apply_out_of_sync_only: bool,
+        fail_on_shared: bool,
+    ) -> None:
+        """The last steps of a resource task: ApplyOutOfSyncOnly, shared resources, rules."""
         if (
             apply_out_of_sync_only
             and live is not None
@@ -864,7 +987,6 @@ class _Planner:
                     self.warnings.append(message)
         if self.checks_rules:
             self.check_permitted(task)
-        return task
 
     def hook_tasks(
         self,
@@ -987,6 +1109,9 @@ class _Planner:
         task.notes = tuple(notes)
         if self.checks_rules:
             self.check_permitted(task)
+        self.prunes.append(task)
+        if res.items and res.has("PruneLast=true"):
+            self.prune_last.append(task)
         return task
 
     def namespace_task(self) -> SyncTask | None:
@@ -1059,13 +1184,8 @@ def _mirror_prune_waves(prunes: list[SyncTask]) -> None:
             task.wave = new
 
 
-def _apply_prune_last(tasks: list[SyncTask], prunes: list[SyncTask], app_prune_last: bool) -> None:
-    """Move PruneLast prunes after the last Sync wave (at least wave 1)."""
-    if not prunes:
-        return
-    marked = [
-        t for t in prunes if app_prune_last or OptionList.from_object(t.live).has("PruneLast=true")
-    ]
+def _apply_prune_last(tasks: list[SyncTask], marked: list[SyncTask], app_prune_last: bool) -> None:
+    """Move the ``marked`` PruneLast prunes after the last Sync wave (at least wave 1)."""
     if not marked:
         return
     # mirroring permutes the prune waves among themselves, so the maximum is unchanged
@@ -1122,35 +1242,102 @@ def _move(tasks: list[SyncTask], first: dict[str, int], i: int, index: int) -> N
             first[dep] = at + 1
 
 
+_KIND = attrgetter("kind")
+_NAMESPACE = attrgetter("namespace")
+
+
 def _bubble_namespaces(tasks: list[SyncTask], dest_ns: str) -> None:
-    """The Namespace pass of :func:`_bubble`, unrolled (it runs over every task)."""
-    first: dict[str, int] = {}
+    """The Namespace pass of :func:`_bubble`, computed from positions instead of moving
+    tasks one by one (it would visit every task of the plan).
+
+    Equivalent to the walk in :func:`_bubble`: a Namespace task moves just before the first
+    earlier task (not a prune, not itself a Namespace) in that namespace, taking its phase and
+    wave; other tasks keep their relative order. Targets without a namespace count as the
+    destination namespace: Argo CD gives them one, even cluster-scoped ones, before it sorts.
+    """
     removals = _REMOVALS
-    for i in range(len(tasks)):
-        task = tasks[i]
-        if task.obj is None or task.action in removals:
+    kinds = list(map(_KIND, tasks))
+    movers: list[int] = []
+    at = -1
+    while True:
+        try:
+            at = kinds.index("Namespace", at + 1)
+        except ValueError:
+            break
+        task = tasks[at]
+        if not task.group and task.obj is not None and task.action not in removals:
+            movers.append(at)
+    if not movers:
+        return
+    # only a task before the last Namespace task can be an anchor
+    refs = list(map(_NAMESPACE, tasks[: movers[-1]]))
+
+    def refers(p: int) -> bool:
+        task = tasks[p]
+        return (
+            task.obj is not None
+            and task.action not in removals
+            and not (kinds[p] == "Namespace" and not task.group)
+        )
+
+    def first_ref(name: str) -> int | None:
+        best: int | None = None
+        for value in (name, "") if name == dest_ns else (name,):
+            p = -1
+            while True:
+                try:
+                    p = refs.index(value, p + 1)
+                except ValueError:
+                    break
+                if refers(p):
+                    if best is None or p < best:
+                        best = p
+                    break
+        return best
+
+    anchors: dict[str, int | None] = {}
+    inserts: dict[int, list[SyncTask]] = {}
+    moved: set[int] = set()
+    for j in movers:
+        task = tasks[j]
+        name = task.name
+        if not name:
             continue
-        if task.kind == "Namespace" and not task.group:
-            index = first.get(task.name)
-            if index is not None:
-                anchor = tasks[index]
-                if (task.phase, task.wave) != (anchor.phase, anchor.wave):
-                    task.add_note(
-                        f"moved before {anchor.display}, which needs this Namespace: "
-                        f"takes its {anchor.phase} wave {anchor.wave}"
-                    )
-                else:
-                    task.add_note(f"moved before {anchor.display}, which needs this Namespace")
-                _move(tasks, first, i, index)
+        if name not in anchors:
+            anchors[name] = first_ref(name)
+        index = anchors[name]
+        if index is None or index > j:
+            continue
+        anchor = tasks[index]
+        if (task.phase, task.wave) != (anchor.phase, anchor.wave):
+            task.add_note(
+                f"moved before {anchor.display}, which needs this Namespace: "
+                f"takes its {anchor.phase} wave {anchor.wave}"
+            )
         else:
-            # Argo CD gives every target without a namespace the destination namespace,
-            # even cluster-scoped ones, before it sorts.
-            ref = task.namespace or dest_ns
-            if ref and ref not in first:
-                first[ref] = i
+            task.add_note(f"moved before {anchor.display}, which needs this Namespace")
+        task.phase = anchor.phase
+        task.wave = anchor.wave
+        inserts.setdefault(index, []).append(task)
+        moved.add(j)
+    if not moved:
+        return
+    out: list[SyncTask] = []
+    prev = 0
+    for cut in sorted(moved.union(inserts)):
+        out += tasks[prev:cut]
+        if cut in moved:
+            prev = cut + 1
+        else:
+            out += inserts[cut]
+            prev = cut
+    out += tasks[prev:]
+    tasks[:] = out
 
 
-def _order(tasks: list[SyncTask], dest_ns: str) -> list[SyncTask]:
+def _order(tasks: list[SyncTask], dest_ns: str, crds: bool) -> list[SyncTask]:
+    """Sort ``tasks`` in place, then move Namespaces and (when ``crds``: some desired CRD
+    defines a kind) CRDs before their first user."""
     tasks[:] = _sorted(tasks)
 
     def crd_dep(task: SyncTask) -> str | None:
@@ -1165,12 +1352,25 @@ def _order(tasks: list[SyncTask], dest_ns: str) -> list[SyncTask]:
     def crd_ref(task: SyncTask) -> str | None:
         return f"{task.group}/{task.kind}"
 
-    kinds = {t.kind for t in tasks}
-    if "Namespace" in kinds:
-        _bubble_namespaces(tasks, dest_ns)
-    if _CRD_KIND in kinds:
+    _bubble_namespaces(tasks, dest_ns)
+    if crds:
         _bubble(tasks, crd_dep, crd_ref, "CRD")
     return tasks
+
+
+_PHASE = attrgetter("phase")
+
+
+def _split_sync_fail(tasks: list[SyncTask]) -> tuple[list[SyncTask], list[SyncTask]]:
+    """``tasks`` without and with phase SyncFail, each in plan order."""
+    phases = list(map(_PHASE, tasks))
+    count = phases.count("SyncFail")
+    if not count:
+        return tasks, []
+    start = len(tasks) - count
+    if phases.index("SyncFail") == start:  # sorted by phase: they end the plan
+        return tasks[:start], tasks[start:]
+    return [t for t in tasks if t.phase != "SyncFail"], [t for t in tasks if t.phase == "SyncFail"]
 
 
 def plan_sync(
@@ -1190,22 +1390,37 @@ def plan_sync(
     >>> plan_sync(ComparisonResult("Synced", [])).tasks
     []
     """
+    # Planning allocates a few objects per task and frees none of them: pause the cyclic
+    # collector meanwhile (as bulk loaders do) instead of letting it rescan the young tasks.
+    paused = gc.isenabled()
+    if paused:
+        gc.disable()
+    try:
+        return _plan_sync(comparison, app, options)
+    finally:
+        if paused:
+            gc.enable()
+
+
+def _plan_sync(
+    comparison: ComparisonResult, app: Any = None, options: SyncPlanOptions | None = None
+) -> SyncPlan:
     planner = _Planner(comparison, app, options)
     opts = planner.opts
     tasks = planner.resource_tasks()
     ns_task = planner.namespace_task()
     if ns_task is not None:
         tasks.append(ns_task)
-    prunes = [t for t in tasks if t.action == "prune"]
+    prunes = planner.prunes
+    app_prune_last = planner.app_opts.has("PruneLast=true")
     _mirror_prune_waves(prunes)
-    _apply_prune_last(tasks, prunes, planner.app_opts.has("PruneLast=true"))
-    _order(tasks, planner.dest_ns)
+    _apply_prune_last(tasks, prunes if app_prune_last else planner.prune_last, app_prune_last)
+    _order(tasks, planner.dest_ns, bool(planner.crd_kinds))
     if opts.dry_run:
         for task in tasks:
             if not task.skipped and task.action != "prune":
                 task.add_note("dry run: nothing is changed")
-    sync_tasks = [t for t in tasks if t.phase != "SyncFail"]
-    fail_tasks = [t for t in tasks if t.phase == "SyncFail"]
+    sync_tasks, fail_tasks = _split_sync_fail(tasks)
     planner.excluded.sort(key=lambda e: (e.kind, e.namespace, e.name, e.group, e.reason))
     return SyncPlan(
         tasks=sync_tasks,

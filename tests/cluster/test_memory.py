@@ -283,3 +283,20 @@ def test_list_tracked_by_annotation_or_label() -> None:
     )
     assert [o["metadata"]["name"] for o in c.list_tracked("web")] == ["a", "s"]
     assert [o["metadata"]["name"] for o in c.list_tracked("api")] == ["t"]
+
+
+def test_update_with_stale_resource_version_conflicts() -> None:
+    """A replace/update carrying an old resourceVersion is a 409 Conflict, as on a server."""
+    c = MemoryCluster([cm({"a": "1"})])
+    stale = c.get(CM)
+    assert stale is not None
+    c.apply(cm({"a": "2"}))
+    with pytest.raises(ClusterError) as err:
+        c.apply(stale, mode="update")
+    assert err.value.status == 409  # type: ignore[attr-defined]
+
+
+def test_seeded_resource_version_is_kept() -> None:
+    """Objects given at construction keep a resourceVersion they already have."""
+    c = MemoryCluster([cm(resourceVersion="4711")])
+    assert c.get(CM)["metadata"]["resourceVersion"] == "4711"  # type: ignore[index]

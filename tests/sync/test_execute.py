@@ -553,3 +553,91 @@ def test_wave_delay_sleeps_between_steps(sync_waves: list[dict[str, Any]]) -> No
         wave_delay=2,
     )
     assert clock.sleeps.count(2) == 4
+
+
+def test_delete_plan_runs_pre_delete_then_waves_descending() -> None:
+    """A plan_delete plan: the PreDelete hook completes first, then objects are deleted
+    highest wave first (§1.6 cascade order, §2.6); Delete=false keeps an object."""
+    from gitopslib.sync import plan_delete
+
+    def tracked(name: str, wave: int, extra: dict[str, str] | None = None) -> dict[str, Any]:
+        ann = {"argocd.argoproj.io/sync-wave": str(wave), **(extra or {})}
+        return _tracked(obj("ConfigMap", name, annotations=ann))
+
+    cluster = MemoryCluster(
+        [
+            tracked("low", 0),
+            tracked("high", 2),
+            tracked("kept", 1, {"argocd.argoproj.io/sync-options": "Delete=false"}),
+        ],
+        simulate=True,
+    )
+    hook = obj(
+        "Job",
+        "cleanup",
+        api_version="batch/v1",
+        annotations={"argocd.argoproj.io/hook": "PreDelete"},
+    )
+    cmp = comparison(*(live_only(o) for o in cluster.objects()), desired(hook))
+    app = {"metadata": {"name": "demo"}, "spec": {"destination": {"namespace": "default"}}}
+    op = run(plan_delete(cmp, app=app), cluster, app=app)
+    assert op.phase == "Succeeded"
+    assert cluster.writes == [
+        ("create", "Job", "cleanup"),
+        ("patch", "Job", "cleanup"),
+        ("delete", "ConfigMap", "high"),
+        ("delete", "ConfigMap", "low"),
+    ]
+    assert results(op)["ConfigMap/kept"] == ("PruneSkipped", "Succeeded", "kept (Delete=false)")
+
+
+def test_git_namespace_is_tracked() -> None:
+    """A Namespace from Git is stamped with tracking like any other object (§7.4)."""
+    ns = obj("Namespace", "team")
+    cluster = MemoryCluster()
+    run(
+        plan_sync(from_manifests([ns, obj("ConfigMap", "a")], "team")),
+        cluster,
+        destination_namespace="team",
+    )
+    live = cluster.get(ResourceKey("", "Namespace", "", "team"))
+    assert live is not None
+    assert live["metadata"]["annotations"]["argocd.argoproj.io/tracking-id"] == (
+        "demo:/Namespace:team/team"
+    )
+
+
+def test_failed_apply_runs_sync_fail_hooks() -> None:
+    """An apply the API rejects also starts the SyncFail hooks before the operation fails."""
+    cluster = MemoryCluster(simulate=True, strict_namespaces=True)
+    cluster.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "default"}})
+    bad = obj("ConfigMap", "a", namespace="nowhere")
+    op = run(plan_sync(from_manifests([bad, _sync_fail_hook("notify")])), cluster)
+    assert op.phase == "Failed"
+    # Argo CD starts the SyncFail hooks with "one or more objects failed to apply"; the pass
+    # that sees them complete fails the operation with the generic message (§1.7 step 7).
+    assert op.message == (
+        "one or more synchronization tasks completed unsuccessfully, reason: apply ConfigMap "
+        'nowhere/a: 404 NotFound: namespaces "nowhere" not found'
+    )
+    assert ("create", "Job", "notify") in cluster.writes
+
+
+def test_cluster_read_error_ends_in_error_phase() -> None:
+    """A cluster that fails outside any task (a read) ends the operation in Error."""
+    from gitopslib.errors import ClusterError
+
+    class Broken(MemoryCluster):
+        def get(self, key: ResourceKey) -> dict[str, Any] | None:
+            raise ClusterError("get Namespace team: 503 ServiceUnavailable", status=503)
+
+    app = {
+        "metadata": {"name": "demo"},
+        "spec": {
+            "destination": {"namespace": "team"},
+            "syncPolicy": {"syncOptions": ["CreateNamespace=true"]},
+        },
+    }
+    plan = plan_sync(from_manifests([obj("ConfigMap", "a")], "team"), app=app)
+    op = run(plan, Broken(), app=app, destination_namespace="team")
+    assert (op.phase, op.message) == ("Error", "get Namespace team: 503 ServiceUnavailable")
