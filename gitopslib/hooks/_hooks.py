@@ -332,7 +332,22 @@ def parse_hook(
     >>> parse_hook({"metadata": {"annotations": {"helm.sh/hook": "test"}}}).ignored
     True
     """
-    ann = _annotations(obj)
+    return parse_hook_annotations(obj, _annotations(obj), strict=strict, warnings=warnings)
+
+
+def parse_hook_annotations(
+    obj: Mapping[str, Any],
+    ann: Mapping[str, Any],
+    *,
+    strict: bool = True,
+    warnings: list[str] | None = None,
+) -> HookInfo:
+    """:func:`parse_hook` for a caller that already holds ``obj``'s annotations (``ann``:
+    ``metadata.annotations``, or an empty mapping when absent).
+
+    >>> parse_hook_annotations({}, {"argocd.argoproj.io/hook": "Skip"}).skip
+    True
+    """
     if not ann:
         return _PLAIN
     argo_raw = ann.get(ANNOTATION_HOOK)
@@ -473,10 +488,19 @@ def hook_name(
     name = meta.get("name")
     if name:
         return str(name)
+    return f"{meta.get('generateName') or ''}{hook_name_suffix(phase, revision, started_at)}"
+
+
+def hook_name_suffix(phase: str, revision: str = "", started_at: datetime | int | float = 0) -> str:
+    """What :func:`hook_name` appends to ``generateName``: ``lower("<rev>-<phase>-<unix>")``.
+
+    >>> hook_name_suffix("PreSync", "4b2f8c1d9e0a", 1700000000)
+    '4b2f8c1-presync-1700000000'
+    """
     rev = revision[:7] if len(revision) >= 8 else revision
     if isinstance(started_at, datetime):
         moment = started_at if started_at.tzinfo else started_at.replace(tzinfo=UTC)
         unix = int(moment.timestamp())
     else:
         unix = int(started_at)
-    return f"{meta.get('generateName') or ''}{f'{rev}-{phase}-{unix}'.lower()}"
+    return f"{rev}-{phase}-{unix}".lower()

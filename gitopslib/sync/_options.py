@@ -69,7 +69,15 @@ class OptionList:
         meta = obj.get("metadata")
         if not meta:
             return _EMPTY
-        ann = meta.get("annotations")
+        return cls.from_annotations(meta.get("annotations"))
+
+    @classmethod
+    def from_annotations(cls, ann: Mapping[str, Any] | None) -> OptionList:
+        """The ``argocd.argoproj.io/sync-options`` value of ``ann`` (an object's annotations).
+
+        >>> OptionList.from_annotations({"argocd.argoproj.io/sync-options": "Force=true"}).items
+        ('Force=true',)
+        """
         if not ann:
             return _EMPTY
         raw = ann.get(ANNOTATION_SYNC_OPTIONS)

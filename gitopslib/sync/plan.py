@@ -33,8 +33,8 @@ from datetime import datetime
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
-from gitopslib.hooks import PHASE_RANK, HookInfo, hook_name, parse_hook, sync_wave
-from gitopslib.hooks._hooks import HELM_RESOURCE_POLICY
+from gitopslib.hooks import PHASE_RANK, HookInfo, parse_hook, sync_wave
+from gitopslib.hooks._hooks import HELM_RESOURCE_POLICY, hook_name_suffix, parse_hook_annotations
 from gitopslib.manifest import (
     ANNOTATION_HOOK,
     ANNOTATION_SYNC_OPTIONS,
@@ -601,6 +601,37 @@ def _tracked_by(live: Mapping[str, Any], rd: ResourceDiff) -> str | None:
     return str(label) if label else None
 
 
+def _make_task(
+    phase: str,
+    wave: int,
+    group: str,
+    kind: str,
+    namespace: str,
+    name: str,
+    action: Action,
+    options: tuple[str, ...],
+    obj: dict[str, Any] | None,
+    live: dict[str, Any] | None,
+) -> SyncTask:
+    """``SyncTask(phase, ..., action, False, (), options, obj=obj, live=live)`` without the
+    keyword handling of ``__init__`` (the planner builds thousands); set the rest after."""
+    task: SyncTask = object.__new__(SyncTask)
+    task.phase = phase
+    task.wave = wave
+    task.group = group
+    task.kind = kind
+    task.namespace = namespace
+    task.name = name
+    task.action = action
+    task.is_hook = False
+    task.hook_delete_policies = ()
+    task.sync_options = options
+    task.obj = obj
+    task.live = live
+    task.original_wave = wave
+    return task
+
+
 class _Planner:
     """State shared by the steps of one planning call."""
 
@@ -653,6 +684,11 @@ class _Planner:
         self._res_opts_cache: dict[int, OptionList] = {}
         #: sync-wave annotation strings already read (Go's Atoi is a pure function of them)
         self._wave_cache: dict[str, int] = {}
+        self._weight_cache: dict[str, int] = {}  # the same for helm.sh/hook-weight
+        self._hook_suffixes: dict[str, str] = {}
+        self._hook_notes: dict[int, tuple[HookInfo, str, str]] = {}
+        self.app_prune = self.app_opts.get("Prune")
+        self.propagation_note = f"propagation {self.propagation}"
         #: prune tasks in the order built, and those whose live object says PruneLast=true
         self.prunes: list[SyncTask] = []
         self.prune_last: list[SyncTask] = []
@@ -731,8 +767,50 @@ class _Planner:
     def wave_of(self, obj: Mapping[str, Any]) -> tuple[int, str]:
         return sync_wave(obj, strict=self.strict, warnings=self.warnings)
 
+    def fast_wave(self, obj: Mapping[str, Any], ann: Mapping[str, Any]) -> tuple[int, str]:
+        """:meth:`wave_of` for an object whose annotations ``ann`` are at hand: valid values
+        (Go's Atoi is a pure function of the string) are read through per-call caches."""
+        if not ann:
+            return 0, "default"
+        raw = ann.get(ANNOTATION_SYNC_WAVE)
+        weight = None
+        if raw is None:
+            weight = ann.get(HELM_HOOK_WEIGHT)
+            if weight is None:
+                return 0, "default"
+            if weight.__class__ is str:
+                cached = self._weight_cache.get(weight)
+                if cached is not None:
+                    return cached, HELM_HOOK_WEIGHT
+        elif raw.__class__ is str:
+            cached = self._wave_cache.get(raw)
+            if cached is not None:
+                return cached, ANNOTATION_SYNC_WAVE
+        wave, source = self.wave_of(obj)
+        if source == ANNOTATION_SYNC_WAVE and raw.__class__ is str:
+            self._wave_cache[raw] = wave
+        elif source == HELM_HOOK_WEIGHT and weight.__class__ is str:
+            self._weight_cache[weight] = wave
+        return wave, source
+
     def hook_info(self, obj: Mapping[str, Any]) -> HookInfo:
         return parse_hook(obj, strict=self.strict, warnings=self.warnings)
+
+    def hook_suffix(self, phase: str) -> str:
+        """What a ``generateName`` hook's name gets for ``phase`` (§2.4), computed once."""
+        suffix = self._hook_suffixes.get(phase)
+        if suffix is None:
+            suffix = hook_name_suffix(phase, self.revision, self.started_at)
+            self._hook_suffixes[phase] = suffix
+        return suffix
+
+    def hook_notes(self, info: HookInfo) -> tuple[str, str]:
+        """``info.describe()`` and the delete-policy note, once per distinct hook info."""
+        entry = self._hook_notes.get(id(info))
+        if entry is None or entry[0] is not info:
+            entry = (info, info.describe(), "delete policy " + ",".join(info.delete_policies))
+            self._hook_notes[id(info)] = entry
+        return entry[1], entry[2]
 
     @staticmethod
     def wave_text(wave: int, source: str) -> str:
@@ -811,12 +889,14 @@ class _Planner:
                 meta = desired.get("metadata")
                 ann = (meta.get("annotations") if meta else None) or _NO_ANNOTATIONS
                 if ann and (ANNOTATION_HOOK in ann or HELM_HOOK in ann):
-                    info = self.hook_info(desired)
+                    info = parse_hook_annotations(
+                        desired, ann, strict=self.strict, warnings=self.warnings
+                    )
                     if info.skip:
                         self.exclude(rd, "hook: Skip: never applied, never pruned")
                         continue
                     if info.is_hook:
-                        self.hook_tasks(rd, desired, live, info, tasks)
+                        self.hook_tasks(rd, desired, ann, live, info, tasks)
                         continue
                 if selection is not None and not _selected(rd, selection):
                     self.exclude(rd, "not selected (selective sync)")
@@ -825,16 +905,12 @@ class _Planner:
                 wave = wave_cache.get(raw) if raw.__class__ is str else None
                 if wave is not None:
                     source = ANNOTATION_SYNC_WAVE
-                elif raw is None and HELM_HOOK_WEIGHT not in ann:
-                    wave, source = 0, "default"
                 else:
-                    wave, source = self.wave_of(desired)
-                    if source == ANNOTATION_SYNC_WAVE and raw.__class__ is str:
-                        wave_cache[raw] = wave
+                    wave, source = self.fast_wave(desired, ann)
                 if live is not None:
                     live_meta = live.get("metadata")
                     live_ann = live_meta.get("annotations") if live_meta else None
-                    live_options = bool(live_ann) and ANNOTATION_SYNC_OPTIONS in live_ann
+                    live_options = ANNOTATION_SYNC_OPTIONS in live_ann if live_ann else False
                 else:
                     live_options = False
                 if settings_needed or live_options or (ann and ANNOTATION_SYNC_OPTIONS in ann):
@@ -992,6 +1068,7 @@ class _Planner:
         self,
         rd: ResourceDiff,
         desired: dict[str, Any],
+        ann: Mapping[str, Any],
         live: dict[str, Any] | None,
         info: HookInfo,
         tasks: list[SyncTask],
@@ -1014,64 +1091,68 @@ class _Planner:
                 else "hooks are skipped (skip_hooks)",
             )
             return
-        wave, source = self.wave_of(desired)
-        res = OptionList.from_object(desired)
+        wave, source = self.fast_wave(desired, ann)
+        res = OptionList.from_annotations(ann)
         if res.items:
             res.check(f"{rd.kind} {rd.name}", strict=self.strict, warnings=self.warnings)
-        generate = (
-            (_meta(desired).get("generateName") or None) if not _meta(desired).get("name") else None
-        )
+        meta = _meta(desired)
+        given_name = meta.get("name")
+        generate = (meta.get("generateName") or None) if not given_name else None
+        # the same for every phase of the hook
+        hook_live = live if generate is None else None
+        bhc = "BeforeHookCreation" in info.delete_policies
+        action: Action = "create" if hook_live is None or bhc else "apply"
+        namespace = self.namespace_of(rd)
+        options = self.merged_options(res)
+        described, policy_note = self.hook_notes(info)
+        head = [described, self.wave_text(wave, source)]
+        if generate is not None:
+            head.append(f"named from generateName {generate!r} + revision, phase and start time")
+        if hook_live is not None and bhc:
+            head.append(f"existing {rd.kind} deleted first (BeforeHookCreation)")
+        elif hook_live is not None:
+            head.append("existing object re-applied (no BeforeHookCreation)")
+        head.append(policy_note)
+        live_res = OptionList.from_object(hook_live) if hook_live is not None else _NO_OPTIONS
+        settings = bool(self.app_flags or res.items or live_res.items or self.crd_kinds)
         for phase in info.sync_phases:
-            name = hook_name(desired, phase, self.revision, self.started_at)
-            hook_live = live if generate is None else None
-            bhc = "BeforeHookCreation" in info.delete_policies
-            action: Action = "create" if hook_live is None or bhc else "apply"
+            if given_name:
+                name = str(given_name)
+            else:
+                name = f"{meta.get('generateName') or ''}{self.hook_suffix(phase)}"
             obj = desired
             if generate is not None:
                 obj = dict(desired)
-                obj["metadata"] = {**_meta(desired), "name": name}
-            task = SyncTask(
-                phase,
-                wave,
-                rd.group,
-                rd.kind,
-                self.namespace_of(rd),
-                name,
-                action,
-                is_hook=True,
-                hook_delete_policies=info.delete_policies,
-                sync_options=self.merged_options(res),
-                obj=obj,
-                live=hook_live,
-                original_wave=wave,
-                wave_source=source,
-                generate_name=generate,
-                propagation_policy=self.propagation,
+                obj["metadata"] = {**meta, "name": name}
+            task = _make_task(
+                phase, wave, rd.group, rd.kind, namespace, name, action, options, obj, hook_live
             )
-            notes = [info.describe(), self.wave_text(wave, source)]
+            task.is_hook = True
+            task.hook_delete_policies = info.delete_policies
+            if source != "default":
+                task.wave_source = source
             if generate is not None:
-                notes.append(
-                    f"named from generateName {generate!r} + revision, phase and start time"
-                )
-            if hook_live is not None and bhc:
-                notes.append(f"existing {rd.kind} deleted first (BeforeHookCreation)")
-            elif hook_live is not None:
-                notes.append("existing object re-applied (no BeforeHookCreation)")
-            notes.append("delete policy " + ",".join(info.delete_policies))
-            live_res = OptionList.from_object(hook_live) if hook_live is not None else _NO_OPTIONS
-            if self.app_flags or res.items or live_res.items or self.crd_kinds:
-                notes.extend(self.apply_settings(task, res, live_res, False))
-            task.notes = tuple(notes)
+                task.generate_name = generate
+            task.propagation_policy = self.propagation
+            if settings:
+                task.notes = (*head, *self.apply_settings(task, res, live_res, False))
+            else:
+                task.notes = tuple(head)
             if self.checks_rules:
                 self.check_permitted(task)
             tasks.append(task)
 
     def prune_task(self, rd: ResourceDiff, live: dict[str, Any]) -> SyncTask:
-        wave, source = self.wave_of(live)
-        res = OptionList.from_object(live)
+        meta = live.get("metadata")
+        ann = (meta.get("annotations") if meta else None) or _NO_ANNOTATIONS
+        wave, source = self.fast_wave(live, ann)
+        res = OptionList.from_annotations(ann)
         if res.items:
             res.check(f"live {rd.kind} {rd.name}", strict=self.strict, warnings=self.warnings)
-        task = SyncTask(
+            prune_value = resolve("Prune", res, self.app_opts)
+        else:
+            prune_value = self.app_prune
+        task = _make_task(
             "Sync",
             wave,
             rd.group,
@@ -1079,34 +1160,37 @@ class _Planner:
             rd.namespace,
             rd.name,
             "prune",
-            sync_options=self.merged_options(res),
-            obj=live,
-            live=live,
-            original_wave=wave,
-            wave_source=source,
-            apply_mode="delete",
-            propagation_policy=self.propagation,
+            self.merged_options(res),
+            live,
+            live,
         )
-        notes: list[str] = []
-        prune_value = resolve("Prune", res, self.app_opts)
+        if source != "default":
+            task.wave_source = source
+        task.apply_mode = "delete"
+        task.propagation_policy = self.propagation
         if not self.prune_enabled:
             task.skipped = True
-            notes.append("ignored (requires pruning): pruning is not enabled for this sync")
+            first = "ignored (requires pruning): pruning is not enabled for this sync"
         elif prune_value == "false":
             task.skipped = True
             where = "object" if res.get("Prune") is not None else "app"
-            notes.append(f"ignored (no prune): Prune=false on the {where}")
+            first = f"ignored (no prune): Prune=false on the {where}"
         else:
-            notes.append("pruned (dry run)" if self.opts.dry_run else "pruned: not in Git")
+            first = "pruned (dry run)" if self.opts.dry_run else "pruned: not in Git"
+        live_note = f"live wave {wave} ({source})"
         if prune_value == "confirm" and not task.skipped:
             task.requires_confirmation = True
             if not self.opts.prune_confirmed:
-                notes.append(
-                    "Prune=confirm: waits for argocd.argoproj.io/deletion-approved on the app"
+                task.notes = (
+                    first,
+                    "Prune=confirm: waits for argocd.argoproj.io/deletion-approved on the app",
+                    live_note,
+                    self.propagation_note,
                 )
-        notes.append(f"live {self.wave_text(wave, source)}")
-        notes.append(f"propagation {self.propagation}")
-        task.notes = tuple(notes)
+            else:
+                task.notes = (first, live_note, self.propagation_note)
+        else:
+            task.notes = (first, live_note, self.propagation_note)
         if self.checks_rules:
             self.check_permitted(task)
         self.prunes.append(task)
