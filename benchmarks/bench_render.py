@@ -8,7 +8,9 @@ then measures:
   (goal <= 1.0x, stretch 0.7x);
 * a re-render of unchanged input from the disk cache and from memory vs the first render
   (goals <= 0.1x and <= 0.02x);
-* a Helm render vs calling helm-python-sdk directly and parsing its output (goal <= 1.2x).
+* a Helm render vs calling helm-python-sdk directly and parsing its output (goal <= 1.2x);
+* a Kustomize render, plain and with Argo CD overrides, vs running the engine directly on the
+  same folder and parsing its output (goal <= 1.2x).
 
 Usage: ``python benchmarks/bench_render.py [--quick]`` (``--quick``: tiny sizes, for CI).
 """
@@ -19,6 +21,7 @@ import argparse
 import gc
 import random
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -321,6 +324,39 @@ def main(argv: list[str] | None = None) -> int:
 
         helm_direct()  # warm the library
         t_helm_ours, t_helm_direct = paired(helm_ours, helm_direct, runs + 4)
+
+        # kustomize: our render (plain, and with Argo CD overrides applied in a scratch copy)
+        # vs the engine called directly on the same folder + parsing its output
+        from gitopslib.sources.kustomize import KustomizeEngine
+
+        base = work / "kbase"
+        base.mkdir()
+        kobjs = [o for o in objs if o["kind"] in ("Deployment", "Service")][: 2 * helm_count]
+        (base / "all.yaml").write_text(dump(kobjs))
+        (base / "kustomization.yaml").write_text("resources:\n- all.yaml\n")
+        engine = KustomizeEngine.find()
+        k_plain = make_app("kbase")
+        k_over = make_app(
+            "kbase",
+            "kustomize:\n  namePrefix: bench-\n  images: [registry.example.com/app:v2]\n"
+            "  commonLabels: {team: bench}",
+        )
+
+        def kustomize_direct() -> None:
+            out = subprocess.run(
+                engine.build_argv(str(base)), capture_output=True, text=True, check=True
+            ).stdout
+            assert len([d for d in yaml.load_all(out, Loader=CSafeLoader) if d]) == len(kobjs)
+
+        def kustomize_ours() -> None:
+            assert len(render(k_plain, repo_root=work).manifests) == len(kobjs)
+
+        def kustomize_ours_overrides() -> None:
+            assert len(render(k_over, repo_root=work).manifests) == len(kobjs)
+
+        kustomize_direct()  # warm the page cache
+        t_k_ours, t_k_direct = paired(kustomize_ours, kustomize_direct, runs + 4)
+        t_k_over, t_k_direct2 = paired(kustomize_ours_overrides, kustomize_direct, runs + 4)
     finally:
         shutil.rmtree(work, ignore_errors=True)
         shutil.rmtree(cache_dir, ignore_errors=True)
@@ -332,6 +368,8 @@ def main(argv: list[str] | None = None) -> int:
         ("re-render from disk cache / first render", t_disk, t_first, 0.1),
         ("re-render from memory cache / first render", t_memory, t_first, 0.02),
         ("helm render / engine + parse", t_helm_ours, t_helm_direct, 1.2),
+        ("kustomize render / engine + parse", t_k_ours, t_k_direct, 1.2),
+        ("kustomize render with overrides / engine + parse", t_k_over, t_k_direct2, 1.2),
     ]
     print(f"{'measure':<48} {'ours':>9} {'floor':>9} {'ratio':>7} {'goal':>6}")
     failed = False

@@ -44,7 +44,7 @@ from gitopslib.sources._base import (
 )
 from gitopslib.sources._registry import RendererRegistry, default_registry
 from gitopslib.sources.cache import RenderCache, cache_key, tree_digest
-from gitopslib.sources.detect import detect_source_type
+from gitopslib.sources.detect import detect_source_type, explicit_type
 from gitopslib.sources.resolver import RepositoryLike, ResolvedSource, Resolver
 
 if TYPE_CHECKING:
@@ -287,8 +287,6 @@ def render(
                     path=str(source.path),
                 )
             source = _apply_overrides(source, app_dir, app_name)
-            source_type = detect_source_type(source, app_dir, registry, disabled=disabled_types)
-            renderer = registry.get(source_type)
             ctx = RenderContext(
                 app=app,
                 source=source,
@@ -303,6 +301,8 @@ def render(
                 plugins_dir=Path(plugins_dir) if plugins_dir is not None else None,
                 options=opts,
             )
+            source_type = _detect(source, app_dir, ctx, registry, disabled_types)
+            renderer = registry.get(source_type)
             key: str | None = None
             if cache is not None:
                 engine = renderer.cache_key(ctx)
@@ -355,3 +355,19 @@ def render(
         warnings=tuple(warnings),
         sources=tuple(renders),
     )
+
+
+def _detect(
+    source: Any,
+    app_dir: Path,
+    ctx: RenderContext,
+    registry: RendererRegistry,
+    disabled: Any,
+) -> str:
+    """Argo CD's source-type detection (section 9.7), with plugin discovery run against the
+    full render context (plugins directory, build variables) before the file checks."""
+    if explicit_type(source) is None and ctx.plugins_dir is not None and "Plugin" in registry:
+        discover = getattr(registry.get("Plugin"), "discover", None)
+        if discover is not None and discover(ctx) is not None:
+            return "Plugin"
+    return detect_source_type(source, app_dir, registry, disabled=disabled)

@@ -927,7 +927,8 @@ class _Planner:
                         )
                     )
                     continue
-                # the plain case, as target_task builds it (same attributes, same order)
+                # the plain case, as target_task builds it; fields left out (is_hook,
+                # hook_delete_policies, live of a create) keep SyncTask's class defaults
                 task = new(task_class)
                 task.phase = "Sync"
                 task.wave = wave
@@ -935,8 +936,6 @@ class _Planner:
                 task.kind = rd.kind
                 task.namespace = rd.namespace or namespace_of(rd)
                 task.name = rd.name
-                task.is_hook = False
-                task.hook_delete_policies = ()
                 task.sync_options = options
                 task.obj = desired
                 task.original_wave = wave
@@ -949,7 +948,6 @@ class _Planner:
                     task._status = rd.status
                 else:
                     task.action = "create"
-                    task.live = None
                     task._base = 1
                 if tail_needed:
                     self.target_tail(task, rd, live, apply_out_of_sync_only, fail_on_shared)
@@ -1115,11 +1113,13 @@ class _Planner:
         head.append(policy_note)
         live_res = OptionList.from_object(hook_live) if hook_live is not None else _NO_OPTIONS
         settings = bool(self.app_flags or res.items or live_res.items or self.crd_kinds)
+        suffixes = self._hook_suffixes
         for phase in info.sync_phases:
             if given_name:
                 name = str(given_name)
             else:
-                name = f"{meta.get('generateName') or ''}{self.hook_suffix(phase)}"
+                suffix = suffixes.get(phase) or self.hook_suffix(phase)
+                name = f"{meta.get('generateName') or ''}{suffix}"
             obj = desired
             if generate is not None:
                 obj = dict(desired)
