@@ -422,8 +422,8 @@ class _Session:
         self, app: Application, desired: Sequence[dict[str, Any]]
     ) -> list[dict[str, Any]]:
         from gitopslib.cluster import KubernetesCluster
-        from gitopslib.diff import DiffSettings, app_instance_name
         from gitopslib.manifest import key_of
+        from gitopslib.tracking import app_instance_name
 
         if self._cluster is None:
             factory = getattr(KubernetesCluster, "from_kubeconfig", None)
@@ -432,7 +432,7 @@ class _Session:
             self.progress("connecting to the cluster")
             self._cluster = factory(path=self.args.kubeconfig, context=self.args.context)
         cluster = self._cluster
-        instance = app_instance_name(app, DiffSettings()) or str(app.metadata.name)
+        instance = app_instance_name(app) or str(app.metadata.name)
         found = {key_of(o): o for o in cluster.list_tracked(instance)}
         namespace = app.spec.destination.namespace or ""
         for obj in desired:
@@ -835,10 +835,10 @@ def _rendered_diff(base: Sequence[dict[str, Any]], head: Sequence[dict[str, Any]
 
 def _as_deployed(app: Application, objs: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     """The base render as Argo CD would have left it live: stamped with the app's tracking."""
-    from gitopslib.diff import DiffSettings, app_instance_name, tracking_id
     from gitopslib.manifest import ANNOTATION_TRACKING_ID, is_cluster_scoped, key_of
+    from gitopslib.tracking import app_instance_name, tracking_id
 
-    instance = app_instance_name(app, DiffSettings()) or str(app.metadata.name)
+    instance = app_instance_name(app) or str(app.metadata.name)
     dest_ns = app.spec.destination.namespace or ""
     out = []
     for obj in objs:

@@ -77,6 +77,14 @@ def _location(file: str | None, line: int | None, column: int | None) -> str:
     return where
 
 
+def _located(
+    message: str, file: str | None, line: int | None, column: int | None, what: str | None
+) -> str:
+    """``message`` prefixed with ``file:line:column`` and ``what`` (the field or object)."""
+    prefix = ": ".join(p for p in (_location(file, line, column), what) if p)
+    return f"{prefix}: {message}" if prefix else message
+
+
 class ValidationError(GitOpsError, ValueError):
     """A document does not fit its schema.
 
@@ -93,11 +101,8 @@ class ValidationError(GitOpsError, ValueError):
         column: int | None = None,
         field: str | None = None,
     ) -> None:
-        where = _location(file, line, column)
-        parts = [p for p in (where, field) if p]
-        prefix = ": ".join(parts)
         super().__init__(
-            f"{prefix}: {message}" if prefix else message,
+            _located(message, file, line, column, field),
             file=file,
             line=line,
             column=column,
@@ -123,11 +128,8 @@ class ManifestError(GitOpsError, ValueError):
         column: int | None = None,
         obj: str | None = None,
     ) -> None:
-        where = _location(file, line, column)
-        parts = [p for p in (where, obj) if p]
-        prefix = ": ".join(parts)
         super().__init__(
-            f"{prefix}: {message}" if prefix else message,
+            _located(message, file, line, column, obj),
             file=file,
             line=line,
             column=column,

@@ -9,10 +9,13 @@ Argo CD annotations that steer it, and parses manifests in bulk with libyaml.
 ResourceKey(group='', kind='ConfigMap', namespace='prod', name='a')
 """
 
+import gc
 import os
+import re
 from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, ClassVar, NamedTuple
 
 import yaml
 
@@ -39,9 +42,13 @@ __all__ = [
     "csv_annotation",
     "dump_manifests",
     "is_cluster_scoped",
+    "iter_yaml_documents",
     "key_of",
     "labels",
     "load_manifests",
+    "load_yaml_documents",
+    "paused_gc",
+    "split_csv",
 ]
 
 Manifest = dict[str, Any]
@@ -148,10 +155,18 @@ def csv_annotation(obj: Mapping[str, Any], key: str) -> list[str]:
     """A comma-separated annotation as Argo CD reads it: items trimmed, empties and repeats
     dropped, order kept."""
     raw = annotations(obj).get(key)
-    if raw is None:
-        return []
+    return [] if raw is None else split_csv(raw)
+
+
+def split_csv(value: Any) -> list[str]:
+    """A comma-separated value as Argo CD reads it: items trimmed, empties and repeats
+    dropped, order kept.
+
+    >>> split_csv(" Prune=false,,Validate=false, Prune=false")
+    ['Prune=false', 'Validate=false']
+    """
     seen: list[str] = []
-    for item in str(raw).split(","):
+    for item in str(value).split(","):
         item = item.strip()
         if item and item not in seen:
             seen.append(item)
@@ -161,6 +176,110 @@ def csv_annotation(obj: Mapping[str, Any], key: str) -> list[str]:
 # --- loading -------------------------------------------------------------------------------
 
 _Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+_STR_TAG = "tag:yaml.org,2002:str"
+_MAP_TAG = "tag:yaml.org,2002:map"
+_SEQ_TAG = "tag:yaml.org,2002:seq"
+_SPECIAL_KEYS = frozenset({"tag:yaml.org,2002:merge", "tag:yaml.org,2002:value"})
+
+
+class _Fallback(Exception):
+    """A document needs PyYAML's general constructor (merge keys, unusual tags)."""
+
+
+class _ManifestLoader(_Loader):  # type: ignore[valid-type,misc]
+    """libyaml's safe loader, tuned for bulk manifests.
+
+    * No timestamp resolver: Kubernetes tooling (go-yaml via sigs.k8s.io/yaml) keeps
+      ``2024-01-01`` a string, and so must we.
+    * A direct builder for the common case (plain maps, sequences and strings), with
+      PyYAML's own constructor for every other scalar and for documents using merge keys or
+      unusual tags, so results equal the safe loader's. Aliased nodes are built once and
+      shared, as PyYAML does.
+    """
+
+    _resolvers_by_first: ClassVar[dict[str | None, list[tuple[str, re.Pattern[str]]]]] = {}
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+        # PyYAML's Resolver.resolve without path resolvers (never used here) and without
+        # building a list per scalar.
+        if kind is yaml.ScalarNode:
+            if implicit[0]:
+                for tag, regexp in self._resolvers_by_first.get(value[:1] or "", ()):
+                    if regexp.match(value):
+                        return tag
+            return _STR_TAG
+        return _SEQ_TAG if kind is yaml.SequenceNode else _MAP_TAG
+
+    def construct_document(self, node: Any) -> Any:
+        try:
+            data = self._build(node, {})
+        except _Fallback:
+            return super().construct_document(node)
+        self.constructed_objects: dict[Any, Any] = {}
+        self.recursive_objects: dict[Any, Any] = {}
+        return data
+
+    def _build(self, node: Any, memo: dict[int, Any]) -> Any:
+        cls = node.__class__
+        if cls is yaml.ScalarNode:
+            if node.tag == _STR_TAG:
+                return node.value
+            return self.construct_object(node, deep=True)
+        found = memo.get(id(node))
+        if found is not None:
+            return found
+        if cls is yaml.MappingNode:
+            if node.tag != _MAP_TAG:
+                raise _Fallback
+            out: dict[Any, Any] = {}
+            memo[id(node)] = out
+            for key_node, value_node in node.value:
+                if key_node.tag in _SPECIAL_KEYS:
+                    raise _Fallback
+                key = self._build(key_node, memo)
+                try:
+                    out[key] = self._build(value_node, memo)
+                except TypeError:
+                    raise yaml.constructor.ConstructorError(
+                        "while constructing a mapping",
+                        node.start_mark,
+                        "found unhashable key",
+                        key_node.start_mark,
+                    ) from None
+            return out
+        if node.tag != _SEQ_TAG:
+            raise _Fallback
+        seq: list[Any] = []
+        memo[id(node)] = seq
+        seq.extend(self._build(child, memo) for child in node.value)
+        return seq
+
+
+_ManifestLoader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in _Loader.yaml_implicit_resolvers.items()
+}
+_ManifestLoader._resolvers_by_first = {
+    first: [*resolvers, *_ManifestLoader.yaml_implicit_resolvers.get(None, [])]
+    for first, resolvers in _ManifestLoader.yaml_implicit_resolvers.items()
+    if first is not None
+}
+
+
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector for a bulk load (parsed manifests are trees, never
+    cycles, so collections during the load are pure overhead)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
 
 #: Default bound on the bytes one ``load_manifests`` call reads.
 MAX_MANIFEST_BYTES = 64 * 1024 * 1024
@@ -223,19 +342,41 @@ def _read_source(text_or_path: str | os.PathLike[str], max_bytes: int) -> tuple[
     return text, None
 
 
-def _iter_docs(text: str, file: str | None) -> Iterator[Any]:
-    try:
-        yield from yaml.load_all(text, Loader=_Loader)
-    except yaml.MarkedYAMLError as exc:
+def _yaml_error(exc: yaml.YAMLError, file: str | None) -> ManifestError:
+    if isinstance(exc, yaml.MarkedYAMLError):
         mark = exc.problem_mark or exc.context_mark
-        raise ManifestError(
+        return ManifestError(
             f"malformed YAML: {exc.problem or exc.context}",
             file=file,
             line=mark.line + 1 if mark else None,
             column=mark.column + 1 if mark else None,
-        ) from None
+        )
+    return ManifestError(f"malformed YAML: {exc}", file=file)
+
+
+def iter_yaml_documents(data: bytes | str, *, file: str | None = None) -> Iterator[Any]:
+    """The documents of a YAML stream one by one (``None`` for empty ones), parsed by libyaml
+    with timestamps kept as strings. A syntax error raises :class:`ManifestError` with
+    file:line once the documents before it have been yielded.
+
+    >>> docs = iter_yaml_documents("a: 1\\n---\\nb: [\\n")
+    >>> next(docs)
+    {'a': 1}
+    """
+    try:
+        yield from yaml.load_all(data, Loader=_ManifestLoader)
     except yaml.YAMLError as exc:
-        raise ManifestError(f"malformed YAML: {exc}", file=file) from None
+        raise _yaml_error(exc, file) from None
+
+
+def load_yaml_documents(data: bytes | str, *, file: str | None = None) -> list[Any]:
+    """Every document of a YAML stream (``None`` for empty ones), parsed by libyaml with
+    timestamps kept as strings. Syntax errors raise :class:`ManifestError` with file:line.
+
+    >>> load_yaml_documents("a: 2024-01-01\\n---\\n")
+    [{'a': '2024-01-01'}, None]
+    """
+    return list(iter_yaml_documents(data, file=file))
 
 
 def load_manifests(
@@ -256,7 +397,7 @@ def load_manifests(
     text, file = _read_source(text_or_path, max_bytes)
     check_aliases = "&" in text and "*" in text
     out: list[Manifest] = []
-    for index, doc in enumerate(_iter_docs(text, file)):
+    for index, doc in enumerate(iter_yaml_documents(text, file=file)):
         if doc is None:
             continue
         if check_aliases and _count_nodes(doc, MAX_EXPANDED_NODES) > MAX_EXPANDED_NODES:

@@ -41,10 +41,11 @@ from gitopslib.diff import ComparisonResult, DiffSettings, compare
 from gitopslib.health import HealthStatus, HealthStatusCode, aggregate_health, assess_health
 from gitopslib.manifest import LABEL_INSTANCE, ResourceKey, key_of
 from gitopslib.models import OperationState
-from gitopslib.sources import RenderResult, app_instance_name, render
+from gitopslib.sources import RenderResult, render
 from gitopslib.sources.resolver import RepositoryLike
 from gitopslib.sync import SyncPlan, SyncPlanOptions, execute_plan, plan_sync
 from gitopslib.sync.protocol import Cluster
+from gitopslib.tracking import app_instance_name
 
 __all__ = [
     "AutoSyncDecision",
@@ -154,6 +155,28 @@ def _render(
     if "api_versions" not in options and callable(apis):
         options["api_versions"] = list(apis())
     return render(app, repo_root=repo_root, repository=repository, revision=revision, **options)
+
+
+def _observe(
+    app: Any,
+    cluster: Cluster,
+    repository: RepositoryLike | None,
+    repo_root: str | os.PathLike[str] | None,
+    revision: str | None,
+    render_options: Mapping[str, Any] | None,
+    settings: DiffSettings,
+) -> tuple[RenderResult, list[dict[str, Any]], ComparisonResult]:
+    """Render the app, read its live state and compare the two."""
+    rendered = _render(app, cluster, repository, repo_root, revision, render_options)
+    live = live_state(
+        app,
+        cluster,
+        rendered.manifests,
+        label_key=settings.instance_label_key,
+        controller_namespace=settings.controller_namespace,
+    )
+    comparison = compare(rendered.manifests, live, app=app, settings=settings)
+    return rendered, live, comparison
 
 
 def _resource_health(
@@ -383,15 +406,9 @@ def sync(
                 started_at=moment,
                 finished_at=moment,
             )
-    rendered = _render(app, cluster, repository, repo_root, revision, render_options)
-    live = live_state(
-        app,
-        cluster,
-        rendered.manifests,
-        label_key=settings.instance_label_key,
-        controller_namespace=settings.controller_namespace,
+    rendered, _live, comparison = _observe(
+        app, cluster, repository, repo_root, revision, render_options, settings
     )
-    comparison = compare(rendered.manifests, live, app=app, settings=settings)
     started = wall()
     plan = _plan(
         app,
@@ -452,15 +469,9 @@ def reconcile(
     """
     wall = now or (lambda: datetime.now(UTC))
     settings = settings or DiffSettings()
-    rendered = _render(app, cluster, repository, repo_root, revision, render_options)
-    live = live_state(
-        app,
-        cluster,
-        rendered.manifests,
-        label_key=settings.instance_label_key,
-        controller_namespace=settings.controller_namespace,
+    rendered, live, comparison = _observe(
+        app, cluster, repository, repo_root, revision, render_options, settings
     )
-    comparison = compare(rendered.manifests, live, app=app, settings=settings)
     rows = _resource_health(comparison, health)
     app_health = _app_health(comparison, rows)
     automated = _automated(app)

@@ -30,7 +30,6 @@ app's tracking claims but Git no longer has are ``requires_pruning``.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -47,50 +46,24 @@ from gitopslib.diff.normalize import (
 )
 from gitopslib.diff.settings import DiffSettings, IgnoreRule
 from gitopslib.diff.strategic import predict, strict_equal
-from gitopslib.diff.tracking import (
-    ANNOTATION_INSTALLATION_ID,
-    app_instance_name,
-    claims,
-    self_referenced,
-    tracking_id,
-)
+from gitopslib.diff.tracking import app_instance_name, claims, self_referenced
 from gitopslib.errors import DiffError, GitOpsError
+from gitopslib.hooks import parse_hook, sync_wave
 from gitopslib.manifest import (
     ANNOTATION_COMPARE_OPTIONS,
-    ANNOTATION_HOOK,
     ANNOTATION_LAST_APPLIED,
-    ANNOTATION_SYNC_WAVE,
     ANNOTATION_TRACKING_ID,
-    HELM_HOOK,
-    HELM_HOOK_WEIGHT,
     ResourceKey,
     api_group,
     is_cluster_scoped,
+    split_csv,
 )
+from gitopslib.tracking import stamp_tracking
 
 __all__ = ["compare", "compare_resource", "hook_type", "wave_of"]
 
 _MISSING: Any = object()
-_INT = re.compile(r"^[+-]?\d+$")
-_ARGO_HOOKS = {"PreSync", "Sync", "PostSync", "SyncFail", "Skip", "PreDelete", "PostDelete"}
-_HELM_HOOKS = {
-    "pre-install",
-    "pre-upgrade",
-    "post-install",
-    "post-upgrade",
-    "pre-delete",
-    "post-delete",
-}
 _SKIP_META = frozenset(SERVER_METADATA_FIELDS)
-
-
-def _csv(value: Any) -> list[str]:
-    out: list[str] = []
-    for item in str(value).split(","):
-        item = item.strip()
-        if item and item not in out:
-            out.append(item)
-    return out
 
 
 def _annotations(obj: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -103,39 +76,31 @@ def _annotations(obj: Mapping[str, Any]) -> Mapping[str, Any]:
 
 def hook_type(obj: Mapping[str, Any]) -> str | None:
     """``"hook"``, ``"skip"`` (Skip as the only recognised hook type), ``"ignored"`` (a hook
-    with no recognised type, e.g. ``helm.sh/hook: test``) or None (an ordinary resource).
+    with no recognised type, e.g. ``helm.sh/hook: test``) or None (an ordinary resource), as
+    :func:`gitopslib.hooks.parse_hook` reads the annotations (never raising).
 
     >>> hook_type({"metadata": {"annotations": {"argocd.argoproj.io/hook": "PreSync"}}})
     'hook'
     >>> hook_type({"metadata": {"annotations": {"helm.sh/hook": "crd-install"}}}) is None
     True
     """
-    ann = _annotations(obj)
-    if ANNOTATION_HOOK in ann:
-        recognised = [t for t in _csv(ann[ANNOTATION_HOOK]) if t in _ARGO_HOOKS]
-        if recognised == ["Skip"]:
-            return "skip"
-        recognised = [t for t in recognised if t != "Skip"]
-        return "hook" if recognised else "ignored"
-    if HELM_HOOK in ann:
-        types = _csv(ann[HELM_HOOK])
-        if types == ["crd-install"]:
-            return None
-        return "hook" if any(t in _HELM_HOOKS for t in types) else "ignored"
-    return None
+    if not _annotations(obj):
+        return None
+    info = parse_hook(obj, strict=False)
+    if info.skip:
+        return "skip"
+    if not info.is_hook:
+        return None
+    return "ignored" if info.ignored else "hook"
 
 
 def wave_of(obj: Mapping[str, Any] | None) -> int:
-    """The sync wave: ``argocd.argoproj.io/sync-wave``, else ``helm.sh/hook-weight``, else 0.
-    A malformed value counts as 0 here (the sync planner reports it)."""
-    if obj is None:
+    """The sync wave: ``argocd.argoproj.io/sync-wave``, else ``helm.sh/hook-weight``, else 0
+    (:func:`gitopslib.hooks.sync_wave`). A malformed value counts as 0 here (the sync planner
+    reports it)."""
+    if obj is None or not _annotations(obj):
         return 0
-    ann = _annotations(obj)
-    for key in (ANNOTATION_SYNC_WAVE, HELM_HOOK_WEIGHT):
-        raw = ann.get(key)
-        if raw is not None and _INT.match(str(raw)):
-            return int(str(raw))
-    return 0
+    return sync_wave(obj, strict=False)[0]
 
 
 # --- the Application, duck-typed ---------------------------------------------------------------
@@ -432,28 +397,14 @@ def _stamp_tracking(
     CRDs); an object that already carries it is returned as is."""
     if instance is None or obj.get("kind") == "CustomResourceDefinition":
         return obj
-    raw_meta = obj.get("metadata")
-    meta: dict[str, Any] = raw_meta if isinstance(raw_meta, dict) else {}
-    new_meta = dict(meta)
-    if settings.tracking_method in ("annotation", "annotation+label"):
-        raw_ann = meta.get("annotations")
-        ann: dict[str, Any] = raw_ann if isinstance(raw_ann, dict) else {}
-        wanted = {ANNOTATION_TRACKING_ID: tracking_id(instance, obj, dest_ns)}
-        if settings.installation_id is not None:
-            wanted[ANNOTATION_INSTALLATION_ID] = settings.installation_id
-        if any(ann.get(k) != v for k, v in wanted.items()):
-            new_meta["annotations"] = {**ann, **wanted}
-    if settings.tracking_method in ("label", "annotation+label"):
-        raw_labels = meta.get("labels")
-        labels: dict[str, Any] = raw_labels if isinstance(raw_labels, dict) else {}
-        value = instance
-        if settings.tracking_method == "annotation+label":
-            value = re.sub(r"[^a-zA-Z0-9]+$", "", instance[:63])
-        if labels.get(settings.instance_label_key) != value:
-            new_meta["labels"] = {**labels, settings.instance_label_key: value}
-    if new_meta == meta:
-        return obj
-    return {**obj, "metadata": new_meta}
+    return stamp_tracking(
+        obj,
+        instance,
+        destination_namespace=dest_ns,
+        method=settings.tracking_method,
+        label_key=settings.instance_label_key,
+        installation_id=settings.installation_id,
+    )
 
 
 def _live_key(obj: Mapping[str, Any]) -> ResourceKey:
@@ -561,7 +512,7 @@ def compare(
         rd.status = "" if kind == "hook" else "OutOfSync"
         rd.hook = kind == "hook"
         rd.requires_pruning = True
-        rd.ignore_extraneous = "IgnoreExtraneous" in _csv(
+        rd.ignore_extraneous = "IgnoreExtraneous" in split_csv(
             _annotations(lv).get(ANNOTATION_COMPARE_OPTIONS, "")
         )
         masked = mask_secrets([rd.normalized_live], settings.sensitive_annotations)[0]

@@ -13,45 +13,16 @@ from typing import Any
 
 from gitopslib.diff.settings import DiffSettings
 from gitopslib.manifest import ANNOTATION_TRACKING_ID, api_group, is_cluster_scoped
+from gitopslib.tracking import ANNOTATION_INSTALLATION_ID, parse_tracking_id, tracking_id
+from gitopslib.tracking import app_instance_name as _app_instance_name
 
 __all__ = ["app_instance_name", "claims", "parse_tracking_id", "self_referenced", "tracking_id"]
-
-ANNOTATION_INSTALLATION_ID = "argocd.argoproj.io/installation-id"
 
 
 def app_instance_name(app: Any, settings: DiffSettings) -> str | None:
     """``<name>``, or ``<namespace>_<name>`` for an Application outside the controller's
-    namespace; None without an app."""
-    meta = getattr(app, "metadata", None)
-    if meta is None and isinstance(app, dict):
-        meta_d = app.get("metadata") or {}
-        name, namespace = meta_d.get("name"), meta_d.get("namespace")
-    else:
-        name = getattr(meta, "name", None)
-        namespace = getattr(meta, "namespace", None)
-    if not name:
-        return None
-    if namespace and namespace != settings.controller_namespace:
-        return f"{namespace}_{name}"
-    return str(name)
-
-
-def tracking_id(instance: str, obj: dict[str, Any], default_namespace: str = "") -> str:
-    """The tracking-id Argo CD stamps on ``obj`` for the app ``instance``."""
-    meta = obj.get("metadata") or {}
-    namespace = meta.get("namespace") or default_namespace or ""
-    return f"{instance}:{api_group(obj)}/{obj.get('kind', '')}:{namespace}/{meta.get('name', '')}"
-
-
-def parse_tracking_id(value: str) -> tuple[str, str, str, str, str] | None:
-    """(app, group, kind, namespace, name), or None when ``value`` is malformed."""
-    parts = value.split(":")
-    if len(parts) != 3:
-        return None
-    gk, nn = parts[1].split("/"), parts[2].split("/")
-    if len(gk) != 2 or len(nn) != 2:
-        return None
-    return parts[0], gk[0], gk[1], nn[0], nn[1]
+    namespace (:func:`gitopslib.tracking.app_instance_name`); None without an app."""
+    return _app_instance_name(app, settings.controller_namespace) or None
 
 
 def self_referenced(live: dict[str, Any], reference: dict[str, Any] | None = None) -> bool:

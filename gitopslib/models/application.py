@@ -25,6 +25,7 @@ from pydantic import Field, ValidationInfo, model_validator
 from gitopslib.models._base import Document, FieldProblem, GitOpsModel
 from gitopslib.models._common import Backoff, Info, ObjectMeta, RetryStrategy
 from gitopslib.models.status import ApplicationStatus, Operation
+from gitopslib.tracking import DEFAULT_CONTROLLER_NAMESPACE, app_instance_name
 
 __all__ = [
     "Application",
@@ -399,3 +400,13 @@ class Application(Document):
             if not meta.name and not meta.generate_name:
                 raise FieldProblem("an Application needs metadata.name", "metadata")
         return self
+
+    def instance_name(self, controller_namespace: str = DEFAULT_CONTROLLER_NAMESPACE) -> str:
+        """Argo CD's instance name (§7.1): ``<name>``, or ``<namespace>_<name>`` when the
+        Application lives outside ``controller_namespace``.
+
+        >>> Application(metadata=ObjectMeta(name="web", namespace="team-a"),
+        ...             spec=ApplicationSpec()).instance_name()
+        'team-a_web'
+        """
+        return app_instance_name(self, controller_namespace)

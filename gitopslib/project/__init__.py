@@ -12,7 +12,7 @@ Pure functions and an :class:`AppProject` model that carries them as methods:
 
 from __future__ import annotations
 
-from gitopslib.project._glob import filepath_match, glob_match
+from gitopslib.globs import filepath_match, glob_match
 from gitopslib.project._project import AppProject
 from gitopslib.project.orphans import (
     app_instance_name,

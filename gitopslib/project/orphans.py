@@ -25,6 +25,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from gitopslib.globs import glob_match
 from gitopslib.manifest import (
     ANNOTATION_TRACKING_ID,
     LABEL_INSTANCE,
@@ -33,8 +34,8 @@ from gitopslib.manifest import (
 )
 from gitopslib.manifest import annotations as annotations_of
 from gitopslib.manifest import labels as labels_of
-from gitopslib.project._glob import glob_match
 from gitopslib.project.policy import DEFAULT_CONTROL_PLANE_NAMESPACE, is_group_kind_permitted
+from gitopslib.tracking import app_instance_name
 
 __all__ = [
     "app_instance_name",
@@ -43,24 +44,6 @@ __all__ = [
     "orphaned_resources_warning",
     "tracked_instance",
 ]
-
-
-def app_instance_name(
-    app: Any, control_plane_namespace: str = DEFAULT_CONTROL_PLANE_NAMESPACE
-) -> str:
-    """The name Argo CD tracks an app's objects by: ``name``, or ``<namespace>_<name>`` for
-    apps outside the control-plane namespace.
-
-    >>> from types import SimpleNamespace as NS
-    >>> app_instance_name(NS(metadata=NS(name="web", namespace="team-a")))
-    'team-a_web'
-    """
-    meta = app.metadata
-    name = str(getattr(meta, "name", None) or "")
-    ns = str(getattr(meta, "namespace", None) or "")
-    if not ns or ns == control_plane_namespace:
-        return name
-    return f"{ns}_{name}"
 
 
 def tracked_instance(obj: Mapping[str, Any]) -> str | None:

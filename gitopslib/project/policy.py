@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gitopslib.giturl import normalize_git_url
-from gitopslib.project._glob import filepath_match, glob_match
+from gitopslib.globs import filepath_match, glob_match
 
 __all__ = [
     "DEFAULT_CONTROL_PLANE_NAMESPACE",

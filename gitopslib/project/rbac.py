@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from gitopslib.errors import PolicyError
-from gitopslib.project._glob import glob_match
+from gitopslib.globs import glob_match
 
 __all__ = [
     "PROJECT_RESOURCES",

@@ -37,7 +37,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from croniter import croniter
 
 from gitopslib.errors import ValidationError
-from gitopslib.project._glob import glob_match
+from gitopslib.globs import glob_match
 
 __all__ = [
     "SyncDecision",

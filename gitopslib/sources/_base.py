@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from gitopslib.errors import CommandError, CommandTimeoutError, PathEscapeError
+from gitopslib.tracking import app_instance_name
 
 if TYPE_CHECKING:
     from gitopslib.models import Application, ApplicationSource
@@ -213,21 +214,6 @@ class Renderer(Protocol):
 
 
 # --- build environment (argocd-semantics 13.3) -------------------------------------------
-
-
-def app_instance_name(app: Application, controller_namespace: str = "argocd") -> str:
-    """Argo CD's instance name: ``<name>``, or ``<namespace>_<name>`` when the Application
-    lives outside the controller's namespace.
-
-    >>> from types import SimpleNamespace as NS
-    >>> app_instance_name(NS(metadata=NS(name="web", namespace="team-a")))
-    'team-a_web'
-    """
-    meta = app.metadata
-    namespace = getattr(meta, "namespace", None)
-    if not namespace or namespace == controller_namespace:
-        return str(meta.name)
-    return f"{namespace}_{meta.name}"
 
 
 def build_env(ctx: RenderContext) -> dict[str, str]:

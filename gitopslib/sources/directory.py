@@ -24,21 +24,20 @@ True
 
 from __future__ import annotations
 
-import gc
 import json
 import os
 import re
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import orjson
 import yaml
 
 from gitopslib.errors import EngineNotFoundError, ManifestError, PathEscapeError, RenderError
+from gitopslib.globs import compile_glob, glob_match
+from gitopslib.manifest import iter_yaml_documents, load_yaml_documents, paused_gc
 from gitopslib.sources._base import RenderContext, build_env, confined_path, envsubst
 
 __all__ = [
@@ -57,230 +56,6 @@ DEFAULT_MAX_COMBINED_SIZE = 10_000_000
 _MANIFEST_FILE = re.compile(r"^.*\.(yaml|yml|json|jsonnet)$", re.DOTALL)
 
 
-# --- globs (gobwas without separators) -----------------------------------------------------
-
-
-class _GlobParser:
-    def __init__(self, pattern: str) -> None:
-        self.p = pattern
-        self.i = 0
-
-    def parse(self, depth: int = 0) -> str:
-        """Translate until the end, or (inside braces) until the matching ``,``/``}``."""
-        out: list[str] = []
-        p = self.p
-        while self.i < len(p):
-            c = p[self.i]
-            if depth and c in ",}":
-                return "".join(out)
-            self.i += 1
-            if c == "\\":
-                if self.i < len(p):
-                    out.append(re.escape(p[self.i]))
-                    self.i += 1
-                else:
-                    out.append(re.escape("\\"))
-            elif c == "*":
-                while self.i < len(p) and p[self.i] == "*":
-                    self.i += 1
-                out.append(".*")
-            elif c == "?":
-                out.append(".")
-            elif c == "[":
-                out.append(self._klass())
-            elif c == "{":
-                alternatives: list[str] = []
-                while True:
-                    alternatives.append(self.parse(depth + 1))
-                    if self.i >= len(p):
-                        raise ValueError(f"unclosed '{{' in glob {p!r}")
-                    sep = p[self.i]
-                    self.i += 1
-                    if sep == "}":
-                        break
-                out.append("(?:" + "|".join(alternatives) + ")")
-            else:
-                out.append(re.escape(c))
-        if depth:
-            raise ValueError(f"unclosed '{{' in glob {p!r}")
-        return "".join(out)
-
-    def _klass(self) -> str:
-        p = self.p
-        start = self.i + (1 if p[self.i : self.i + 1] == "!" else 0)
-        end = p.find("]", start)
-        if end < 0 or end == start:
-            raise ValueError(f"malformed character class in glob {p!r}")
-        body = p[self.i : end]
-        self.i = end + 1
-        negate = body.startswith("!")
-        if negate:
-            body = body[1:]
-        parts: list[str] = []
-        k = 0
-        while k < len(body):
-            if k + 2 < len(body) and body[k + 1] == "-":
-                parts.append(re.escape(body[k]) + "-" + re.escape(body[k + 2]))
-                k += 3
-            else:
-                parts.append(re.escape(body[k]))
-                k += 1
-        return "[" + ("^" if negate else "") + "".join(parts) + "]"
-
-
-@lru_cache(maxsize=256)
-def compile_glob(pattern: str) -> re.Pattern[str]:
-    """The compiled regular expression for a gobwas-style glob; :class:`ValueError` if it is
-    malformed.
-
-    >>> bool(compile_glob("a/*.{yaml,json}").match("a/b/c.json"))
-    True
-    """
-    return re.compile(_GlobParser(pattern).parse() + r"\Z", re.DOTALL)
-
-
-def glob_match(pattern: str, text: str) -> bool:
-    """Whether ``text`` matches ``pattern``; a malformed pattern matches nothing (Argo CD logs
-    a warning and treats it as no match).
-
-    >>> glob_match("*.yaml", "sub/x.yaml"), glob_match("[!a]*", "abc")
-    (True, False)
-    """
-    try:
-        return compile_glob(pattern).match(text) is not None
-    except ValueError:
-        return False
-
-
-# --- YAML ----------------------------------------------------------------------------------
-
-_CLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-_STR_TAG = "tag:yaml.org,2002:str"
-_MAP_TAG = "tag:yaml.org,2002:map"
-_SEQ_TAG = "tag:yaml.org,2002:seq"
-_SPECIAL_KEYS = frozenset({"tag:yaml.org,2002:merge", "tag:yaml.org,2002:value"})
-
-
-class _Fallback(Exception):
-    """A document needs PyYAML's general constructor (merge keys, unusual tags)."""
-
-
-class _ManifestLoader(_CLoader):  # type: ignore[valid-type,misc]
-    """libyaml's safe loader, tuned for bulk manifests.
-
-    * No timestamp resolver: Kubernetes tooling (go-yaml via sigs.k8s.io/yaml) keeps
-      ``2024-01-01`` a string, and so must we.
-    * A direct builder for the common case (plain maps, sequences and strings), with
-      PyYAML's own constructor for every other scalar and for documents using merge keys or
-      unusual tags, so results equal the safe loader's. Aliased nodes are built once and
-      shared, as PyYAML does.
-    """
-
-    _resolvers_by_first: ClassVar[dict[str | None, list[tuple[str, re.Pattern[str]]]]] = {}
-
-    def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
-        # PyYAML's Resolver.resolve without path resolvers (never used here) and without
-        # building a list per scalar.
-        if kind is yaml.ScalarNode:
-            if implicit[0]:
-                for tag, regexp in self._resolvers_by_first.get(value[:1] or "", ()):
-                    if regexp.match(value):
-                        return tag
-            return _STR_TAG
-        return _SEQ_TAG if kind is yaml.SequenceNode else _MAP_TAG
-
-    def construct_document(self, node: Any) -> Any:
-        try:
-            data = self._build(node, {})
-        except _Fallback:
-            return super().construct_document(node)
-        self.constructed_objects: dict[Any, Any] = {}
-        self.recursive_objects: dict[Any, Any] = {}
-        return data
-
-    def _build(self, node: Any, memo: dict[int, Any]) -> Any:
-        cls = node.__class__
-        if cls is yaml.ScalarNode:
-            if node.tag == _STR_TAG:
-                return node.value
-            return self.construct_object(node, deep=True)
-        found = memo.get(id(node))
-        if found is not None:
-            return found
-        if cls is yaml.MappingNode:
-            if node.tag != _MAP_TAG:
-                raise _Fallback
-            out: dict[Any, Any] = {}
-            memo[id(node)] = out
-            for key_node, value_node in node.value:
-                if key_node.tag in _SPECIAL_KEYS:
-                    raise _Fallback
-                key = self._build(key_node, memo)
-                try:
-                    out[key] = self._build(value_node, memo)
-                except TypeError:
-                    raise yaml.constructor.ConstructorError(
-                        "while constructing a mapping",
-                        node.start_mark,
-                        "found unhashable key",
-                        key_node.start_mark,
-                    ) from None
-            return out
-        if node.tag != _SEQ_TAG:
-            raise _Fallback
-        seq: list[Any] = []
-        memo[id(node)] = seq
-        seq.extend(self._build(child, memo) for child in node.value)
-        return seq
-
-
-_ManifestLoader.yaml_implicit_resolvers = {
-    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in _CLoader.yaml_implicit_resolvers.items()
-}
-_ManifestLoader._resolvers_by_first = {
-    first: [*resolvers, *_ManifestLoader.yaml_implicit_resolvers.get(None, [])]
-    for first, resolvers in _ManifestLoader.yaml_implicit_resolvers.items()
-    if first is not None
-}
-
-
-@contextmanager
-def paused_gc() -> Iterator[None]:
-    """Pause the cyclic garbage collector for a bulk load (parsed manifests are trees, never
-    cycles, so collections during the load are pure overhead)."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
-def load_yaml_documents(data: bytes | str, *, file: str | None = None) -> list[Any]:
-    """Every document of a YAML stream (``None`` for empty ones), parsed by libyaml with
-    timestamps kept as strings. Syntax errors raise :class:`ManifestError` with file:line.
-
-    >>> load_yaml_documents("a: 2024-01-01\\n---\\n")
-    [{'a': '2024-01-01'}, None]
-    """
-    try:
-        return list(yaml.load_all(data, Loader=_ManifestLoader))
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        raise ManifestError(
-            f"malformed YAML: {exc.problem or exc.context}",
-            file=file,
-            line=mark.line + 1 if mark else None,
-            column=mark.column + 1 if mark else None,
-        ) from None
-    except yaml.YAMLError as exc:
-        raise ManifestError(f"malformed YAML: {exc}", file=file) from None
-
-
 def _is_object(doc: Any) -> bool:
     kind = doc.get("kind") if isinstance(doc, dict) else None
     return isinstance(kind, str) and kind != ""
@@ -291,16 +66,12 @@ def _objects_from_yaml(data: bytes, rel: str) -> list[dict[str, Any]]:
     objs: list[dict[str, Any]] = []
     problem: str | None = None
     line: int | None = None
+    docs: list[Any] = []
     try:
-        docs = load_yaml_documents(data, file=rel)
-    except ManifestError as exc:
-        docs, problem, line = [], exc.message, exc.line
         # libyaml stops at the first bad document; keep what came before it, as Go does.
-        try:
-            for doc in yaml.load_all(data, Loader=_ManifestLoader):
-                docs.append(doc)
-        except yaml.YAMLError:
-            pass
+        docs.extend(iter_yaml_documents(data, file=rel))
+    except ManifestError as exc:
+        problem, line = exc.message, exc.line
     for index, doc in enumerate(docs):
         if doc is None:
             continue

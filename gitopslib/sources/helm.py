@@ -44,6 +44,7 @@ from gitopslib.errors import (
     PathEscapeError,
     RenderError,
 )
+from gitopslib.manifest import load_yaml_documents
 from gitopslib.sources._base import (
     RenderContext,
     build_env,
@@ -51,7 +52,6 @@ from gitopslib.sources._base import (
     envsubst,
     minimal_env,
 )
-from gitopslib.sources.directory import load_yaml_documents
 
 __all__ = [
     "HELM_INSTALL_ORDER",

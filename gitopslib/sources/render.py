@@ -39,13 +39,13 @@ from gitopslib.sources._base import (
     CommandRunner,
     RenderContext,
     SubprocessRunner,
-    app_instance_name,
     confined_path,
 )
 from gitopslib.sources._registry import RendererRegistry, default_registry
 from gitopslib.sources.cache import RenderCache, cache_key, tree_digest
 from gitopslib.sources.detect import detect_source_type, explicit_type
 from gitopslib.sources.resolver import RepositoryLike, ResolvedSource, Resolver
+from gitopslib.tracking import app_instance_name
 
 if TYPE_CHECKING:
     from gitopslib.models import Application, ApplicationSource

@@ -43,12 +43,11 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any
 
 from gitopslib.errors import ClusterError
 from gitopslib.health import HealthStatus, HealthStatusCode, assess_health
 from gitopslib.manifest import (
-    ANNOTATION_TRACKING_ID,
     CLUSTER_SCOPED_KINDS,
     LABEL_INSTANCE,
     ResourceKey,
@@ -64,6 +63,8 @@ from gitopslib.models import (
 from gitopslib.sync._options import AppView
 from gitopslib.sync.plan import SyncPlan, SyncTask
 from gitopslib.sync.protocol import Cluster
+from gitopslib.tracking import TrackingMethod, instance_name, tracking_id
+from gitopslib.tracking import stamp_tracking as _stamp_tracking
 
 __all__ = [
     "ANNOTATION_DELETION_APPROVED",
@@ -77,9 +78,6 @@ __all__ = [
 HOOK_FINALIZER = "argocd.argoproj.io/hook-finalizer"
 ANNOTATION_DELETION_APPROVED = "argocd.argoproj.io/deletion-approved"
 
-TrackingMethod = Literal["annotation", "label", "annotation+label"]
-
-_CRD = ("apiextensions.k8s.io", "CustomResourceDefinition")
 _COMPLETED = frozenset({"Succeeded", "Failed", "Error"})
 _PHASE_OF_RESULT = {
     "Synced": "Running",
@@ -94,28 +92,6 @@ HealthFunction = Callable[[Mapping[str, Any]], HealthStatus | None]
 # --- tracking -------------------------------------------------------------------------------
 
 
-def tracking_id(app_instance: str, obj: Mapping[str, Any], destination_namespace: str = "") -> str:
-    """Argo CD's tracking id ``<instance>:<group>/<kind>:<namespace>/<name>`` (§7.2); an
-    object without a namespace (cluster-scoped ones too) gets the destination namespace.
-
-    >>> tracking_id("guestbook", {"apiVersion": "apps/v1", "kind": "Deployment",
-    ...                           "metadata": {"name": "web", "namespace": "default"}})
-    'guestbook:apps/Deployment:default/web'
-    """
-    api_version = str(obj.get("apiVersion") or "")
-    group = api_version.rsplit("/", 1)[0] if "/" in api_version else ""
-    meta = obj.get("metadata") or {}
-    namespace = str(meta.get("namespace") or destination_namespace or "")
-    return f"{app_instance}:{group}/{obj.get('kind')}:{namespace}/{meta.get('name')}"
-
-
-def _label_value(app_instance: str) -> str:
-    value = app_instance[:63]
-    while value and not value[-1].isalnum():
-        value = value[:-1]
-    return value
-
-
 def stamp_tracking(
     obj: Mapping[str, Any],
     app_instance: str,
@@ -124,30 +100,22 @@ def stamp_tracking(
     method: TrackingMethod = "annotation",
     label_key: str = LABEL_INSTANCE,
 ) -> dict[str, Any]:
-    """A copy of ``obj`` carrying the app's tracking as Argo CD writes it (§7.1-§7.4):
+    """A deep copy of ``obj`` carrying the app's tracking as Argo CD writes it (§7.1-§7.4):
     the tracking-id annotation (``annotation``, the default), the instance label (``label``,
     untruncated) or both (``annotation+label``, label truncated to 63 characters). CRDs are
-    never stamped.
+    never stamped. See :func:`gitopslib.tracking.stamp_tracking`.
 
     >>> svc = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "ui"}}
     >>> stamp_tracking(svc, "guestbook", destination_namespace="default")["metadata"]["annotations"]
     {'argocd.argoproj.io/tracking-id': 'guestbook:/Service:default/ui'}
     """
-    out = copy.deepcopy(dict(obj))
-    api_version = str(out.get("apiVersion") or "")
-    group = api_version.rsplit("/", 1)[0] if "/" in api_version else ""
-    if (group, out.get("kind")) == _CRD:
-        return out
-    meta = out.setdefault("metadata", {})
-    if method in ("annotation", "annotation+label"):
-        annotations = dict(meta.get("annotations") or {})
-        annotations[ANNOTATION_TRACKING_ID] = tracking_id(app_instance, out, destination_namespace)
-        meta["annotations"] = annotations
-    if method in ("label", "annotation+label"):
-        labels = dict(meta.get("labels") or {})
-        labels[label_key] = app_instance if method == "label" else _label_value(app_instance)
-        meta["labels"] = labels
-    return out
+    return _stamp_tracking(
+        copy.deepcopy(dict(obj)),
+        app_instance,
+        destination_namespace=destination_namespace,
+        method=method,
+        label_key=label_key,
+    )
 
 
 # --- the run ----------------------------------------------------------------------------------
@@ -840,9 +808,7 @@ def execute_plan(
     view = AppView(app)
     instance = app_instance
     if instance is None and view.name:
-        namespace = view.namespace
-        in_control_plane = not namespace or namespace == controller_namespace
-        instance = view.name if in_control_plane else f"{namespace}_{view.name}"
+        instance = instance_name(view.name, view.namespace, controller_namespace)
     dest_ns = view.destination_namespace
     if destination_namespace is not None:
         dest_ns = destination_namespace

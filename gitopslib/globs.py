@@ -1,8 +1,10 @@
-"""The two wildcard dialects AppProject rules use.
+"""The two wildcard dialects Argo CD uses, as pure functions.
 
-Argo CD matches most project fields with the gobwas glob library (``sourceRepos`` with ``/``
-as separator; destinations, sync windows, RBAC objects and orphan ignore rules without one),
-and resource allow/deny lists with Go's ``path/filepath.Match``. The dialects differ:
+Argo CD matches most AppProject fields with the gobwas glob library (``sourceRepos`` with
+``/`` as separator; destinations, sync windows, RBAC objects and orphan ignore rules without
+one), and Directory sources' ``include``/``exclude`` (on the path relative to the app
+directory, no separator: ``*`` crosses ``/``); resource allow/deny lists use Go's
+``path/filepath.Match``. The dialects differ:
 
 ============  ===========================================  ==================================
 syntax        gobwas (:func:`glob_match`)                  filepath (:func:`filepath_match`)
@@ -125,13 +127,17 @@ def compile_glob(pattern: str, separators: str = "") -> re.Pattern[str] | None:
     ``separators`` lists the characters ``*`` and ``?`` do not cross (``"/"`` for
     repository URLs, ``""`` elsewhere).
 
+    The expression is anchored at the end: ``.match`` and ``.fullmatch`` agree.
+
     >>> compile_glob("a{b,c}*", "").fullmatch("acxyz") is not None
+    True
+    >>> compile_glob("a/*.{yaml,json}").match("a/b/c.json") is not None
     True
     >>> compile_glob("[unclosed", "") is None
     True
     """
     try:
-        return re.compile(_gobwas_regex(pattern, separators), re.DOTALL)
+        return re.compile(_gobwas_regex(pattern, separators) + r"\Z", re.DOTALL)
     except (_BadPattern, re.error):
         return None
 
@@ -141,6 +147,8 @@ def glob_match(pattern: str, value: str, separators: str = "") -> bool:
 
     >>> glob_match("*", ""), glob_match("prod-?", "prod-1"), glob_match("a/*", "a/b/c", "/")
     (True, True, False)
+    >>> glob_match("{config.json,env-usw2/*}", "env-usw2/deploy.yaml"), glob_match("[!a]*", "abc")
+    (True, False)
     """
     rx = compile_glob(pattern, separators)
     return rx is not None and rx.fullmatch(value) is not None
