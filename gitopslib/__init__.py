@@ -22,17 +22,9 @@ loaded on first use, so ``import gitopslib`` stays cheap.
 
 from __future__ import annotations
 
+import importlib as _importlib
 import typing as _typing
 
-from gitopslib.diff import (
-    ComparisonResult,
-    DiffSettings,
-    DriftReason,
-    IgnoreRule,
-    ResourceDiff,
-    compare,
-    normalize,
-)
 from gitopslib.errors import (
     ClusterError,
     CommandError,
@@ -53,60 +45,31 @@ from gitopslib.errors import (
     RevisionNotFoundError,
     ValidationError,
 )
-from gitopslib.giturl import mask_credentials, normalize_git_url
-from gitopslib.health import (
-    HealthScripts,
-    HealthStatus,
-    HealthStatusCode,
-    aggregate_health,
-    assess_health,
-    run_health_tests,
+from gitopslib.giturl import (
+    mask_credentials,
+    normalize_git_url,
 )
-from gitopslib.manifest import ResourceKey, dump_manifests, load_manifests
-from gitopslib.models import (
-    Application,
-    ApplicationSource,
-    ConfigManagementPlugin,
-    Operation,
-    OperationState,
-    ResourceResult,
-    SyncOptions,
-    SyncResult,
-    load_documents,
-)
-from gitopslib.project import (
-    AppProject,
-    Enforcer,
-    SyncDecision,
-    SyncWindow,
-    SyncWindows,
-    Violation,
-    issue_project_token,
-    orphaned_resources,
-    verify_project_token,
-)
-from gitopslib.sources import (
-    RenderCache,
-    RenderContext,
-    Renderer,
-    RendererRegistry,
-    RenderResult,
-    Resolver,
-    render,
-    render_tree,
-)
-from gitopslib.sync import (
-    Cluster,
-    SyncPlan,
-    SyncPlanOptions,
-    SyncTask,
-    execute_plan,
-    plan_delete,
-    plan_sync,
+from gitopslib.manifest import (
+    ResourceKey,
+    dump_manifests,
+    load_manifests,
 )
 
 if _typing.TYPE_CHECKING:
-    from gitopslib.cluster import KubernetesCluster, MemoryCluster, SnapshotCluster
+    from gitopslib.cluster import (
+        KubernetesCluster,
+        MemoryCluster,
+        SnapshotCluster,
+    )
+    from gitopslib.diff import (
+        ComparisonResult,
+        DiffSettings,
+        DriftReason,
+        IgnoreRule,
+        ResourceDiff,
+        compare,
+        normalize,
+    )
     from gitopslib.git import (
         GitPathNotFoundError,
         GitRepository,
@@ -115,39 +78,134 @@ if _typing.TYPE_CHECKING:
         credentials_from_secrets,
         set_yaml_value,
     )
-    from gitopslib.reconcile import reconcile, sync
+    from gitopslib.health import (
+        HealthScripts,
+        HealthStatus,
+        HealthStatusCode,
+        aggregate_health,
+        assess_health,
+        run_health_tests,
+    )
+    from gitopslib.models import (
+        Application,
+        ApplicationSource,
+        ConfigManagementPlugin,
+        Operation,
+        OperationState,
+        ResourceResult,
+        SyncOptions,
+        SyncResult,
+        load_documents,
+    )
+    from gitopslib.project import (
+        AppProject,
+        Enforcer,
+        SyncDecision,
+        SyncWindow,
+        SyncWindows,
+        Violation,
+        issue_project_token,
+        orphaned_resources,
+        verify_project_token,
+    )
+    from gitopslib.reconcile import sync as sync
+    from gitopslib.sources import (
+        RenderCache,
+        RenderContext,
+        Renderer,
+        RendererRegistry,
+        RenderResult,
+        Resolver,
+        render,
+        render_tree,
+    )
+    from gitopslib.sync import (
+        Cluster,
+        SyncPlan,
+        SyncPlanOptions,
+        SyncTask,
+        execute_plan,
+        plan_delete,
+        plan_sync,
+    )
 
 __version__ = "0.1.0"
 
-#: Names loaded on first use: (module, attribute).
-_LAZY: dict[str, tuple[str, str]] = {
-    "GitPathNotFoundError": ("gitopslib.git", "GitPathNotFoundError"),
-    "GitRepository": ("gitopslib.git", "GitRepository"),
-    "HTTPSCredentials": ("gitopslib.git", "HTTPSCredentials"),
-    "SSHCredentials": ("gitopslib.git", "SSHCredentials"),
-    "KubernetesCluster": ("gitopslib.cluster", "KubernetesCluster"),
-    "MemoryCluster": ("gitopslib.cluster", "MemoryCluster"),
-    "SnapshotCluster": ("gitopslib.cluster", "SnapshotCluster"),
-    "credentials_from_secrets": ("gitopslib.git", "credentials_from_secrets"),
-    "reconcile": ("gitopslib.reconcile", "reconcile"),
-    "set_yaml_value": ("gitopslib.git", "set_yaml_value"),
-    "sync": ("gitopslib.reconcile", "sync"),
+#: Public names loaded on first use, by module: ``import gitopslib`` stays cheap (the pytest
+#: plugin imports this package in every test session of every project that installs it).
+_LAZY: dict[str, str] = {
+    "AppProject": "gitopslib.project",
+    "Application": "gitopslib.models",
+    "ApplicationSource": "gitopslib.models",
+    "Cluster": "gitopslib.sync",
+    "ComparisonResult": "gitopslib.diff",
+    "ConfigManagementPlugin": "gitopslib.models",
+    "DiffSettings": "gitopslib.diff",
+    "DriftReason": "gitopslib.diff",
+    "Enforcer": "gitopslib.project",
+    "GitPathNotFoundError": "gitopslib.git",
+    "GitRepository": "gitopslib.git",
+    "HTTPSCredentials": "gitopslib.git",
+    "HealthScripts": "gitopslib.health",
+    "HealthStatus": "gitopslib.health",
+    "HealthStatusCode": "gitopslib.health",
+    "IgnoreRule": "gitopslib.diff",
+    "KubernetesCluster": "gitopslib.cluster",
+    "MemoryCluster": "gitopslib.cluster",
+    "Operation": "gitopslib.models",
+    "OperationState": "gitopslib.models",
+    "RenderCache": "gitopslib.sources",
+    "RenderContext": "gitopslib.sources",
+    "RenderResult": "gitopslib.sources",
+    "Renderer": "gitopslib.sources",
+    "RendererRegistry": "gitopslib.sources",
+    "Resolver": "gitopslib.sources",
+    "ResourceDiff": "gitopslib.diff",
+    "ResourceResult": "gitopslib.models",
+    "SSHCredentials": "gitopslib.git",
+    "SnapshotCluster": "gitopslib.cluster",
+    "SyncDecision": "gitopslib.project",
+    "SyncOptions": "gitopslib.models",
+    "SyncPlan": "gitopslib.sync",
+    "SyncPlanOptions": "gitopslib.sync",
+    "SyncResult": "gitopslib.models",
+    "SyncTask": "gitopslib.sync",
+    "SyncWindow": "gitopslib.project",
+    "SyncWindows": "gitopslib.project",
+    "Violation": "gitopslib.project",
+    "aggregate_health": "gitopslib.health",
+    "assess_health": "gitopslib.health",
+    "compare": "gitopslib.diff",
+    "credentials_from_secrets": "gitopslib.git",
+    "execute_plan": "gitopslib.sync",
+    "issue_project_token": "gitopslib.project",
+    "load_documents": "gitopslib.models",
+    "normalize": "gitopslib.diff",
+    "orphaned_resources": "gitopslib.project",
+    "plan_delete": "gitopslib.sync",
+    "plan_sync": "gitopslib.sync",
+    "render": "gitopslib.sources",
+    "render_tree": "gitopslib.sources",
+    "run_health_tests": "gitopslib.health",
+    "set_yaml_value": "gitopslib.git",
+    "verify_project_token": "gitopslib.project",
 }
 
 
 def __getattr__(name: str) -> _typing.Any:
-    if name in _LAZY:
-        import importlib
-
-        module, attr = _LAZY[name]
-        value = getattr(importlib.import_module(module), attr)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'gitopslib' has no attribute {name!r}")
+    if name == "sync":
+        # the package gitopslib.sync is callable: gitopslib.sync(app, cluster=...) runs a sync
+        value: _typing.Any = _importlib.import_module("gitopslib.sync")
+    elif name in _LAZY:
+        value = getattr(_importlib.import_module(_LAZY[name]), name)
+    else:
+        raise AttributeError(f"module 'gitopslib' has no attribute {name!r}")
+    globals()[name] = value
+    return value
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
+    return sorted(set(globals()) | set(_LAZY) | {"sync"})
 
 
 __all__ = [
@@ -225,7 +283,6 @@ __all__ = [
     "orphaned_resources",
     "plan_delete",
     "plan_sync",
-    "reconcile",
     "render",
     "render_tree",
     "run_health_tests",

@@ -14,15 +14,14 @@ types, the status-field policy, sensitive annotations, the tracking method);
 
 from __future__ import annotations
 
-import fnmatch
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any, Literal
 
 import yaml
 
 from gitopslib.errors import DiffError
+from gitopslib.globs import glob_match as _gobwas_match
 
 __all__ = ["DiffSettings", "IgnoreRule", "KnownTypeField"]
 
@@ -33,21 +32,16 @@ _CM_IGNORE_PREFIX = "resource.customizations.ignoreDifferences."
 _CM_KNOWN_PREFIX = "resource.customizations.knownTypeFields."
 
 
-@lru_cache(maxsize=512)
-def _glob(pattern: str) -> Any:
-    import re
-
-    return re.compile(fnmatch.translate(pattern))
-
-
 def glob_match(pattern: str, value: str) -> bool:
-    """Argo CD's group/kind glob (``*`` any run, ``?`` one character); exact when no
-    wildcard."""
+    """Argo CD's group/kind glob for ignoreDifferences (gobwas syntax: ``*``, ``?``,
+    ``[...]``, ``{a,b}``; no separator); exact when there is no wildcard.
+
+    >>> glob_match("*.crossplane.io", "s3.aws.crossplane.io"), glob_match("{apps,batch}", "batch")
+    (True, True)
+    """
     if pattern == value or pattern == "*":
         return True
-    if not any(c in pattern for c in "*?["):
-        return False
-    return _glob(pattern).match(value) is not None
+    return _gobwas_match(pattern, value)
 
 
 def _strs(value: Any, where: str) -> tuple[str, ...]:

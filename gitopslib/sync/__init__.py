@@ -4,7 +4,12 @@
 order, names, Namespace/CRD dependencies, prune mirroring, PruneLast) and says why each task
 is where it is; :func:`plan_delete` does the same for deleting an Application. Plans render as
 a table, JSON or a Mermaid flowchart, and :meth:`SyncPlan.compare` explains what a change
-moves. Everything here is pure: data in, data out (the executor that acts comes later).
+moves. Planning is pure: data in, data out. :func:`execute_plan` is the one piece that acts,
+driving a :class:`Cluster` it is handed.
+
+The package object is also callable: ``gitopslib.sync(app, cluster=...)`` is design.md's
+whole "app sync" (render, compare, plan, execute), implemented in :mod:`gitopslib.reconcile`
+and reached here only when called, so the layers stay as they are.
 
 >>> from gitopslib.diff._result import ComparisonResult
 >>> plan_sync(ComparisonResult("Synced", [])).waves()
@@ -12,6 +17,11 @@ moves. Everything here is pure: data in, data out (the executor that acts comes 
 """
 
 from __future__ import annotations
+
+import importlib as _importlib
+import sys as _sys
+import types as _types
+from typing import Any as _Any
 
 from gitopslib.sync._kinds import KIND_ORDER, kind_rank
 from gitopslib.sync.compare import ChangeKind, PlanChange, PlanComparison, compare_plans
@@ -76,3 +86,14 @@ __all__ = [
     "to_mermaid",
     "tracking_id",
 ]
+
+
+class _CallableSyncPackage(_types.ModuleType):
+    """``gitopslib.sync`` is both this package and the ``sync`` operation of the public API."""
+
+    def __call__(self, *args: _Any, **kwargs: _Any) -> _Any:
+        # resolved by name at call time: the entry-point layer sits above this package
+        return _importlib.import_module("gitopslib.reconcile").sync(*args, **kwargs)
+
+
+_sys.modules[__name__].__class__ = _CallableSyncPackage

@@ -49,6 +49,7 @@ from gitopslib.manifest import (
 from gitopslib.models import SyncOptions
 from gitopslib.sync._kinds import KIND_RANK
 from gitopslib.sync._options import AppView, OptionList, resolve
+from gitopslib.tracking import parse_tracking_id
 
 _NO_OPTIONS = OptionList()
 _NO_ANNOTATIONS: Mapping[str, Any] = {}
@@ -572,22 +573,11 @@ def _selected(rd: ResourceDiff, selection: Collection[Sequence[str]]) -> bool:
     return False
 
 
-def _parse_tracking_id(value: str) -> tuple[str, str, str, str, str] | None:
-    parts = value.split(":")
-    if len(parts) != 3:
-        return None
-    group_kind = parts[1].split("/")
-    ns_name = parts[2].split("/")
-    if len(group_kind) != 2 or len(ns_name) != 2:
-        return None
-    return parts[0], group_kind[0], group_kind[1], ns_name[0], ns_name[1]
-
-
 def _tracked_by(live: Mapping[str, Any], rd: ResourceDiff) -> str | None:
     """The app instance the live object's tracking names (None: no usable tracking)."""
     raw = _ann(live).get(ANNOTATION_TRACKING_ID)
     if raw is not None:
-        parsed = _parse_tracking_id(str(raw))
+        parsed = parse_tracking_id(str(raw))
         if parsed is None:
             return None
         instance, group, kind, namespace, name = parsed

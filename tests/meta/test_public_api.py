@@ -5,8 +5,11 @@ from __future__ import annotations
 import importlib
 import subprocess
 import sys
+from pathlib import Path
 
 import gitopslib
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_all_is_sorted() -> None:
@@ -40,3 +43,19 @@ def test_import_is_cheap_and_quiet() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+def test_sync_is_the_operation_function(tmp_path: object) -> None:
+    """`gitopslib.sync(app, cluster=...)` runs design.md's sync, and the planning package of
+    the same name stays importable by its dotted path."""
+    import gitopslib.sync.plan
+    from gitopslib.sync import plan_sync
+
+    app = gitopslib.Application.from_yaml(ROOT / "examples/01-directory-app/application.yaml")
+    cluster = gitopslib.MemoryCluster()
+    op = gitopslib.sync(
+        app, cluster=cluster, repo_root=ROOT / "examples/01-directory-app/repo", dry_run=True
+    )
+    assert op.phase == "Succeeded"
+    assert cluster.objects() == []  # a dry run writes nothing
+    assert gitopslib.sync.plan_sync is plan_sync
