@@ -16,6 +16,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = sorted((ROOT / "docs").glob("**/*.md"))
+PAGES = [ROOT / "README.md", *DOCS]
 BLOCK = re.compile(r"^```python\n(.*?)^```", re.S | re.M)
 
 
@@ -23,7 +24,7 @@ def _blocks(page: Path) -> list[str]:
     return [b for b in BLOCK.findall(page.read_text()) if not b.startswith("# docs: skip")]
 
 
-@pytest.mark.parametrize("page", [p for p in DOCS if _blocks(p)], ids=lambda p: p.name)
+@pytest.mark.parametrize("page", [p for p in PAGES if _blocks(p)], ids=lambda p: p.name)
 def test_docs_page_code_runs(page: Path) -> None:
     """The page's python blocks run without error, in order, in one interpreter."""
     script = "\n\n".join(
