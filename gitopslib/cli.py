@@ -35,7 +35,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
-from gitopslib.errors import GitOpsError, ValidationError
+from gitopslib.errors import GitError, GitOpsError, RenderError, ValidationError
+from gitopslib.giturl import mask_credentials
 
 if TYPE_CHECKING:
     from gitopslib.diff import ComparisonResult
@@ -74,7 +75,7 @@ class _Progress:
 
     def __call__(self, message: str) -> None:
         if self.enabled:
-            print(f"gitopslib: {message}", file=self.stream, flush=True)
+            print(f"gitopslib: {mask_credentials(message)}", file=self.stream, flush=True)
 
 
 def _one_line(text: str) -> str:
@@ -92,6 +93,15 @@ def _application_docs(path: Path) -> list[Application]:
     return [d for d in load_documents(path, skip_other_kinds=True) if isinstance(d, Application)]
 
 
+def _in_chart_templates(folder: Path, rel: tuple[str, ...]) -> bool:
+    """Whether ``folder/rel`` lies in the ``templates/`` folder of a Helm chart under
+    ``folder``: Go templates, not YAML (an app-of-apps chart's Applications among them)."""
+    return any(
+        part == "templates" and (folder.joinpath(*rel[:i]) / "Chart.yaml").is_file()
+        for i, part in enumerate(rel[:-1])
+    )
+
+
 def _yaml_files(folder: Path) -> list[Path]:
     skip = {".git", "node_modules", "charts"}
     out = []
@@ -100,11 +110,13 @@ def _yaml_files(folder: Path) -> list[Path]:
         if any(part in skip or part.startswith(".") for part in rel[:-1]):
             continue
         if path.suffix in _YAML_SUFFIXES and path.is_file():
+            if _in_chart_templates(folder, rel):
+                continue
             out.append(path)
     return out
 
 
-_APP_KIND = re.compile(r"""^kind:\s*["']?Application["']?\s*$""", re.M)
+_APP_KIND = re.compile(r"""^kind:\s*["']?Application["']?\s*(?:#.*)?$""", re.M)
 
 
 def _application_files(paths: Sequence[str | os.PathLike[str]]) -> list[Path]:
@@ -126,6 +138,22 @@ def _application_files(paths: Sequence[str | os.PathLike[str]]) -> list[Path]:
     return files
 
 
+def _no_application(file: Path) -> NoReturn:
+    """Raise the error for a file named on the command line that holds no Application: the
+    located ``kind`` problem when a document's kind is not an Argo CD one (a typo such as
+    ``Aplication``), else which documents it does hold."""
+    from gitopslib.models import load_documents
+
+    others = load_documents(file)  # raises, naming file:line, for an unknown kind
+    found = (
+        ", ".join(
+            f"{d.kind} {getattr(getattr(d, 'metadata', None), 'name', None)!r}" for d in others
+        )
+        or "it is empty"
+    )
+    raise ValidationError(f"no Application document in this file (found {found})", file=str(file))
+
+
 def load_applications(paths: Sequence[str | os.PathLike[str]]) -> list[Application]:
     """Every Application in the given files and folders (folders are searched recursively;
     documents of other kinds are skipped; a malformed Application is an error naming
@@ -138,7 +166,7 @@ def load_applications(paths: Sequence[str | os.PathLike[str]]) -> list[Applicati
     for file in _application_files(paths):
         found = _application_docs(file)
         if not found and file in map(Path, paths):
-            raise ValidationError("no Application document in this file", file=str(file))
+            _no_application(file)
         apps.extend(found)
     if not apps:
         raise CLIError(f"no Application found in {', '.join(str(p) for p in paths)}")
@@ -179,6 +207,79 @@ def _project_for(app: Application, projects: Sequence[AppProject] | None) -> App
         f"Application {app.metadata.name!r} names project {wanted!r}, which none of the "
         "given AppProject files defines"
     )
+
+
+# --------------------------------------------------------------------- locating errors
+
+# The source field a render error is about, from the start of its message.
+_RENDER_ERROR_FIELDS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("value file", ("helm", "valueFiles")),
+    ("file parameter", ("helm", "fileParameters")),
+    ("helm.values", ("helm", "values")),
+    ("source path", ("path",)),
+    ("app path", ("path",)),
+    ("cannot read the app directory", ("path",)),
+    ("jsonnet library path", ("directory", "jsonnet", "libs")),
+    ("couldn't find plugin", ("plugin",)),
+    ("plugin '", ("plugin",)),
+    ("multiple application sources defined", ()),
+)
+
+
+def _located_render_error(app: Application, exc: GitOpsError) -> str:
+    """``exc`` as one line that names the Application's file, line and the source field the
+    error is about (``escape.yaml:9:11: spec.source.path: source path '..' leaves ...``).
+
+    >>> from gitopslib.errors import PathEscapeError
+    >>> from gitopslib.models import Application
+    >>> app = Application.from_yaml("examples/01-directory-app/application.yaml")
+    >>> err = PathEscapeError("source path '..' leaves the repository root", path="..")
+    >>> print(_located_render_error(app, err))
+    examples/01-directory-app/application.yaml:13:11: spec.source.path: source path '..' ...
+    """
+    message = _one_line(str(exc))
+    spec = app.spec
+    bad = getattr(exc, "path", None)
+    base: tuple[str | int, ...]
+    sources = list(spec.sources or [])
+    if sources:
+        index = next(
+            (
+                i
+                for i, s in enumerate(sources)
+                if bad is not None
+                and (bad == s.path or bad in ((s.helm.value_files or []) if s.helm else []))
+            ),
+            0 if len(sources) == 1 else None,
+        )
+        base = ("spec", "sources") if index is None else ("spec", "sources", index)
+        source = sources[index] if index is not None else None
+    else:
+        base, source = ("spec", "source"), spec.source
+    field: tuple[str | int, ...] = base
+    if source is not None:
+        for head, sub in _RENDER_ERROR_FIELDS:
+            if message.startswith(head):
+                field = (*base, *sub)
+                break
+        value_files = (source.helm.value_files or []) if source.helm else []
+        if field[-1:] == ("valueFiles",) and bad in value_files:
+            field = (*field, value_files.index(bad))
+    name = ".".join(str(p) for p in field)
+    redundant = ".".join(str(p) for p in field[len(base) :]) + ": "
+    if message.startswith(redundant):
+        message = message[len(redundant) :]
+    name = re.sub(r"\.(\d+)", r"[\1]", name)
+    doc = getattr(app, "_source", None)
+    file = getattr(doc, "file", None)
+    locations = getattr(doc, "locations", None)
+    line = column = None
+    if locations is not None:
+        line, column = locations.of(field)
+    if file is None:
+        return f"Application {app.metadata.name!r}: {name}: {message}"
+    where = file + (f":{line}" if line else "") + (f":{column}" if line and column else "")
+    return f"{where}: {name}: {message}"
 
 
 # ---------------------------------------------------------------------------- overrides
@@ -318,8 +419,14 @@ def apply_overrides(app: Application, overrides: Overrides) -> Application:
                 _upsert(jsonnet.setdefault(list_key, []), entry)
         if o.jsonnet_libs:
             jsonnet["libs"] = list(o.jsonnet_libs)
-    source_file = getattr(getattr(app, "_source", None), "file", None)
-    return Application.from_dict(data, file=source_file)
+    source = getattr(app, "_source", None)
+    changed = Application.from_dict(data, file=getattr(source, "file", None))
+    # keep pointing at the lines of the file the user wrote (errors name file:line)
+    new_source = getattr(changed, "_source", None)
+    locations = getattr(source, "locations", None)
+    if new_source is not None and locations is not None:
+        new_source.locations = locations
+    return changed
 
 
 def _overrides_from(args: argparse.Namespace) -> Overrides:
@@ -348,6 +455,9 @@ class _Session:
     """What one command invocation shares: resolvers, caches, live state, progress."""
 
     def __init__(self, args: argparse.Namespace) -> None:
+        plugins_dir = getattr(args, "plugins_dir", None)
+        if plugins_dir and not Path(plugins_dir).is_dir():
+            raise CLIError(f"--plugins-dir {plugins_dir}: no such folder")
         self.args = args
         self.progress = _Progress()
         self._repos: dict[str, Any] = {}
@@ -396,15 +506,25 @@ class _Session:
         if self._cache is None and self.args.cache_dir:
             self._cache = RenderCache(directory=Path(self.args.cache_dir) / "render")
         self.progress(f"rendering {app.metadata.name}")
-        return render(
-            app,
-            resolver=self.resolver(app),
-            cache=self._cache,
-            kube_version=self.args.kube_version,
-            api_versions=self.args.api_versions or (),
-            plugins_dir=self.args.plugins_dir,
-            timeout=self.args.timeout,
-        )
+        resolver = self.resolver(app)
+        try:
+            return render(
+                app,
+                resolver=resolver,
+                cache=self._cache,
+                kube_version=self.args.kube_version,
+                api_versions=self.args.api_versions or (),
+                plugins_dir=self.args.plugins_dir,
+                timeout=self.args.timeout,
+            )
+        except RenderError as exc:
+            raise CLIError(_located_render_error(app, exc)) from exc
+        except GitError as exc:
+            if self.args.repo_root:
+                raise
+            raise CLIError(
+                f"{_one_line(str(exc))} (to render a local checkout instead: --repo-root DIR)"
+            ) from exc
 
     # live state
 
@@ -557,15 +677,54 @@ def _plan_markdown(plan: SyncPlan) -> str:
     return "\n".join(lines) + "\n"
 
 
+_MERMAID_NODE = re.compile(r"^(\s*)(subgraph )?([A-Za-z_]\w*)(?=[\[(])")
+_MERMAID_EDGE = re.compile(r"^(\s*)([A-Za-z_]\w*) (-->|-\.->)(\|[^|]*\|)? ([A-Za-z_]\w*)$")
+
+
+def _mermaid_of_many(plans: Sequence[SyncPlan]) -> str:
+    """One Mermaid flowchart for several plans: each app's diagram in a subgraph of its
+    own, node ids prefixed so the apps do not share nodes (concatenated ``flowchart``
+    blocks are not a valid diagram)."""
+    from gitopslib.sync import escape_mermaid
+
+    lines = ["flowchart TD"]
+    for i, plan in enumerate(plans):
+        prefix = f"app{i}_"
+        title = escape_mermaid(plan.app_name or f"app {i + 1}")
+        lines.append(f'  subgraph app{i}["Application {title}"]')
+        for line in plan.to_mermaid().splitlines()[1:]:
+            edge = _MERMAID_EDGE.match(line)
+            if edge:
+                indent, src, arrow, label, dst = edge.groups()
+                line = f"{indent}{prefix}{src} {arrow}{label or ''} {prefix}{dst}"
+            else:
+                line = _MERMAID_NODE.sub(rf"\1\2{prefix}\3", line, count=1)
+            lines.append(f"  {line}")
+        lines.append("  end")
+    return "\n".join(lines) + "\n"
+
+
 def _cmd_plan(args: argparse.Namespace, out: TextIO) -> int:
     import yaml
 
     session = _Session(args)
     projects = _load_projects(args.project) if args.project else None
     plans: list[SyncPlan] = []
+    refused = False
     for app in _apps(args):
+        project = _project_for(app, projects)
+        if project is not None:
+            # Argo CD refuses to sync an app its project does not admit (source repository,
+            # destination, namespace): say so, and exit 1 as for a plan with invalid tasks
+            for violation in project.check(app):
+                refused = True
+                print(
+                    f"gitopslib: {app.metadata.name}: project {project.metadata.name}: "
+                    f"{_one_line(violation.message)}",
+                    file=sys.stderr,
+                )
         run = _compare(session, app)
-        plans.append(_plan(run, _project_for(app, projects), True if args.prune else None))
+        plans.append(_plan(run, project, True if args.prune else None))
     fmt = args.output
     if fmt in ("json", "yaml"):
         data: Any = [p.to_dict() for p in plans]
@@ -575,20 +734,21 @@ def _cmd_plan(args: argparse.Namespace, out: TextIO) -> int:
             out.write(json.dumps(data, indent=2, sort_keys=True) + "\n")
         else:
             out.write(yaml.safe_dump(data, sort_keys=False))
-        return 0 if all(p.valid for p in plans) else 1
+        return 0 if all(p.valid for p in plans) and not refused else 1
     for i, plan in enumerate(plans):
         title = plan.app_name or "app"
         if fmt == "markdown":
             out.write(f"{'' if i == 0 else chr(10)}### {title}\n\n{_plan_markdown(plan)}")
         elif fmt == "mermaid":
             if len(plans) > 1:
-                out.write(f"%% {title}\n")
+                out.write(_mermaid_of_many(plans))
+                break
             out.write(plan.to_mermaid().rstrip("\n") + "\n")
         else:
             if len(plans) > 1:
                 out.write(f"{'' if i == 0 else chr(10)}Application {title}\n")
             out.write(plan.render_table().rstrip("\n") + "\n")
-    return 0 if all(p.valid for p in plans) else 1
+    return 0 if all(p.valid for p in plans) and not refused else 1
 
 
 def _cmd_health(args: argparse.Namespace, out: TextIO) -> int:
@@ -656,6 +816,25 @@ def _table(rows: Sequence[Sequence[str]]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _schema_message(obj: dict[str, Any], exc: Any) -> str:
+    """The schema problem in one line; for a Secret without the offending value (the
+    schema's message quotes it, and Secret values never appear in output).
+
+    >>> class Problem:
+    ...     validator, validator_value = "type", ["string", "null"]
+    ...     message = "12345 is not of type 'string', 'null'"
+    >>> _schema_message({"apiVersion": "v1", "kind": "Secret"}, Problem())
+    "the value is not of type 'string', 'null'"
+    """
+    if obj.get("kind") != "Secret" or obj.get("apiVersion") != "v1":
+        return _one_line(exc.message)
+    expected = exc.validator_value
+    if exc.validator == "type":
+        types = expected if isinstance(expected, list) else [expected]
+        return "the value is not of type " + ", ".join(repr(t) for t in types)
+    return f"the value does not satisfy the schema's {exc.validator!r} rule"
+
+
 def _schema_problems(objs: Sequence[dict[str, Any]], version: str) -> list[str]:
     try:
         import kubernetes_validate
@@ -676,7 +855,7 @@ def _schema_problems(objs: Sequence[dict[str, Any]], version: str) -> list[str]:
             continue  # custom resources: no published schema to check against
         except kubernetes_validate.ValidationError as exc:
             where = "/".join(str(p) for p in exc.path) or "(root)"
-            problems.append(f"{what}: {where}: {_one_line(exc.message)}")
+            problems.append(f"{what}: {where}: {_schema_message(obj, exc)}")
         except kubernetes_validate.utils.VersionNotSupportedError:
             raise CLIError(
                 f"--kube-version {version}: no schemas for that version "
@@ -761,7 +940,6 @@ def _git(repo: Path, *argv: str) -> str:
 @contextlib.contextmanager
 def _tree_at(repo_dir: Path, rev: str, cache_dir: str | None) -> Iterator[tuple[str, Path]]:
     """A read-only tree of the repository at ``rev`` (through the Git cache)."""
-    from gitopslib.errors import GitError
     from gitopslib.git import GitRepository
 
     git_cache = Path(cache_dir) / "git" if cache_dir else None
@@ -783,14 +961,21 @@ def _collect(session: _Session, root: Path, sha: str, selectors: Sequence[str]) 
     paths = [root / s for s in selectors if (root / s).exists()]
     names = {s for s in selectors if not (root / s).exists()}
     apps: list[Application] = []
-    for path in paths or ([root] if not selectors else []):
-        with contextlib.suppress(CLIError):
-            apps.extend(load_applications([path]))
-    if names:
-        for app in load_applications([root]):
-            if app.metadata.name in names and app not in apps:
-                apps.append(app)
     out: dict[str, _Side] = {}
+    # a file that does not load at this revision is a row of the report, not the end of it
+    for file in _application_files(paths or ([root] if not selectors else [])):
+        try:
+            apps.extend(_application_docs(file))
+        except ValidationError as exc:
+            rel = file.relative_to(root).as_posix()
+            message = _one_line(str(exc)).replace(str(file), rel)
+            out[rel] = _Side(error=message)
+    if names:
+        for file in _application_files([root]):
+            with contextlib.suppress(ValidationError):
+                for app in _application_docs(file):
+                    if app.metadata.name in names and app not in apps:
+                        apps.append(app)
     resolver = Resolver(default=root, revision=sha)
     for app in apps:
         session.progress(f"rendering {app.metadata.name} at {sha[:8]}")
@@ -803,7 +988,12 @@ def _collect(session: _Session, root: Path, sha: str, selectors: Sequence[str]) 
                 continue
             side = _Side(node.app)
             if node.error is not None:
-                side.error = _one_line(str(node.error))
+                message = (
+                    _located_render_error(node.app, node.error)
+                    if isinstance(node.error, RenderError)
+                    else _one_line(str(node.error))
+                )
+                side.error = message.replace(f"{root}{os.sep}", "")
             elif node.result is not None:
                 side.manifests = list(node.result.manifests)
             out[key] = side
@@ -1088,6 +1278,36 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _join_dash_values(parser: argparse.ArgumentParser, argv: Sequence[str]) -> list[str]:
+    """``--flag -value`` as ``--flag=-value`` for flags that take one value, as Argo CD's
+    command line reads them (``--namesuffix -prod``; argparse would take ``-prod`` for a
+    flag)."""
+    takes_value: set[str] = set()
+    stack = [parser]
+    while stack:
+        p = stack.pop()
+        for action in p._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                stack.extend(action.choices.values())
+            elif action.option_strings and action.nargs is None:
+                takes_value.update(s for s in action.option_strings if s.startswith("--"))
+    out: list[str] = []
+    items = list(argv)
+    i = 0
+    while i < len(items):
+        item = items[i]
+        if item == "--":
+            out.extend(items[i:])
+            break
+        if item in takes_value and i + 1 < len(items) and items[i + 1].startswith("-"):
+            out.append(f"{item}={items[i + 1]}")
+            i += 2
+            continue
+        out.append(item)
+        i += 1
+    return out
+
+
 def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int:
     """Run the ``gitopslib`` command; returns the exit code.
 
@@ -1097,7 +1317,7 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
     """
     parser = build_parser()
     try:
-        args = parser.parse_args(argv)
+        args = parser.parse_args(_join_dash_values(parser, sys.argv[1:] if argv is None else argv))
     except SystemExit as exc:  # argparse: --help, --version, usage errors
         return int(exc.code or 0) if isinstance(exc.code, int) or exc.code is None else 2
     stream = out or sys.stdout
@@ -1118,7 +1338,7 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
             message = _one_line(str(exc))
         else:  # a bug of ours: still one line, with a way to see more
             message = f"{type(exc).__name__}: {_one_line(str(exc))} (--debug shows the traceback)"
-        print(f"gitopslib: error: {message}", file=sys.stderr)
+        print(f"gitopslib: error: {mask_credentials(message)}", file=sys.stderr)
         return 2
 
 

@@ -357,16 +357,32 @@ def _yaml_error(exc: yaml.YAMLError, file: str | None) -> ManifestError:
 def iter_yaml_documents(data: bytes | str, *, file: str | None = None) -> Iterator[Any]:
     """The documents of a YAML stream one by one (``None`` for empty ones), parsed by libyaml
     with timestamps kept as strings. A syntax error raises :class:`ManifestError` with
-    file:line once the documents before it have been yielded.
+    file:line once the documents before it have been yielded; so does a document that
+    expands to more than :data:`MAX_EXPANDED_NODES` nodes through aliases (an alias bomb).
 
     >>> docs = iter_yaml_documents("a: 1\\n---\\nb: [\\n")
     >>> next(docs)
     {'a': 1}
     """
+    check_aliases = _may_alias(data)
     try:
-        yield from yaml.load_all(data, Loader=_ManifestLoader)
+        for index, doc in enumerate(yaml.load_all(data, Loader=_ManifestLoader)):
+            if check_aliases and _count_nodes(doc, MAX_EXPANDED_NODES) > MAX_EXPANDED_NODES:
+                raise ManifestError(
+                    f"document {index + 1} expands to more than {MAX_EXPANDED_NODES} nodes "
+                    "through YAML aliases (an alias bomb?)",
+                    file=file,
+                )
+            yield doc
     except yaml.YAMLError as exc:
         raise _yaml_error(exc, file) from None
+
+
+def _may_alias(data: bytes | str) -> bool:
+    """Whether ``data`` may hold YAML aliases (an anchor ``&`` and an alias ``*``)."""
+    if isinstance(data, bytes):
+        return b"&" in data and b"*" in data
+    return "&" in data and "*" in data
 
 
 def load_yaml_documents(data: bytes | str, *, file: str | None = None) -> list[Any]:
@@ -395,17 +411,10 @@ def load_manifests(
     ['A', 'B']
     """
     text, file = _read_source(text_or_path, max_bytes)
-    check_aliases = "&" in text and "*" in text
     out: list[Manifest] = []
-    for index, doc in enumerate(iter_yaml_documents(text, file=file)):
+    for index, doc in enumerate(iter_yaml_documents(text, file=file)):  # alias bombs refused
         if doc is None:
             continue
-        if check_aliases and _count_nodes(doc, MAX_EXPANDED_NODES) > MAX_EXPANDED_NODES:
-            raise ManifestError(
-                f"document {index + 1} expands to more than {MAX_EXPANDED_NODES} nodes "
-                "through YAML aliases (an alias bomb?)",
-                file=file,
-            )
         if not isinstance(doc, dict):
             raise ManifestError(
                 f"document {index + 1} is a {type(doc).__name__}, not a Kubernetes object",

@@ -46,4 +46,5 @@ def gitops(pytestconfig: pytest.Config, tmp_path_factory: pytest.TempPathFactory
     configured = str(pytestconfig.getini("gitops_repo_root") or "")
     repo_root = pytestconfig.rootpath / configured if configured else None
     cache_dir = tmp_path_factory.mktemp("gitopslib-cache")
-    return GitOps(repo_root=repo_root, cache_dir=cache_dir)
+    # relative app / live / manifest paths work from any working directory
+    return GitOps(repo_root=repo_root, cache_dir=cache_dir, base_dir=pytestconfig.rootpath)

@@ -35,6 +35,18 @@ __all__ = [
 ]
 
 
+def _resolve(value: Any, base_dir: Path | None) -> Any:
+    """A relative path that does not exist from the working directory but does under
+    ``base_dir`` (the pytest rootdir), made absolute; anything else as it is."""
+    if base_dir is None or not isinstance(value, (str, os.PathLike)):
+        return value
+    text = os.fspath(value)
+    if "\n" in text or not text or Path(text).is_absolute() or Path(text).exists():
+        return value
+    candidate = base_dir / text
+    return candidate if candidate.exists() else value
+
+
 def _load_app(app: Any) -> Application:
     from gitopslib.models import Application
 
@@ -85,6 +97,9 @@ class GitOps:
     ``repoURL`` is cloned into ``cache_dir`` (the Git cache). ``render_options`` reach
     :func:`gitopslib.sources.render` (``kube_version``, ``plugins_dir``, ...). Apps may be
     given as :class:`~gitopslib.models.Application`, a file path, YAML text or a dict.
+    A relative path (app, live state, manifests) that does not exist from the working
+    directory is looked up under ``base_dir`` (the pytest fixture passes the rootdir, so
+    tests run from any directory).
 
     >>> GitOps(repo_root="examples/01-directory-app/repo").compare(
     ...     "examples/01-directory-app/application.yaml").sync_status
@@ -96,8 +111,10 @@ class GitOps:
         repo_root: str | os.PathLike[str] | None = None,
         *,
         cache_dir: str | os.PathLike[str] | None = None,
+        base_dir: str | os.PathLike[str] | None = None,
         **render_options: Any,
     ) -> None:
+        self.base_dir = Path(base_dir) if base_dir is not None else None
         self.repo_root = Path(repo_root) if repo_root is not None else None
         self.cache_dir = Path(cache_dir) if cache_dir is not None else None
         self.render_options = render_options
@@ -116,7 +133,7 @@ class GitOps:
 
     def application(self, app: Any) -> Application:
         """``app`` as an Application model (from a model, a path, YAML text or a dict)."""
-        return _load_app(app)
+        return _load_app(_resolve(app, self.base_dir))
 
     def _resolver(self, app: Application, repo_root: Any) -> Resolver:
         from gitopslib.sources import Resolver
@@ -141,7 +158,7 @@ class GitOps:
         """The desired manifests of ``app`` (see :func:`gitopslib.sources.render`)."""
         from gitopslib.sources import render
 
-        model = _load_app(app)
+        model = self.application(app)
         kwargs = {**self.render_options, **options}
         return render(model, resolver=self._resolver(model, repo_root), cache=self.cache, **kwargs)
 
@@ -157,13 +174,13 @@ class GitOps:
         of objects, a YAML folder or file, or a cluster with ``objects()``)."""
         from gitopslib.diff import compare
 
-        model = _load_app(app)
+        model = self.application(app)
         objs = (
             list(desired)
             if desired is not None
             else self.render(model, repo_root=repo_root).manifests
         )
-        return compare(objs, _load_live(live), app=model)
+        return compare(objs, _load_live(_resolve(live, self.base_dir)), app=model)
 
     def plan(
         self,
@@ -176,25 +193,30 @@ class GitOps:
         """The sync plan of ``app`` against ``live`` (see :func:`gitopslib.sync.plan_sync`)."""
         from gitopslib.sync import SyncPlanOptions, plan_sync
 
-        model = _load_app(app)
+        model = self.application(app)
         comparison = self.compare(model, live, repo_root=repo_root)
         return plan_sync(comparison, app=model, options=options or SyncPlanOptions(started_at=0))
 
     # the assertions, for convenience: gitops.assert_no_drift(...)
+    # (``__tracebackhide__``: pytest reports the failure at the test's line, not in here)
     @staticmethod
     def assert_no_drift(comparison: ComparisonResult) -> None:
         """See :func:`assert_no_drift`."""
+        __tracebackhide__ = True
         assert_no_drift(comparison)
 
     @staticmethod
     def assert_plan_order(plan: SyncPlan, expected: Sequence[Any]) -> None:
         """See :func:`assert_plan_order`."""
+        __tracebackhide__ = True
         assert_plan_order(plan, expected)
 
-    @staticmethod
-    def assert_only_changes(base: Any, head: Any, paths: Iterable[str] = ()) -> None:
-        """See :func:`assert_only_changes`."""
-        assert_only_changes(base, head, paths=paths)
+    def assert_only_changes(self, base: Any, head: Any, paths: Iterable[str] = ()) -> None:
+        """See :func:`assert_only_changes` (relative paths are looked up as for apps)."""
+        __tracebackhide__ = True
+        assert_only_changes(
+            _resolve(base, self.base_dir), _resolve(head, self.base_dir), paths=paths
+        )
 
 
 # ------------------------------------------------------------------------------ assertions
@@ -208,6 +230,7 @@ def assert_no_drift(comparison: ComparisonResult) -> None:
     >>> cm = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c", "namespace": "d"}}
     >>> assert_no_drift(compare([cm], [cm]))
     """
+    __tracebackhide__ = True
     drifted = [
         r
         for r in comparison.resources
@@ -244,6 +267,7 @@ def _matches(task: SyncTask, item: Any) -> bool:
         kind, sep, name = item.partition("/")
         if not sep:
             kind, _, name = item.partition(" ")
+        name = name or "*"  # a bare "Kind" is any object of that kind
     else:
         kind, name = item[0], item[1]
     names = {task.name}
@@ -255,13 +279,15 @@ def _matches(task: SyncTask, item: Any) -> bool:
 def assert_plan_order(plan: SyncPlan, expected: Sequence[Any]) -> None:
     """Fail unless the tasks named in ``expected`` appear in the plan in that order (other
     tasks may come between). Items are ``"Kind/name"`` (glob allowed in the name; a
-    ``generateName`` hook matches its prefix) or ``(kind, name)`` tuples.
+    ``generateName`` hook matches its prefix; a bare ``"Kind"`` is any object of that kind)
+    or ``(kind, name)`` tuples.
 
     >>> from gitopslib.sync import SyncPlan, SyncTask
     >>> plan = SyncPlan(tasks=[SyncTask("Sync", 0, "", "ConfigMap", "ns", "cfg", "create"),
     ...                        SyncTask("Sync", 1, "apps", "Deployment", "ns", "web", "create")])
     >>> assert_plan_order(plan, ["ConfigMap/cfg", "Deployment/web"])
     """
+    __tracebackhide__ = True
     tasks = list(plan.tasks)
     position = 0
     found: list[int] = []
@@ -372,6 +398,7 @@ def assert_only_changes(base: Any, head: Any, paths: Iterable[str] = ()) -> None
     >>> b = [{"kind": "ConfigMap", "metadata": {"name": "c"}, "data": {"k": "2"}}]
     >>> assert_only_changes(a, b, paths=["ConfigMap/c:/data"])
     """
+    __tracebackhide__ = True
     patterns = list(paths)
     base_objs, head_objs = _manifests(base), _manifests(head)
     names = {_label(o)[0]: _label(o) for o in [*base_objs, *head_objs]}

@@ -179,3 +179,68 @@ def test_plugin_import_is_cheap() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     ).stdout
     assert out.strip() == "[] []"
+
+
+def test_assertion_failure_points_at_the_test_line(inner: pytest.Pytester) -> None:
+    """A failing helper is reported at the line of the test that called it: gitopslib's own
+    frames (their source, their long argument reprs) are hidden from the report."""
+    inner.makepyfile(
+        test_hidden="""
+        from conftest import APP, REPO
+        from gitopslib.testing import assert_plan_order
+
+        def test_order(gitops):
+            plan = gitops.plan(APP, repo_root=REPO)
+            gitops.assert_plan_order(plan, ["Deployment/guestbook-ui", "ConfigMap/*"])
+
+        def test_order_plain(gitops):
+            assert_plan_order(gitops.plan(APP, repo_root=REPO), ["Secret/none"])
+        """
+    )
+    result = inner.runpytest()
+    result.assert_outcomes(failed=2)
+    result.stdout.fnmatch_lines(["test_hidden.py:6: AssertionError", "test_hidden.py:9: Assert*"])
+    text = result.stdout.str()
+    assert "def assert_plan_order" not in text
+    assert "gitopslib/testing.py" not in text
+    assert "plan = SyncPlan(" not in text
+
+
+def test_relative_paths_resolve_from_the_rootdir(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Relative app and live paths (as the docs write them) work when pytest runs from
+    another directory: they are looked up under the rootdir."""
+    import shutil
+
+    shutil.copytree(EXAMPLE, pytester.path / "deploy")
+    pytester.makeini("[pytest]\ngitops_repo_root = deploy/repo\n")
+    pytester.makepyfile(
+        test_rel="""
+        def test_render(gitops):
+            assert len(gitops.render("deploy/application.yaml").manifests) == 3
+            assert gitops.compare("deploy/application.yaml", live="deploy/repo").sync_status
+        """
+    )
+    elsewhere = pytester.path / "sub"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    result = pytester.runpytest(str(pytester.path / "test_rel.py"), f"--rootdir={pytester.path}")
+    result.assert_outcomes(passed=1)
+
+
+def test_bare_kind_matches_any_object_of_that_kind() -> None:
+    """``"Kind"`` alone in assert_plan_order matches any task of that kind (docs: items
+    are ``Kind/name`` or a bare ``Kind``)."""
+    from gitopslib.sync import SyncPlan, SyncTask
+    from gitopslib.testing import assert_plan_order
+
+    plan = SyncPlan(
+        tasks=[
+            SyncTask("Sync", 0, "", "ConfigMap", "ns", "cfg", "create"),
+            SyncTask("Sync", 1, "apps", "Deployment", "ns", "web", "create"),
+        ]
+    )
+    assert_plan_order(plan, ["ConfigMap", "Deployment"])
+    with pytest.raises(AssertionError, match="'ConfigMap' comes at position 1"):
+        assert_plan_order(plan, ["Deployment", "ConfigMap"])

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from gitopslib.diff._result import ComparisonResult, ResourceDiff, SyncStatus
 from gitopslib.diff.compare import compare, compare_resource, hook_type, wave_of
+from gitopslib.diff.defaults import apply_defaults
 from gitopslib.diff.explain import DriftReason, explain
 from gitopslib.diff.ignore import (
     managed_field_pointers,
@@ -38,6 +39,7 @@ __all__ = [
     "ResourceDiff",
     "SyncStatus",
     "app_instance_name",
+    "apply_defaults",
     "canonical_duration",
     "canonical_quantity",
     "claims",

@@ -36,6 +36,7 @@ from typing import Any
 from gitopslib.diff import _schema
 from gitopslib.diff._render import make_patch, unified_diff
 from gitopslib.diff._result import ComparisonResult, ResourceDiff
+from gitopslib.diff.defaults import apply_defaults
 from gitopslib.diff.ignore import remove_jq, remove_managed_fields, remove_pointer
 from gitopslib.diff.mask import mask_secrets
 from gitopslib.diff.normalize import (
@@ -239,7 +240,9 @@ def _status_ignored(rules: list[IgnoreRule]) -> bool:
 def _normalize_tracking(
     live: dict[str, Any], desired: dict[str, Any], settings: DiffSettings
 ) -> dict[str, Any]:
-    """Label -> annotation migration aid (annotation tracking modes, not for CRDs)."""
+    """Label -> annotation migration aid (annotation tracking modes, not for CRDs): a live
+    object with the instance label takes the desired tracking-id (overwritten, as Argo CD's
+    ``resourceTracking.Normalize`` does) and loses the label when Git does not have it."""
     if settings.tracking_method == "label" or live.get("kind") == "CustomResourceDefinition":
         return live
     meta = live.get("metadata") or {}
@@ -250,13 +253,20 @@ def _normalize_tracking(
     new_meta = dict(meta)
     ann = dict(meta.get("annotations") or {})
     desired_ann = _annotations(desired)
-    if ANNOTATION_TRACKING_ID not in ann and ANNOTATION_TRACKING_ID in desired_ann:
+    if ANNOTATION_TRACKING_ID in desired_ann:
         ann[ANNOTATION_TRACKING_ID] = desired_ann[ANNOTATION_TRACKING_ID]
         new_meta["annotations"] = ann
     desired_labels = (desired.get("metadata") or {}).get("labels") or {}
     if key not in desired_labels:
         new_meta["labels"] = {k: v for k, v in labels.items() if k != key}
     return {**live, "metadata": new_meta}
+
+
+def _holds_secrets(obj: Mapping[str, Any], settings: DiffSettings) -> bool:
+    """A core Secret, or an object carrying an annotation listed as sensitive."""
+    if obj.get("kind") == "Secret" and api_group(obj) == "":
+        return True
+    return any(key in settings.sensitive_annotations for key in _annotations(obj))
 
 
 def _apply_rules(
@@ -282,7 +292,9 @@ def _apply_rules(
                 try:
                     objs[i], removed_paths = remove_jq(obj, expression, settings.jq_timeout)
                 except GitOpsError as exc:
-                    warnings.append(str(exc))
+                    hidden = f"jqPathExpression {expression!r} failed (jq's message is hidden:"
+                    hidden += " it may quote Secret data or sensitive annotations)"
+                    warnings.append(hidden if _holds_secrets(obj, settings) else str(exc))
                     continue
                 ignored.extend(p for p in removed_paths if p not in ignored)
     return objs, ignored
@@ -365,6 +377,12 @@ def compare_resource(
     predicted = predict(
         orig, config, live_n, type_name=type_name or None, typed=type_name is not None
     )
+    if type_name is not None:
+        # Built-in kinds: the API defaults on both sides (§5.1 step 6), so a field Git dropped
+        # whose value was the default is not drift.
+        predicted = apply_defaults(predicted, group, key.kind)
+        live_n = apply_defaults(live_n, group, key.kind)
+        rd.normalized_live = live_n
     rd.normalized_desired = predicted
     if strict_equal(predicted, live_n):
         return rd

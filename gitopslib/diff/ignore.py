@@ -6,7 +6,8 @@ expressions; managed-fields managers before everything else):
 * :func:`remove_pointer` removes an RFC 6901 JSON pointer (missing paths are ignored);
 * :func:`remove_jq` removes what a jq path expression selects (``del(<expr>)``, real jq);
 * :func:`remove_managed_fields` removes the fields that given managers own according to the
-  live object's ``metadata.managedFields`` (``fieldsV1``: ``f:``, ``k:``, ``v:``, ``i:`` keys).
+  live object's ``metadata.managedFields`` (``fieldsV1``: ``f:``, ``k:``, ``v:``, ``i:`` keys)
+  and that Git would modify (argocd-semantics.md §5.1 step 2).
 
 Every function returns a new object and the JSON pointers it removed (for
 RespectIgnoreDifferences).
@@ -248,21 +249,104 @@ def _remove_paths(value: Any, paths: list[list[Any]]) -> Any:
     return value
 
 
+def _find_item(value: Any, spec: str) -> int | None:
+    """Index of the list item a ``k:``/``v:``/``i:`` field-set key names in ``value``."""
+    if type(value) is not list:
+        return None
+    if spec.startswith("i:"):
+        idx = spec[2:]
+        return int(idx) if idx.isdigit() and int(idx) < len(value) else None
+    for i, item in enumerate(value):
+        if _match_item(item, spec):
+            return i
+    return None
+
+
+def _is_leaf(value: Any, child: dict[str, Any]) -> bool:
+    """Whether an owned value is compared as a whole (structured-merge-diff's leaf).
+
+    A field set entry with no members below it is a leaf for scalars and for non-empty maps
+    and lists (a granular map or keyed list would list its members, so a non-empty one owned
+    as a whole is atomic). An empty map or list owned as a whole is granular: what Git adds
+    to it is an addition, never a modification.
+    """
+    if child and set(child) != {"."}:
+        return False
+    if type(value) in (dict, list):
+        return bool(value)
+    return True
+
+
+def _modified_owned(
+    live: Any,
+    config: Any,
+    fs: dict[str, Any],
+    live_path: list[Any],
+    config_path: list[Any],
+    out: list[tuple[list[Any], list[Any]]],
+) -> None:
+    """Collect (live path, config path) of every owned leaf present on both sides with
+    different values: structured-merge-diff's ``Comparison.Modified`` ∩ the field set."""
+    from gitopslib.diff.strategic import strict_equal
+
+    for key, raw_child in fs.items():
+        if key == ".":
+            continue
+        child = raw_child if isinstance(raw_child, dict) else {}
+        if key.startswith("f:"):
+            name = key[2:]
+            if type(live) is not dict or type(config) is not dict:
+                continue
+            if name not in live or name not in config:
+                continue  # added or removed by Git: never "modified"
+            lv, cv = live[name], config[name]
+            lp, cp = [*live_path, name], [*config_path, name]
+        elif key.startswith(("k:", "i:")):
+            li, ci = _find_item(live, key), _find_item(config, key)
+            if li is None or ci is None:
+                continue
+            lv, cv = live[li], config[ci]
+            lp, cp = [*live_path, li], [*config_path, ci]
+            if key.startswith("k:") and (not child or set(child) == {"."}):
+                continue  # the item itself: an addition or removal, never a modification
+        else:  # "v:" set members are scalars matched by value: equal by construction
+            continue
+        if _is_leaf(lv, child):
+            if not strict_equal(lv, cv):
+                out.append((lp, cp))
+        else:
+            _modified_owned(lv, cv, child, lp, cp, out)
+
+
 def remove_managed_fields(
     live: dict[str, Any], objs: list[Any], managers: Iterable[str]
 ) -> tuple[list[Any], list[str]]:
-    """Each object in ``objs`` without the fields ``managers`` own in ``live``'s
-    managedFields (list items are found by their key in each object, not by index)."""
+    """Argo CD's ``managedfields.Normalize``: ``objs`` is ``[live side, config, *others]``;
+    the fields ``managers`` own (per ``live``'s managedFields) that the config would
+    *modify* (present on both sides with different values) are removed from the first two.
+    Fields Git adds or drops are kept (they are additions and removals, not modifications),
+    the whole of an owned list item is never removed (only its modified fields), and any
+    further objects (the last-applied configuration) are returned unchanged. List items are
+    found by their key in each object, not by index. Returns the objects and the JSON
+    pointers removed from the live side.
+
+    >>> live = {"metadata": {"managedFields": [{"manager": "hpa",
+    ...     "fieldsV1": {"f:spec": {"f:replicas": {}, "f:paused": {}}}}]},
+    ...     "spec": {"replicas": 5, "paused": False}}
+    >>> objs, removed = remove_managed_fields(
+    ...     live, [live, {"spec": {"replicas": 1, "paused": False}}], ["hpa"])
+    >>> objs[1], removed
+    ({'spec': {'paused': False}}, ['/spec/replicas'])
+    """
     sets = _fieldsets(live, managers)
-    if not sets:
+    if not sets or len(objs) < 2 or objs[0] is None or objs[1] is None:
         return objs, []
-    out = []
-    removed: list[str] = []
-    for index, obj in enumerate(objs):
-        found: list[tuple[list[Any], bool]] = []
-        for _, fs in sets:
-            _owned(obj, fs, [], found)
-        if index == 0:
-            removed = sorted({_pointer(p) for p, _ in found})
-        out.append(_remove_paths(obj, [p for p, _ in found]))
-    return out, removed
+    found: list[tuple[list[Any], list[Any]]] = []
+    for _, fs in sets:
+        _modified_owned(objs[0], objs[1], fs, [], [], found)
+    if not found:
+        return objs, []
+    live_side = _remove_paths(objs[0], [lp for lp, _ in found])
+    config = _remove_paths(objs[1], [cp for _, cp in found])
+    removed = sorted({_pointer(lp) for lp, _ in found})
+    return [live_side, config, *objs[2:]], removed

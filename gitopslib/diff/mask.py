@@ -1,22 +1,27 @@
 """Secret masking for diff output.
 
 Secret ``data`` values (and annotations named sensitive in the settings) are replaced by runs
-of ``+``: the first distinct value gets 8, the next 12, then 16 and so on, so equal values
-share a mask and a change stays visible without showing either value. The last-applied
-annotation of a Secret is re-serialised with its data masked the same way (or replaced by a
-mask when it cannot be parsed or is itself listed as sensitive). Masking is for output only:
-the comparison sees the real values.
+of ``+``, per key as Argo CD's ``HideSecretData`` does (argocd-semantics.md §5.4): for each
+key, the first distinct value (desired, then live, then the last-applied configuration) gets
+8, the next 12, then 16 and so on. Equal values of one key share a mask, so a change stays
+visible without showing either value, and masks of different keys say nothing about whether
+their values are equal. The last-applied annotation of a Secret is re-serialised with its
+data (``stringData`` folded into ``data``) masked the same way, or replaced by a mask when
+it cannot be parsed or is itself listed as sensitive. Masking is for output only: the
+comparison sees the real values.
 
 >>> live = {"kind": "Secret", "apiVersion": "v1", "data": {"a": "eA==", "b": "eQ=="}}
 >>> want = {"kind": "Secret", "apiVersion": "v1", "data": {"a": "eA==", "b": "eg=="}}
 >>> m_want, m_live = mask_secrets([want, live])
 >>> m_want["data"], m_live["data"]
-({'a': '++++++++', 'b': '++++++++++++'}, {'a': '++++++++', 'b': '++++++++++++++++'})
+({'a': '++++++++', 'b': '++++++++'}, {'a': '++++++++', 'b': '++++++++++++'})
 """
 
 from __future__ import annotations
 
+import base64
 import json
+from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
@@ -45,12 +50,27 @@ def _is_secret(obj: Any) -> bool:
     return isinstance(obj, dict) and obj.get("kind") == "Secret" and api_group(obj) == ""
 
 
-def _mask_data(obj: dict[str, Any], masker: Masker) -> dict[str, Any]:
+def _fold_string_data(obj: dict[str, Any]) -> dict[str, Any]:
+    """``stringData`` merged into base64 ``data`` (as the API server and Argo CD do)."""
+    string_data = obj.get("stringData")
+    if not isinstance(string_data, dict):
+        return obj
+    out = {k: v for k, v in obj.items() if k != "stringData"}
+    data = dict(out.get("data") or {}) if isinstance(out.get("data"), dict) else {}
+    for key, value in string_data.items():
+        data[key] = base64.b64encode(str("" if value is None else value).encode()).decode()
+    out["data"] = data
+    return out
+
+
+def _mask_data(obj: dict[str, Any], maskers: dict[str, Masker]) -> dict[str, Any]:
     out = dict(obj)
     for field in ("data", "stringData"):
         data = out.get(field)
         if isinstance(data, dict):
-            out[field] = {k: masker.mask(v) for k, v in sorted(data.items())}
+            out[field] = {k: maskers[k].mask(v) for k, v in sorted(data.items())}
+        elif data is not None:  # not a map (an invalid Secret): hide it whole
+            out[field] = maskers["\0" + field].mask(data)
     return out
 
 
@@ -58,16 +78,18 @@ def mask_secrets(
     objs: Iterable[dict[str, Any] | None], sensitive_annotations: Iterable[str] = ()
 ) -> list[dict[str, Any] | None]:
     """Masked copies of the objects of one resource (desired first, then live), sharing one
-    mask table so equal values get equal masks across them."""
+    mask table per key so equal values of a key get equal masks across them."""
     items = list(objs)
     sensitive = set(sensitive_annotations)
     if not sensitive and not any(_is_secret(o) for o in items):
         return items
-    masker = Masker()
+    # One masker per data key (and per sensitive annotation), as Argo CD assigns masks.
+    maskers: dict[str, Masker] = defaultdict(Masker)
+    annotation_maskers: dict[str, Masker] = defaultdict(Masker)
     out: list[dict[str, Any] | None] = []
     secret = any(_is_secret(o) for o in items)
     # Data first, in order, so masks follow Argo CD's assignment order.
-    masked = [_mask_data(o, masker) if _is_secret(o) and o is not None else o for o in items]
+    masked = [_mask_data(o, maskers) if _is_secret(o) and o is not None else o for o in items]
     for obj in masked:
         if obj is None:
             out.append(None)
@@ -90,11 +112,13 @@ def mask_secrets(
                     continue
                 if isinstance(applied, dict):
                     new_ann[key] = json.dumps(
-                        _mask_data(applied, masker), sort_keys=True, separators=(",", ":")
+                        _mask_data(_fold_string_data(applied), maskers),
+                        sort_keys=True,
+                        separators=(",", ":"),
                     )
                 else:
                     new_ann[key] = "+" * 8
             elif key in sensitive:
-                new_ann[key] = masker.mask(value)
+                new_ann[key] = annotation_maskers[key].mask(value)
         out.append({**obj, "metadata": {**meta, "annotations": new_ann}})
     return out

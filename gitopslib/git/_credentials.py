@@ -32,6 +32,8 @@ SECRET_TYPE_LABEL = "argocd.argoproj.io/secret-type"  # noqa: S105 (a label, not
 REPOSITORY_SECRET_TYPE = "repository"  # noqa: S105
 #: Label value of a credential template matched by URL prefix.
 REPO_CREDS_SECRET_TYPE = "repo-creds"  # noqa: S105
+#: A user name without a password at least this long is taken for a token.
+_MIN_USER_TOKEN = 6
 
 
 class Credentials:
@@ -62,12 +64,22 @@ class HTTPSCredentials(Credentials):
         return cls(username=username, password=token)
 
     def secrets(self) -> tuple[str, ...]:
-        """The password (or token)."""
-        return (self.password,) if self.password else ()
+        """The password (or token), and the Basic ``Authorization`` value it is sent as (a
+        server or proxy may echo it back). Without a password a user name of 6 characters or
+        more is the token (``https://<token>@host/...``) and is secret too."""
+        if self.password:
+            secret = self.password
+        elif len(self.username) >= _MIN_USER_TOKEN:
+            secret = self.username
+        else:
+            return ()
+        basic = base64.b64encode(f"{self.username}:{self.password}".encode()).decode("ascii")
+        return (secret, basic)
 
     def __repr__(self) -> str:
         shown = MASK if self.password else ""
-        return f"HTTPSCredentials(username={self.username!r}, password={shown!r})"
+        user = MASK if not self.password and len(self.username) >= _MIN_USER_TOKEN else None
+        return f"HTTPSCredentials(username={user or self.username!r}, password={shown!r})"
 
 
 @dataclass(frozen=True, repr=False)

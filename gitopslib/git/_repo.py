@@ -256,7 +256,9 @@ class GitRepository:
             ) from None
         except NotGitRepository:
             raise self._error(GitError, f"{what} {self.url}: not a Git repository") from None
-        except (OSError, GitProtocolError) as exc:
+        except (OSError, GitProtocolError, ValueError) as exc:
+            # ValueError: dulwich could not parse the server's answer (an HTML login page, a
+            # proxy's error); its message quotes that answer, which is masked like the rest.
             detail = str(exc) or type(exc).__name__
             raise self._error(
                 GitError,

@@ -16,7 +16,7 @@ import socket
 import subprocess
 import tempfile
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
@@ -56,7 +56,7 @@ class Remote:
     port: int | None = None
     username: str | None = None
     path: str = ""
-    embedded: HTTPSCredentials | None = None
+    embedded: HTTPSCredentials | None = field(default=None, repr=False)
 
 
 def _refuse(url: str, why: str) -> GitError:
@@ -106,7 +106,10 @@ def _check_ssh_parts(text: str, host: str, user: str | None, path: str) -> None:
 
 
 def _parse_url(text: str) -> Remote:
-    parts = urlsplit(text)
+    try:
+        parts = urlsplit(text)
+    except ValueError as exc:  # e.g. an unclosed IPv6 bracket
+        raise _refuse(text, str(exc)) from None
     scheme = parts.scheme.lower()
     if scheme not in _SCHEMES:
         raise _refuse(text, f"unsupported scheme {scheme!r} (use https, http, ssh, git or file)")

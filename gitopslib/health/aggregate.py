@@ -109,7 +109,7 @@ def aggregate_health(
         if obj is not None:
             meta = obj.get("metadata") or {}
             annotations = meta.get("annotations") or {}
-            if str(annotations.get(ANNOTATION_IGNORE_HEALTHCHECK, "")).lower() == "true":
+            if annotations.get(ANNOTATION_IGNORE_HEALTHCHECK) == "true":  # exact, as Argo CD
                 continue
         if app_key is not None and key == app_key:
             continue

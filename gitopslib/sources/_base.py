@@ -31,6 +31,7 @@ __all__ = [
     "SubprocessRunner",
     "app_instance_name",
     "build_env",
+    "check_tree_confined",
     "confined_path",
     "envsubst",
     "minimal_env",
@@ -81,6 +82,24 @@ def _tail(text: str, lines: int = 20) -> str:
     return "\n".join(text.strip().splitlines()[-lines:])
 
 
+#: Seconds to wait for the pipes of a killed process group to close.
+_DRAIN_TIMEOUT = 2.0
+
+
+def _drain_after_kill(proc: subprocess.Popen[str]) -> tuple[str, str]:
+    """What a killed process left in its pipes, without waiting for ever: a descendant that
+    escaped the process group (``setsid``) may hold the pipes open indefinitely."""
+    try:
+        return proc.communicate(timeout=_DRAIN_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        for pipe in (proc.stdout, proc.stderr):
+            with contextlib.suppress(OSError):
+                if pipe is not None:
+                    pipe.close()
+        proc.wait()
+        return "", ""
+
+
 class SubprocessRunner:
     """The real runner: ``subprocess`` without a shell, in its own process group, killed as a
     group when the timeout passes."""
@@ -116,12 +135,21 @@ class SubprocessRunner:
                 source_type=None,
                 path=str(cwd),
             ) from None
+        except ValueError as exc:  # e.g. an environment variable name holding '=' or NUL
+            raise CommandError(
+                f"`{argv[0]}` cannot be started: {exc}",
+                command=argv,
+                exit_code=126,
+                stderr=str(exc),
+                source_type=None,
+                path=str(cwd),
+            ) from None
         try:
             out, err = proc.communicate(stdin, timeout=timeout)
         except subprocess.TimeoutExpired:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGKILL)
-            out, err = proc.communicate()
+            out, err = _drain_after_kill(proc)
             raise CommandTimeoutError(
                 f"`{' '.join(argv)}` timed out after {timeout:g}s",
                 command=argv,
@@ -168,6 +196,65 @@ def confined_path(root: Path, relative: str | os.PathLike[str], *, what: str = "
             path=rel,
         )
     return candidate
+
+
+def _inside(path: Path, root: Path) -> bool:
+    return path == root or root in path.parents
+
+
+def check_tree_confined(top: Path, root: Path, *, source_type: str | None = None) -> None:
+    """Refuse the tree ``top`` if any symlink in it resolves outside ``root``.
+
+    Symlinked directories that stay inside ``root`` are followed and checked too, as the
+    engines that walk the tree (Helm's chart loader, ``shutil.copytree``) follow them: a link
+    to a directory inside the repository must not smuggle in a link that leaves it. Raises
+    :class:`~gitopslib.errors.PathEscapeError` naming the link (relative to ``top``).
+
+    >>> import pathlib, tempfile
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> (d / "link").symlink_to("/etc")
+    >>> try:
+    ...     check_tree_confined(d, d)
+    ... except PathEscapeError as exc:
+    ...     print(exc.file)
+    link
+    """
+    root_real = root.resolve()
+    seen: set[Path] = set()
+    stack: list[tuple[Path, str]] = [(top, "")]
+    while stack:
+        here, prefix = stack.pop()
+        real_dir = here.resolve()
+        if real_dir in seen:
+            continue  # a directory reached twice (or a cycle of links): checked already
+        seen.add(real_dir)
+        try:
+            entries = sorted(os.scandir(here), key=lambda e: e.name)
+        except OSError:
+            continue  # unreadable: the engine reports it in its own words
+        for entry in entries:
+            rel = prefix + entry.name
+            if entry.is_symlink():
+                try:
+                    real = Path(entry.path).resolve()
+                except (OSError, RuntimeError):
+                    raise PathEscapeError(
+                        f"symlink {rel} cannot be resolved (a loop?)",
+                        file=rel,
+                        source_type=source_type,
+                        path=rel,
+                    ) from None
+                if not _inside(real, root_real):
+                    raise PathEscapeError(
+                        f"illegal filepath in symlink: {rel} points outside the repository",
+                        file=rel,
+                        source_type=source_type,
+                        path=rel,
+                    )
+                if real.is_dir():
+                    stack.append((Path(entry.path), rel + "/"))
+            elif entry.is_dir(follow_symlinks=False):
+                stack.append((Path(entry.path), rel + "/"))
 
 
 @dataclass

@@ -237,6 +237,22 @@ def _evaluate_jsonnet(
             file=rel,
             line=line,
         ) from None
+    if importer.error is not None:
+        # The refusal stood in for the file's content and the program never looked at it
+        # (``importstr``/``importbin`` of a refused path): the render is still refused.
+        cause = importer.error
+        raise (
+            PathEscapeError(
+                f"failed to evaluate jsonnet {rel!r}: {cause}",
+                file=cause.file,
+                source_type="Directory",
+                path=rel,
+            )
+            if isinstance(cause, PathEscapeError)
+            else RenderError(
+                f"failed to evaluate jsonnet {rel!r}: {cause}", source_type="Directory", path=rel
+            )
+        )
     value = orjson.loads(out)
     items = value if isinstance(value, list) else [value]
     objs: list[dict[str, Any]] = []

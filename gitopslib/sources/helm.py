@@ -44,10 +44,12 @@ from gitopslib.errors import (
     PathEscapeError,
     RenderError,
 )
+from gitopslib.giturl import mask_credentials
 from gitopslib.manifest import load_yaml_documents
 from gitopslib.sources._base import (
     RenderContext,
     build_env,
+    check_tree_confined,
     confined_path,
     envsubst,
     minimal_env,
@@ -506,21 +508,9 @@ def _template_error(message: str, chart: str) -> HelmTemplateError:
 
 
 def _check_tree(chart_dir: Path, root: Path) -> None:
-    """Refuse a chart whose files (symlinks) resolve outside the repository."""
-    root = root.resolve()
-    for dirpath, dirnames, filenames in os.walk(chart_dir, followlinks=False):
-        for name in [*filenames, *dirnames]:
-            path = Path(dirpath) / name
-            if path.is_symlink():
-                real = path.resolve()
-                if real != root and root not in real.parents:
-                    rel = os.path.relpath(path, chart_dir)
-                    raise PathEscapeError(
-                        f"illegal filepath in symlink: {rel} points outside the repository",
-                        file=rel,
-                        source_type="Helm",
-                        path=rel,
-                    )
+    """Refuse a chart whose files (symlinks, also inside symlinked directories) resolve
+    outside the repository: Helm's loader and the scratch copy follow them."""
+    check_tree_confined(chart_dir, root, source_type="Helm")
 
 
 @contextmanager
@@ -669,8 +659,8 @@ class HelmRenderer:
         if getattr(ctx.source, "chart", None):
             raise RenderError(
                 f"chart {ctx.source.chart!r} comes from the Helm repository "
-                f"{ctx.source.repo_url}; gitopslib renders Git and local charts only (pull "
-                "the chart into a repository and point `path` at it)",
+                f"{mask_credentials(str(ctx.source.repo_url))}; gitopslib renders Git and "
+                "local charts only (pull the chart into a repository and point `path` at it)",
                 source_type="Helm",
                 path=str(ctx.source.chart),
             )

@@ -315,6 +315,17 @@ def check_kustomization_paths(repo_root: Path, kustomization_dir: Path) -> set[P
             continue
         shown = kfile.relative_to(root).as_posix() if _inside(kfile, root) else str(kfile)
         try:
+            leaves = not _inside(kfile.resolve(), root)
+        except (OSError, RuntimeError):
+            leaves = True
+        if leaves:
+            raise PathEscapeError(
+                f"{shown}: the kustomization file is a symlink pointing outside the repository",
+                file=shown,
+                source_type="Kustomize",
+                path=shown,
+            )
+        try:
             doc = yaml.load(kfile.read_text(encoding="utf-8"), Loader=loader)  # noqa: S506
         except (OSError, UnicodeDecodeError, yaml.YAMLError):
             continue  # the engine reports an unreadable kustomization with its own words

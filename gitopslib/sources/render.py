@@ -30,10 +30,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-import yaml
-
-from gitopslib.errors import RenderError
-from gitopslib.manifest import key_of
+from gitopslib.errors import ManifestError, RenderError
+from gitopslib.giturl import mask_credentials
+from gitopslib.manifest import key_of, load_yaml_documents
 from gitopslib.sources._base import (
     DEFAULT_TIMEOUT,
     CommandRunner,
@@ -147,21 +146,27 @@ def _all_sources(app: Application) -> list[ApplicationSource]:
     return [source]
 
 
-def _apply_overrides(source: ApplicationSource, app_dir: Path, app_name: str) -> Any:
+def _apply_overrides(
+    source: ApplicationSource, app_dir: Path, app_name: str, repo_root: Path
+) -> Any:
     """Merge ``.argocd-source.yaml`` and ``.argocd-source-<app>.yaml`` into the source (JSON
-    merge patch), as Argo CD does before generating. Returns the (possibly new) source."""
+    merge patch), as Argo CD does before generating. Returns the (possibly new) source.
+
+    A file that is a symlink leaving ``repo_root`` is refused (PathEscapeError)."""
     files = [app_dir / name.format(app=app_name) for name in _OVERRIDE_FILES]
     present = [f for f in files if f.is_file()]
     if not present or not hasattr(source, "model_dump"):
         return source
     data = source.model_dump(mode="json", by_alias=True, exclude_none=True)
     for path in present:
+        # app_dir is confined (resolved under the root); the file itself may be a symlink.
+        rel = path.relative_to(repo_root.resolve())
+        confined_path(repo_root, rel, what="source override file")
         try:
-            patch = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        except yaml.YAMLError as exc:
-            raise RenderError(
-                f"{path.name}: malformed YAML: {exc}", source_type=None, path=path.name
-            ) from None
+            docs = load_yaml_documents(path.read_bytes(), file=path.name)
+        except ManifestError as exc:
+            raise RenderError(str(exc), source_type=None, path=path.name) from None
+        patch = (docs[0] if docs else None) or {}  # the first document, as yaml.Unmarshal
         if not isinstance(patch, dict):
             raise RenderError(f"{path.name} must hold a mapping", source_type=None, path=path.name)
         for key in _NOT_OVERRIDABLE:
@@ -282,11 +287,12 @@ def render(
             app_dir = confined_path(resolved.root, source.path or ".", what="source path")
             if not source.chart and not app_dir.is_dir():
                 raise RenderError(
-                    f"app path {source.path!r} does not exist in {source.repo_url}",
+                    f"app path {source.path!r} does not exist in "
+                    f"{mask_credentials(str(source.repo_url))}",
                     source_type=None,
                     path=str(source.path),
                 )
-            source = _apply_overrides(source, app_dir, app_name)
+            source = _apply_overrides(source, app_dir, app_name, resolved.root)
             ctx = RenderContext(
                 app=app,
                 source=source,

@@ -223,6 +223,9 @@ class _Executor:
         self.waiting_confirmation = False
         self.runs = [self._prepare(t) for t in plan.tasks if not (t.skipped and not t.is_prune)]
         self.fail_runs = [self._prepare(t) for t in plan.sync_fail_tasks]
+        # Argo CD judges "multi-step" on every task, including the synced ones that
+        # ApplyOutOfSyncOnly filters out of the pending tasks only (§1.7 step 4).
+        self.multi_step = len({(t.phase, t.wave) for t in (*plan.tasks, *plan.sync_fail_tasks)}) > 1
 
     # -- preparation ---------------------------------------------------------------------
 
@@ -590,8 +593,7 @@ class _Executor:
         self._refresh()
         self._update_running()
         all_runs = [*self.runs, *self.fail_runs]
-        steps = {(r.task.phase, r.task.wave) for r in all_runs}
-        multi_step = len(steps) > 1
+        multi_step = self.multi_step
         running = [r for r in all_runs if (multi_step or r.is_hook) and r.running]
         if running:
             for run in running:

@@ -187,3 +187,82 @@ def test_render_clones_when_no_repo_root(two_commits, cli, tmp_path) -> None:
     assert head.code == 0 and old.code == 0, head.err + old.err
     assert "replicas: 3" in head.out and "replicas: 1" in old.out
     assert "kind: Job" in head.out and "kind: Job" not in old.out
+
+
+CHART = "apiVersion: v2\nname: apps\nversion: 0.1.0\n"
+TEMPLATED_APPS = """\
+{{- range .Values.apps }}
+---
+apiVersion: argoproj.io/v1alpha1
+kind: Application
+metadata: {name: {{ . }}, namespace: argocd}
+spec:
+  project: default
+  source: {repoURL: https://git.example.com/platform.git, path: {{ . }}, targetRevision: main}
+  destination: {server: https://kubernetes.default.svc, namespace: shop}
+{{- end }}
+"""
+CHART_ROOT_APP = ROOT_APP.replace("name: root", "name: charted").replace(
+    "path: apps", "path: chart"
+)
+
+
+@pytest.fixture(scope="module")
+def charted(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, str]:
+    """A repository whose app-of-apps is a Helm chart templating its Applications (as the
+    corpus ``apps`` chart does); the second commit changes the child and breaks a file."""
+    repo = tmp_path_factory.mktemp("charted")
+    _git(repo, "init", "-q", "-b", "main")
+    (repo / "argocd").mkdir()
+    (repo / "argocd" / "root.yaml").write_text(CHART_ROOT_APP)
+    (repo / "chart" / "templates").mkdir(parents=True)
+    (repo / "chart" / "Chart.yaml").write_text(CHART)
+    (repo / "chart" / "values.yaml").write_text("apps: [web]\n")
+    (repo / "chart" / "templates" / "apps.yaml").write_text(TEMPLATED_APPS)
+    (repo / "web").mkdir()
+    (repo / "web" / "deployment.yaml").write_text(DEPLOYMENT.replace("REPLICAS", "1"))
+    _git(repo, "add", ".")
+    _git(repo, "commit", "-q", "-m", "first")
+    base = _git(repo, "rev-parse", "HEAD")
+    (repo / "web" / "deployment.yaml").write_text(DEPLOYMENT.replace("REPLICAS", "2"))
+    (repo / "argocd" / "broken.yaml").write_text(CHILD_APP.replace("  project:", "  projct:"))
+    lost = CHILD_APP.replace("name: web", "name: lost").replace("path: web", "path: no-such-dir")
+    (repo / "argocd" / "lost.yaml").write_text(lost)
+    _git(repo, "add", ".")
+    _git(repo, "commit", "-q", "-m", "second")
+    return repo, base, _git(repo, "rev-parse", "HEAD")
+
+
+def test_preview_of_a_repo_with_a_chart_of_applications(charted, cli) -> None:
+    """Chart templates are not read as Application files: the chart's children are found
+    through the root app's render, and the report shows the child's change."""
+    repo, base, head = charted
+    run = cli("preview", "--repo", repo, "--base", base, "--head", head)
+    assert run.code == 0, run.err
+    assert "| `argocd/charted` | unchanged |" in run.out
+    assert "| `argocd/web` | changed | +0 ~1 -0 |" in run.out
+    assert "-  replicas: 1\n+  replicas: 2" in run.out
+
+
+def test_preview_reports_a_broken_app_file_and_goes_on(charted, cli) -> None:
+    """An Application file that does not load at head is a report row naming the file
+    relative to the repository, its line (5, ``projct``) and the field; the rest still runs."""
+    repo, base, head = charted
+    run = cli("preview", "--repo", repo, "--base", base, "--head", head)
+    assert run.code == 0, run.err
+    assert "| `argocd/broken.yaml` | error |" in run.out
+    assert "> **error:** argocd/broken.yaml:5:3: spec.projct: unknown field 'projct'" in run.out
+    assert str(repo) not in run.out and "/trees/" not in run.out
+
+
+def test_preview_render_error_names_the_app_file_and_field(charted, cli) -> None:
+    """An app whose path does not exist at head is an error row naming its file (relative to
+    the repository), line 6 and column 65 (counted by hand in the flow mapping) and the field."""
+    repo, base, head = charted
+    run = cli("preview", "--repo", repo, "--base", base, "--head", head)
+    assert run.code == 0, run.err
+    assert "| `argocd/lost` | error |" in run.out
+    assert (
+        "> **error:** argocd/lost.yaml:6:65: spec.source.path: app path 'no-such-dir' does not "
+        "exist in https://git.example.com/platform.git"
+    ) in run.out

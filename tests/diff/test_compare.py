@@ -299,6 +299,21 @@ def test_changed_secret_leaks_nothing(app):
     assert pw and set(pw[0]["value"]) == {"+"}
 
 
+def test_secret_masks_are_assigned_per_key(app):
+    """§5.4 (Argo CD's HideSecretData): masks restart at 8 "+" for every data key, so two
+    keys of one Secret never reveal whether their values are equal; a changed key's live
+    value gets the next mask (12 "+")."""
+    b64 = lambda text: base64.b64encode(text.encode()).decode()  # noqa: E731
+    desired = _secret(data={"password": b64("pw-new"), "user": b64("admin")})
+    live = serverize(_secret(data={"password": b64("pw-old"), "user": b64("admin")}))
+    rd = compare([desired], [live], app=app).resources[0]
+    assert rd.status == "OutOfSync"
+    assert rd.patch == [{"op": "replace", "path": "/data/password", "value": "++++++++"}]
+    assert "-  password: '++++++++++++'" in rd.diff
+    assert "+  password: '++++++++'" in rd.diff
+    assert "   user: '++++++++'" in rd.diff
+
+
 def test_sensitive_annotation_is_masked(guestbook, app):
     """An annotation listed in resource.sensitive.mask.annotations is masked in the diff."""
     desired = _deploy(guestbook)
@@ -563,3 +578,142 @@ def test_empty_list_in_custom_resource_is_drift(app):
     want = copy.deepcopy(CR)
     want["spec"]["extra"] = []
     assert compare([want], [serverize(CR)], app=app).sync_status == "OutOfSync"
+
+
+# --- managedFieldsManagers: only owned fields Git would *modify* (argocd-semantics.md §5.1 step 2)
+
+
+def _flux_owned_live(desired: dict[str, Any], image: str) -> dict[str, Any]:
+    """The guestbook Deployment as a previous applier (Flux's kustomize-controller, a server-side
+    apply manager) left it: it owns the container element itself (``.``) and its fields, and
+    set another image."""
+    live = serverize(
+        desired,
+        last_applied=True,
+        managers=[
+            {
+                "manager": "kustomize-controller",
+                "operation": "Apply",
+                "apiVersion": "apps/v1",
+                "fieldsType": "FieldsV1",
+                "fieldsV1": {
+                    "f:metadata": {"f:labels": {"f:team": {}}},
+                    "f:spec": {
+                        "f:template": {
+                            "f:spec": {
+                                "f:containers": {
+                                    'k:{"name":"guestbook-ui"}': {
+                                        ".": {},
+                                        "f:image": {},
+                                        "f:name": {},
+                                        "f:ports": {
+                                            'k:{"containerPort":80,"protocol":"TCP"}': {
+                                                ".": {},
+                                                "f:containerPort": {},
+                                                "f:protocol": {},
+                                            }
+                                        },
+                                    }
+                                }
+                            }
+                        }
+                    },
+                },
+            }
+        ],
+    )
+    live["spec"]["template"]["spec"]["containers"][0]["image"] = image
+    return live
+
+
+_TRUST_FLUX = (
+    "  - group: apps\n    kind: Deployment\n    managedFieldsManagers: [kustomize-controller]\n"
+)
+
+
+def test_trusted_manager_owning_a_list_item_hides_only_the_fields_it_changed(guestbook):
+    """§5.1 step 2: owned ∩ *modified* fields are removed, not the whole owned container, so
+    an env var Git adds to that container is still drift while the manager's image is not."""
+    desired = _deploy(guestbook)
+    live = _flux_owned_live(desired, "gcr.io/heptio-images/ks-guestbook-demo:0.3")
+    desired["spec"]["template"]["spec"]["containers"][0]["env"] = [{"name": "DEBUG", "value": "1"}]
+    rd = compare([desired], [live], app=_with_ignores(_TRUST_FLUX)).resources[0]
+    assert rd.status == "OutOfSync"
+    paths = [op["path"] for op in rd.patch]
+    assert paths == ["/spec/template/spec/containers/0/env"]
+    assert rd.ignored_paths == ["/spec/template/spec/containers/0/image"]
+
+
+def test_trusted_manager_owning_a_list_item_silences_its_change(guestbook):
+    """The same live object with no other change in Git: the image the manager set is ignored."""
+    desired = _deploy(guestbook)
+    live = _flux_owned_live(desired, "gcr.io/heptio-images/ks-guestbook-demo:0.3")
+    assert compare([desired], [live], app=_with_ignores(_TRUST_FLUX)).sync_status == "Synced"
+    assert compare([desired], [live], app=Application.from_yaml(APP_YAML)).sync_status == (
+        "OutOfSync"
+    )
+
+
+def test_trusted_manager_field_removed_from_git_is_still_drift(guestbook):
+    """§5.1 step 2: a field Git dropped is *removed*, not modified, so trusting its owner does
+    not hide it; last-applied (never normalised by Argo CD) still lists it: OutOfSync."""
+    desired = _deploy(guestbook)
+    desired["metadata"]["labels"] = {"team": "web", "tier": "frontend"}
+    live = _flux_owned_live(desired, desired["spec"]["template"]["spec"]["containers"][0]["image"])
+    del desired["metadata"]["labels"]["team"]
+    rd = compare([desired], [live], app=_with_ignores(_TRUST_FLUX)).resources[0]
+    assert rd.status == "OutOfSync"
+    assert rd.patch == [{"op": "remove", "path": "/metadata/labels/team"}]
+
+
+# --- tracking normalisation (argocd-semantics.md §5.1 step 1)
+
+
+def test_instance_label_on_live_gets_the_desired_tracking_id(guestbook, app):
+    """Step 1: a live object carrying the instance label takes the desired tracking-id (Argo
+    CD's resourceTracking.Normalize overwrites, it does not only fill a missing one) and loses
+    the label Git does not have: an older tracking value is not drift."""
+    desired = _deploy(guestbook)
+    live = serverize(desired)
+    meta = live["metadata"]
+    meta["labels"] = {"app.kubernetes.io/instance": "guestbook"}
+    meta["annotations"]["argocd.argoproj.io/tracking-id"] = (
+        "guestbook-v1:apps/Deployment:default/guestbook-ui"
+    )
+    assert compare([desired], [live], app=app).sync_status == "Synced"
+    del meta["labels"]  # without the label, the other tracking value is real drift
+    assert compare([desired], [live], app=app).sync_status == "OutOfSync"
+
+
+# --- API defaults on the predicted object (argocd-semantics.md §5.1 step 6)
+
+
+def test_default_valued_fields_dropped_from_git_are_synced(guestbook, app):
+    """§5.1 step 6: Argo CD defaults the predicted live object, so fields Git dropped whose
+    live value is the API default (the Service's type and port protocol, the container's
+    imagePullPolicy for a tagged image) are not drift, though last-applied still lists them."""
+    service = copy.deepcopy(next(o for o in guestbook if o["kind"] == "Service"))
+    deploy = _deploy(guestbook)
+    applied_service = copy.deepcopy(service)
+    applied_service["spec"]["type"] = "ClusterIP"
+    applied_service["spec"]["ports"][0]["protocol"] = "TCP"
+    applied_deploy = copy.deepcopy(deploy)
+    applied_deploy["spec"]["template"]["spec"]["containers"][0]["imagePullPolicy"] = "IfNotPresent"
+    live = [
+        serverize(applied_service, last_applied=True),
+        serverize(applied_deploy, last_applied=True),
+    ]
+    result = compare([service, deploy], live, app=app)
+    assert [r.status for r in result.resources] == ["Synced", "Synced"]
+
+
+def test_non_default_field_dropped_from_git_is_drift(guestbook, app):
+    """A field Git dropped whose live value is not the default is drift: the prediction
+    falls back to the default (replicas 1), shown as a replace of the live value."""
+    deploy = _deploy(guestbook)
+    deploy["spec"]["replicas"] = 3
+    live = serverize(deploy, last_applied=True)
+    del deploy["spec"]["replicas"]
+    rd = compare([deploy], [live], app=app).resources[0]
+    assert rd.status == "OutOfSync"
+    assert rd.patch == [{"op": "replace", "path": "/spec/replicas", "value": 1}]

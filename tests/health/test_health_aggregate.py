@@ -95,6 +95,17 @@ def test_ignore_healthcheck_annotation_skips_resource() -> None:
     assert aggregate_health(rows).status is H.HEALTHY
 
 
+@pytest.mark.parametrize("value", ["True", "TRUE", "yes", " true"])
+def test_ignore_healthcheck_needs_exactly_true(value: str) -> None:
+    """§6.4: Argo CD compares the annotation with "true" exactly (setApplicationHealth), so
+    any other spelling leaves the resource in the verdict."""
+    counted = obj(
+        "Deployment", "batchy", annotations={"argocd.argoproj.io/ignore-healthcheck": value}
+    )
+    rows = [(obj("Deployment", "web"), hs(H.HEALTHY)), (counted, hs(H.DEGRADED))]
+    assert aggregate_health(rows).status is H.DEGRADED
+
+
 def test_missing_resources_do_not_lower_health() -> None:
     """A Missing resource does not make the app Missing while others are live."""
     rows = [

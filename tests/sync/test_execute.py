@@ -641,3 +641,31 @@ def test_cluster_read_error_ends_in_error_phase() -> None:
     plan = plan_sync(from_manifests([obj("ConfigMap", "a")], "team"), app=app)
     op = run(plan, Broken(), app=app, destination_namespace="team")
     assert (op.phase, op.message) == ("Error", "get Namespace team: 503 ServiceUnavailable")
+
+
+def test_apply_out_of_sync_only_keeps_skipped_waves_in_the_multi_step_count() -> None:
+    """§1.7 step 4: "multi-step" is judged on every task, including the synced ones
+    ApplyOutOfSyncOnly leaves out (Argo CD filters them from the *pending* tasks only), so a
+    Progressing resource applied next to a hook still holds the operation."""
+    web = obj("Deployment", "web", api_version="apps/v1", spec={"replicas": 1})
+    marker = obj("ConfigMap", "marker", annotations={"argocd.argoproj.io/hook": "Sync"})
+    stable = obj("ConfigMap", "stable", annotations={"argocd.argoproj.io/sync-wave": "1"})
+    cluster = MemoryCluster([_tracked(stable)])  # no simulated controller: web never rolls out
+    live_stable = cluster.objects()[0]
+    plan = plan_sync(
+        comparison(
+            desired(web),
+            desired(marker),
+            desired(stable, live=live_stable, status="Synced", modified=False),
+        ),
+        options=opts(sync_options=["ApplyOutOfSyncOnly=true"]),
+    )
+    assert [(t.name, t.wave, t.skipped) for t in plan.tasks] == [
+        ("marker", 0, False),
+        ("web", 0, False),
+        ("stable", 1, True),
+    ]
+    op = run(plan, cluster, FakeClock(), timeout=30, poll_interval=5)
+    assert op.phase == "Failed"
+    assert "waiting for healthy state of apps/Deployment/web" in op.message
+    assert all(write[2] != "stable" for write in cluster.writes)

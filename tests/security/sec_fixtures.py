@@ -1,0 +1,20 @@
+"""Helpers shared by the security tests (imported by name; conftest holds the fixtures)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+#: The marker every "stolen" file carries: it must never show up in a render or a message.
+STOLEN = "STOLEN-OUTSIDE-CONTENT"
+
+
+def write_chart(where: Path, template: str | None = None) -> Path:
+    """A minimal Helm chart at ``where`` whose one template is ``template``."""
+    (where / "templates").mkdir(parents=True)
+    (where / "Chart.yaml").write_text("apiVersion: v2\nname: c\nversion: 0.1.0\n")
+    (where / "templates" / "cm.yaml").write_text(
+        template
+        or "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n"
+        'data:\n  v: {{ .Values.leak | default "none" | quote }}\n'
+    )
+    return where
