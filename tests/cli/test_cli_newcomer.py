@@ -235,4 +235,5 @@ def test_missing_plugins_dir_names_the_flag(cli: CliRun, write_app, example_apps
     """A --plugins-dir that does not exist is named with its flag, before anything renders."""
     app = write_app("gb", "guestbook")
     run = cli("render", app, "--repo-root", example_apps, "--plugins-dir", "/no/such/plugins")
-    assert _one_error_line(run) == "gitopslib: error: --plugins-dir /no/such/plugins: no such folder"
+    expected = "gitopslib: error: --plugins-dir /no/such/plugins: no such folder"
+    assert _one_error_line(run) == expected
