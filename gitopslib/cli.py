@@ -885,7 +885,7 @@ def _cmd_validate(args: argparse.Namespace, out: TextIO) -> int:
         raise CLIError(f"no Application found in {', '.join(args.apps)}")
     for app in apps:
         name = str(app.metadata.name)
-        found_problems: list[str] = []
+        found_problems: list[str] = _spec_problems(app)
         project = _project_for(app, projects)
         if project is not None:
             found_problems.extend(
@@ -913,6 +913,27 @@ def _cmd_validate(args: argparse.Namespace, out: TextIO) -> int:
         else:
             out.write(f"{name}: valid\n")
     return 1 if problems else 0
+
+
+def _spec_problems(app: Application) -> list[str]:
+    """What Argo CD's API server refuses in an Application spec that still loads as YAML
+    (a snippet without destination or source): its ValidateRepo/ValidateDestination rules."""
+    problems: list[str] = []
+    dest = app.spec.destination
+    if dest is None or not (dest.server or dest.name):
+        problems.append("spec.destination: required: set server or name (and namespace)")
+    sources = (
+        [("spec.source", app.spec.source)]
+        if not app.spec.sources
+        else [(f"spec.sources[{i}]", s) for i, s in enumerate(app.spec.sources)]
+    )
+    for field_path, source in sources:
+        if source is None:
+            problems.append(f"{field_path}: required: the application has no source")
+            continue
+        if not source.repo_url or not (source.path or source.chart or source.ref):
+            problems.append(f"{field_path}: repoURL and one of path, chart or ref are required")
+    return problems
 
 
 # -------------------------------------------------------------------------------- preview

@@ -20,8 +20,10 @@ callers can act on a failure without parsing text::
     ├── HealthError               a Lua health script failed (script, object)
     ├── PlanError                 a sync plan cannot be built (object, annotation)
     ├── PolicyError               an AppProject rule is malformed (field)
-    ├── ClusterError              talking to a cluster failed
-    └── GitOpsErrorGroup          several of the above at once (an ExceptionGroup)
+    └── ClusterError              talking to a cluster failed
+
+    GitOpsErrorGroup              several of the above at once: an ExceptionGroup (not itself a
+                                  GitOpsError), caught with ``except* GitOpsError``
 
 Messages never contain credentials or Secret values.
 """

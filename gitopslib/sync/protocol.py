@@ -50,7 +50,7 @@ class ApplyResult:
     'configmap/a created'
     """
 
-    object: dict[str, Any]
+    object: dict[str, Any] = field(repr=False)  # may be a Secret: never in a repr
     message: str
 
 

@@ -237,3 +237,21 @@ def test_missing_plugins_dir_names_the_flag(cli: CliRun, write_app, example_apps
     run = cli("render", app, "--repo-root", example_apps, "--plugins-dir", "/no/such/plugins")
     expected = "gitopslib: error: --plugins-dir /no/such/plugins: no such folder"
     assert _one_error_line(run) == expected
+
+
+def test_validate_refuses_a_snippet_without_destination_or_source(
+    cli: Callable[..., Any], corpus_dir: Path
+) -> None:
+    """`validate` applies Argo CD's API-server rules: the seed's helm-secrets snippet (no
+    destination, no repoURL/path) loads as YAML but is not a valid Application."""
+    run = cli("validate", corpus_dir / "seed" / "application-helm-secrets-valuefiles.yaml")
+    assert run.code == 1
+    assert "spec.destination: required" in run.out
+    assert "spec.source: repoURL and one of path, chart or ref are required" in run.out
+
+
+def test_validate_accepts_the_seed_guestbook(cli: Callable[..., Any], corpus_dir: Path) -> None:
+    """The seed guestbook (server set, `name: ""`) is valid."""
+    run = cli("validate", corpus_dir / "seed" / "application-guestbook.yaml")
+    assert run.code == 0, run.out + run.err
+    assert run.out.strip() == "guestbook: valid"

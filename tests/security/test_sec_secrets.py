@@ -244,3 +244,13 @@ def test_cli_preview_masks_secret_values(tmp_path: Path) -> None:
     assert code == 0
     assert "Secret" in out.getvalue()
     assert _clean(out.getvalue())
+
+
+def test_apply_result_repr_hides_the_applied_secret() -> None:
+    """An ApplyResult (which pytest prints on a failed assert) does not repr the object."""
+    from gitopslib.cluster import MemoryCluster
+
+    result = MemoryCluster().apply(secret({"pw": _b64(NEW)}))
+    assert result.object["data"]["pw"] == _b64(NEW)  # the data itself is still there
+    assert _clean(repr(result))
+    assert "secret/s created" in repr(result)
