@@ -27,7 +27,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from gitopslib.giturl import normalize_git_url
+from gitopslib.giturl import mask_credentials, normalize_git_url
 from gitopslib.globs import filepath_match, glob_match
 
 __all__ = [
@@ -334,12 +334,13 @@ def check_application(
     for prefix, source in _sources_with_fields(spec):
         url = str(getattr(source, "repo_url", None) or "")
         if not is_source_permitted(repos, url):
+            shown = mask_credentials(url)  # a repoURL may carry a token
             out.append(
                 Violation(
                     "sourceRepos",
-                    url,
+                    shown,
                     f"{prefix}.repoURL",
-                    f"application repo {url} is not permitted in project '{pname}'",
+                    f"application repo {shown} is not permitted in project '{pname}'",
                 )
             )
 

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import contextlib
 import os
+import selectors
 import signal
 import subprocess
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +26,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_TIMEOUT",
+    "MAX_OUTPUT_BYTES",
     "CommandResult",
     "CommandRunner",
     "RenderContext",
@@ -82,27 +85,76 @@ def _tail(text: str, lines: int = 20) -> str:
     return "\n".join(text.strip().splitlines()[-lines:])
 
 
-#: Seconds to wait for the pipes of a killed process group to close.
-_DRAIN_TIMEOUT = 2.0
+#: Bound on what one engine run may print on stdout; more fails the run (the process group
+#: is killed) instead of exhausting memory.
+MAX_OUTPUT_BYTES = 256 * 1024 * 1024
+#: How much of stderr is kept (its tail) for error messages.
+_STDERR_KEEP = 1024 * 1024
 
 
-def _drain_after_kill(proc: subprocess.Popen[str]) -> tuple[str, str]:
-    """What a killed process left in its pipes, without waiting for ever: a descendant that
-    escaped the process group (``setsid``) may hold the pipes open indefinitely."""
+def _decode(data: bytes) -> str:
+    """Text as ``subprocess``'s text mode gives it (UTF-8, universal newlines), never failing
+    on bytes that are not UTF-8."""
+    text = data.decode("utf-8", errors="replace")
+    return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
+
+
+def _pump(
+    proc: subprocess.Popen[bytes], stdin: bytes | None, deadline: float, limit: int
+) -> tuple[bytes, bytes, str | None]:
+    """Feed ``stdin`` and collect stdout/stderr until both close, the deadline passes
+    (``"timeout"``) or stdout grows past ``limit`` (``"overflow"``). A descendant that left
+    the process group and holds the pipes open cannot stretch this past the deadline."""
+    out, err = bytearray(), bytearray()
+    sel = selectors.DefaultSelector()
+    view = memoryview(stdin or b"")
+    offset = 0
     try:
-        return proc.communicate(timeout=_DRAIN_TIMEOUT)
-    except subprocess.TimeoutExpired:
+        if proc.stdin is not None:
+            if view:
+                sel.register(proc.stdin, selectors.EVENT_WRITE)
+            else:
+                proc.stdin.close()
         for pipe in (proc.stdout, proc.stderr):
-            with contextlib.suppress(OSError):
-                if pipe is not None:
-                    pipe.close()
-        proc.wait()
-        return "", ""
+            if pipe is not None:
+                sel.register(pipe, selectors.EVENT_READ)
+        while sel.get_map():
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return bytes(out), bytes(err), "timeout"
+            for key, _ in sel.select(remaining):
+                if key.fileobj is proc.stdin:
+                    try:
+                        offset += os.write(key.fd, view[offset : offset + 65536])
+                    except BrokenPipeError:
+                        offset = len(view)
+                    if offset >= len(view):
+                        sel.unregister(key.fileobj)
+                        proc.stdin.close()
+                    continue
+                chunk = os.read(key.fd, 65536)
+                if not chunk:
+                    sel.unregister(key.fileobj)
+                    continue
+                if key.fileobj is proc.stdout:
+                    out += chunk
+                    if len(out) > limit:
+                        return bytes(out[:limit]), bytes(err), "overflow"
+                else:
+                    err += chunk
+                    if len(err) > 2 * _STDERR_KEEP:
+                        del err[: len(err) - _STDERR_KEEP]
+        return bytes(out), bytes(err), None
+    finally:
+        sel.close()
 
 
 class SubprocessRunner:
     """The real runner: ``subprocess`` without a shell, in its own process group, killed as a
-    group when the timeout passes."""
+    group when the timeout passes or when it prints more than ``max_output`` bytes."""
+
+    def __init__(self, max_output: int = MAX_OUTPUT_BYTES) -> None:
+        self.max_output = max_output
 
     def run(
         self,
@@ -123,7 +175,6 @@ class SubprocessRunner:
                 stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
-                text=True,
                 start_new_session=True,
             )
         except FileNotFoundError:
@@ -144,12 +195,27 @@ class SubprocessRunner:
                 source_type=None,
                 path=str(cwd),
             ) from None
+        deadline = time.monotonic() + timeout
         try:
-            out, err = proc.communicate(stdin, timeout=timeout)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)
-            out, err = _drain_after_kill(proc)
+            raw_out, raw_err, stop = _pump(
+                proc, stdin.encode() if stdin is not None else None, deadline, self.max_output
+            )
+            if stop is None:
+                try:
+                    proc.wait(timeout=max(0.0, deadline - time.monotonic()))
+                except subprocess.TimeoutExpired:
+                    stop = "timeout"
+        finally:
+            if proc.returncode is None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+            for pipe in (proc.stdin, proc.stdout, proc.stderr):
+                if pipe is not None:
+                    with contextlib.suppress(OSError):
+                        pipe.close()
+        out, err = _decode(raw_out), _decode(raw_err)
+        if stop == "timeout":
             raise CommandTimeoutError(
                 f"`{' '.join(argv)}` timed out after {timeout:g}s",
                 command=argv,
@@ -158,7 +224,17 @@ class SubprocessRunner:
                 timeout=timeout,
                 source_type=None,
                 path=str(cwd),
-            ) from None
+            )
+        if stop == "overflow":
+            raise CommandError(
+                f"`{' '.join(argv)}` printed more than {self.max_output} bytes; refusing the "
+                "rest (raise SubprocessRunner(max_output=...) to allow more)",
+                command=argv,
+                exit_code=-9,
+                stderr=_tail(err),
+                source_type=None,
+                path=str(cwd),
+            )
         result = CommandResult(argv, proc.returncode, out, err)
         if check and proc.returncode != 0:
             raise CommandError(

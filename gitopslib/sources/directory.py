@@ -102,6 +102,8 @@ def _objects_from_json(data: bytes, rel: str) -> list[dict[str, Any]]:
             raise ManifestError(
                 f"failed to unmarshal JSON: {exc.msg}", file=rel, line=exc.lineno, column=exc.colno
             ) from None
+        except RecursionError:
+            raise ManifestError("failed to unmarshal JSON: nested too deeply", file=rel) from None
         if text.lstrip()[end:].strip():
             raise ManifestError(
                 "found multiple objects; only single objects are allowed in JSON files", file=rel

@@ -38,10 +38,11 @@ from gitopslib.errors import (
     CommandError,
     CommandTimeoutError,
     EngineNotFoundError,
+    ManifestError,
     PathEscapeError,
     RenderError,
 )
-from gitopslib.manifest import load_manifests
+from gitopslib.manifest import load_manifests, load_yaml_documents
 from gitopslib.sources import _kustomize_edit as edit
 from gitopslib.sources._base import RenderContext, build_env, envsubst, minimal_env
 
@@ -331,8 +332,14 @@ def check_kustomization_paths(repo_root: Path, kustomization_dir: Path) -> set[P
             continue  # the engine reports an unreadable kustomization with its own words
         if not isinstance(doc, Mapping):
             continue
-        for field, entry, may_be_dir in _referenced(doc):
-            if not entry or _is_remote(entry) or _is_inline(entry):
+        pending = list(_referenced(doc))
+        while pending:
+            field, entry, may_be_dir = pending.pop(0)
+            if not entry or _is_remote(entry):
+                continue
+            if _is_inline(entry):
+                if field in _PLUGIN_FIELDS:  # an inline plugin config may name files too
+                    pending.extend((f"{field} config", p, False) for p in _config_paths(entry))
                 continue
             if Path(entry).is_absolute():
                 raise PathEscapeError(
@@ -360,7 +367,43 @@ def check_kustomization_paths(repo_root: Path, kustomization_dir: Path) -> set[P
                 )
             if may_be_dir and target.is_dir():
                 stack.append(target)
+            elif field in _PLUGIN_FIELDS and target.is_file():
+                data = target.read_bytes()
+                pending.extend((f"{field} config {entry!r}", p, False) for p in _config_paths(data))
     return {d for d in seen if find_kustomization(d) is not None}
+
+
+#: Kustomization fields whose entries are plugin configs (inline or files).
+_PLUGIN_FIELDS = frozenset({"transformers", "generators", "validators"})
+#: Keys of a plugin config that name files (PatchTransformer ``path``, generator ``files``...).
+_CONFIG_FILE_KEYS = frozenset(
+    {"path", "files", "envs", "env", "valuesFile", "additionalValuesFiles"}
+)
+
+
+def _config_paths(text: str | bytes) -> list[str]:
+    """The file paths a transformer/generator config names (``files`` entries may be
+    ``key=path``). Such paths are relative to the kustomization, and with
+    ``--load-restrictor LoadRestrictionsNone`` kustomize itself no longer confines them."""
+    try:
+        docs = load_yaml_documents(text)
+    except ManifestError:
+        return []  # the engine reports a broken config in its own words
+    found: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, Mapping):
+            for key, value in node.items():
+                if key in _CONFIG_FILE_KEYS:
+                    found.extend(v.split("=", 1)[-1] for v in _strings(value))
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    for doc in docs:
+        walk(doc)
+    return found
 
 
 # --- overrides -------------------------------------------------------------------------------

@@ -246,6 +246,11 @@ def render(
     ``kube_version``/``api_versions`` stand in for the cluster's (Helm capabilities);
     ``options`` reach the renderers (e.g. ``max_combined_size`` for directories).
 
+    Secrets come back as the repository renders them, values included: the desired state is
+    what the caller asked for (Argo CD's ``argocd app manifests`` prints it too). Everything
+    that *compares* (diffs, patches, plans, previews, explanations) masks them; mask
+    manifests yourself with :func:`gitopslib.diff.mask_secrets` before logging them.
+
     >>> # a runnable example is at the top of this module and in docs/sources.md
     """
     if resolver is None:

@@ -3,17 +3,14 @@ would like to read, and Applications built around one source."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
-from sec_fixtures import STOLEN
+from sec_fixtures import STOLEN, AppFor
 
 from gitopslib.models import Application
-
-AppFor = Callable[..., Application]
 
 
 @pytest.fixture

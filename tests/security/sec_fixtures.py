@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+
+from gitopslib.models import Application
 
 #: The marker every "stolen" file carries: it must never show up in a render or a message.
 STOLEN = "STOLEN-OUTSIDE-CONTENT"
+
+#: The ``app_for`` fixture: an Application around one source (or several).
+AppFor = Callable[..., Application]
 
 
 def write_chart(where: Path, template: str | None = None) -> Path:

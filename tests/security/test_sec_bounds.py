@@ -8,8 +8,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import AppFor
-from sec_fixtures import write_chart
+from sec_fixtures import AppFor, write_chart
 
 import gitopslib
 from gitopslib.errors import GitOpsError, ManifestError
@@ -118,3 +117,18 @@ def test_load_manifests_refuses_oversized_input() -> None:
     """load_manifests (plugin, kustomize and live input) refuses input over max_bytes."""
     with pytest.raises(ManifestError, match="over the limit"):
         gitopslib.load_manifests("kind: A\n" * 100, max_bytes=100)
+
+
+@pytest.mark.parametrize("suffix", ["json", "yaml"])
+def test_deeply_nested_file_is_a_clear_error(repo: Path, app_for: AppFor, suffix: str) -> None:
+    """A file nested thousands of levels deep is a ManifestError, not a RecursionError."""
+    depth = 5000
+    nested = "[" * depth + "]" * depth
+    if suffix == "json":
+        text = '{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "d"}, "x": '
+        text += nested + "}"
+    else:
+        text = f"apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: d}}\nx: {nested}\n"
+    (repo / f"deep.{suffix}").write_text(text)
+    with pytest.raises(ManifestError, match="nest"):
+        gitopslib.render(app_for({"path": "."}), repo_root=repo)

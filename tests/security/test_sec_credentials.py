@@ -13,7 +13,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
 import pytest
-from conftest import AppFor
+from sec_fixtures import AppFor
 
 import gitopslib
 from gitopslib.cli import main
@@ -216,3 +216,20 @@ def test_repository_hooks_never_run(tmp_path: Path) -> None:
         assert (root / "a.txt").read_text() == "a\n"
     repo.fetch()
     assert not marker.exists()
+
+
+def test_project_source_repo_violation_masks_the_token(app_for: AppFor) -> None:
+    """A repoURL refused by sourceRepos is named without its token (message, value, repr)."""
+    from gitopslib.project import AppProject
+
+    project = AppProject.from_yaml(
+        "apiVersion: argoproj.io/v1alpha1\nkind: AppProject\n"
+        "metadata: {name: default, namespace: argocd}\n"
+        "spec: {sourceRepos: ['https://github.com/allowed/*'], "
+        "destinations: [{server: '*', namespace: '*'}]}\n"
+    )
+    app = app_for({"repoURL": f"https://bot:{TOKEN}@example.com/r.git", "path": "."})
+    violations = project.check(app)
+    assert violations
+    assert all(_clean(str(v)) and _clean(repr(v)) for v in violations)
+    assert any("example.com/r.git" in str(v) for v in violations)

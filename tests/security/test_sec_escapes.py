@@ -11,8 +11,7 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import AppFor
-from sec_fixtures import STOLEN, write_chart
+from sec_fixtures import STOLEN, AppFor, write_chart
 
 import gitopslib
 from gitopslib.errors import GitOpsError, PathEscapeError
@@ -352,3 +351,41 @@ def test_plugin_scratch_copy_refuses_link_out(
     (repo / "app").mkdir()
     (repo / "app" / "d").symlink_to(outside / "dir")
     refused(app_for({"path": "app", "plugin": {"name": "cat"}}), repo, plugins_dir=plugins)
+
+
+@pytest.mark.parametrize("inline", [True, False])
+@pytest.mark.parametrize("restrictor", [None, "--load-restrictor LoadRestrictionsNone"])
+def test_kustomize_transformer_config_path_outside_is_refused(
+    repo: Path, outside: Path, app_for: AppFor, inline: bool, restrictor: str | None
+) -> None:
+    """A PatchTransformer config (inline or a file) may not name a patch outside the
+    repository, even when the admin lifts kustomize's own load restrictor."""
+    app = repo / "app"
+    app.mkdir()
+    (app / "cm.yaml").write_text(CM)
+    (outside / "patch.yaml").write_text(CM.replace("data: {a: b}", f"data: {{a: {STOLEN}}}"))
+    config = (
+        "apiVersion: builtin\nkind: PatchTransformer\nmetadata: {name: x}\n"
+        "path: ../../outside/patch.yaml\n"
+    )
+    if inline:
+        entry = "- |-\n" + "".join(f"  {line}\n" for line in config.splitlines())
+    else:
+        (app / "transformer.yaml").write_text(config)
+        entry = "- transformer.yaml\n"
+    (app / "kustomization.yaml").write_text(f"resources: [cm.yaml]\ntransformers:\n{entry}")
+    options = {"kustomize_build_options": restrictor} if restrictor else None
+    err = refused(app_for({"path": "app"}), repo, options=options)
+    assert "../../outside/patch.yaml" in str(err)
+
+
+def test_kustomize_transformer_field_paths_still_build(repo: Path, app_for: AppFor) -> None:
+    """Field-spec ``path`` values in a transformer config are not mistaken for escapes."""
+    (repo / "cm.yaml").write_text(CM)
+    (repo / "kustomization.yaml").write_text(
+        "resources: [cm.yaml]\ntransformers:\n- |-\n"
+        "  apiVersion: builtin\n  kind: PrefixSuffixTransformer\n  metadata: {name: p}\n"
+        "  prefix: x-\n  fieldSpecs:\n  - path: metadata/name\n"
+    )
+    result = gitopslib.render(app_for({"path": "."}), repo_root=repo)
+    assert [o["metadata"]["name"] for o in result.manifests] == ["x-base"]

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import AppFor
+from sec_fixtures import AppFor
 
 import gitopslib
 from gitopslib.errors import CommandError, CommandTimeoutError
@@ -178,3 +178,37 @@ def test_minimal_env_drops_everything_but_the_basics(monkeypatch: pytest.MonkeyP
         "ARGOCD_APP_NAME",
     }
     assert os.environ["AWS_ACCESS_KEY_ID"] == "x"  # our own environment is untouched
+
+
+def test_output_flood_is_cut_off_not_buffered(tmp_path: Path) -> None:
+    """A process printing without end is killed once it passes max_output bytes."""
+    start = time.monotonic()
+    with pytest.raises(CommandError, match="printed more than 1000000 bytes"):
+        SubprocessRunner(max_output=1_000_000).run(
+            ["/bin/sh", "-c", "yes gitopslib"], cwd=tmp_path, env=minimal_env(), timeout=30
+        )
+    assert time.monotonic() - start < 10
+
+
+def test_runner_keeps_text_mode_semantics(tmp_path: Path) -> None:
+    """stdin reaches the process; output is text with universal newlines; bad UTF-8 is
+    replaced rather than raising."""
+    result = SubprocessRunner().run(
+        ["/bin/sh", "-c", "cat; printf 'a\\r\\nb\\r\\377\\n' ; printf 'oops' >&2"],
+        cwd=tmp_path,
+        env=minimal_env(),
+        stdin="from stdin\n",
+        timeout=10,
+    )
+    assert result.stdout == "from stdin\na\nb\n\ufffd\n"
+    assert result.stderr == "oops"
+    assert result.exit_code == 0
+
+
+def test_big_stdin_and_stdout_do_not_deadlock(tmp_path: Path) -> None:
+    """Several MB through stdin and back out (pipes fill both ways) completes."""
+    payload = "x" * 4_000_000 + "\n"
+    result = SubprocessRunner().run(
+        ["cat"], cwd=tmp_path, env=minimal_env(), stdin=payload, timeout=30
+    )
+    assert result.stdout == payload
