@@ -577,9 +577,12 @@ def _read_live(path: Path) -> list[dict[str, Any]]:
             return objs
         return SnapshotCluster(path).objects()
     if path.is_file():
+        from gitopslib.manifest import require_identity
         from gitopslib.sources import expand_lists
 
-        return expand_lists(load_manifests(path))
+        objs = expand_lists(load_manifests(path))
+        require_identity(objs, file=str(path))
+        return objs
     raise CLIError(f"--live {path}: no such file or folder")
 
 

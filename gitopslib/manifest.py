@@ -48,6 +48,7 @@ __all__ = [
     "load_manifests",
     "load_yaml_documents",
     "paused_gc",
+    "require_identity",
     "split_csv",
 ]
 
@@ -464,3 +465,28 @@ def dump_manifests(objs: Iterable[Mapping[str, Any]]) -> str:
         )
         for o in objs
     )
+
+
+def require_identity(objs: Iterable[Mapping[str, Any]], file: str | None = None) -> None:
+    """Refuse objects that cannot be live Kubernetes objects: each needs ``apiVersion``,
+    ``kind`` and ``metadata.name`` (a snapshot of a cluster never lacks them).
+
+    >>> require_identity([{"apiVersion": "v1", "kind": "ConfigMap"}], file="live.yaml")
+    Traceback (most recent call last):
+    ...
+    gitopslib.errors.ManifestError: live.yaml: object 1 (ConfigMap): metadata.name is missing
+    """
+    for index, obj in enumerate(objs, start=1):
+        kind = obj.get("kind")
+        missing = [
+            field
+            for field, value in (
+                ("apiVersion", obj.get("apiVersion")),
+                ("kind", kind),
+                ("metadata.name", (obj.get("metadata") or {}).get("name")),
+            )
+            if not value
+        ]
+        if missing:
+            what = f"object {index} ({kind})" if kind else f"object {index}"
+            raise ManifestError(f"{what}: {', '.join(missing)} is missing", file=file)

@@ -29,6 +29,7 @@ import functools
 import importlib
 import json
 import os
+import re
 import tempfile
 import weakref
 from collections.abc import Callable, Iterator, Mapping
@@ -44,6 +45,7 @@ from gitopslib.cluster._common import (
     tracked_by,
 )
 from gitopslib.errors import ClusterError
+from gitopslib.giturl import mask_credentials
 from gitopslib.manifest import ANNOTATION_LAST_APPLIED, LABEL_INSTANCE, ResourceKey, api_group
 from gitopslib.sync.protocol import (
     ARGOCD_FIELD_MANAGER,
@@ -500,9 +502,12 @@ class KubernetesCluster:
 
     # -- errors --------------------------------------------------------------------------------
 
-    @staticmethod
+    def _server(self) -> str:
+        host = getattr(getattr(self.api_client, "configuration", None), "host", None)
+        return mask_credentials(str(host)) if host else "(unknown server)"
+
     def _call(
-        verb: str, key: ResourceKey | None, fn: Callable[[], T], *, what: str | None = None
+        self, verb: str, key: ResourceKey | None, fn: Callable[[], T], *, what: str | None = None
     ) -> T:
         api_exception = _module("kubernetes.client.exceptions").ApiException
         http_error = _module("urllib3.exceptions").HTTPError
@@ -518,5 +523,16 @@ class KubernetesCluster:
                 key,
                 0,
                 "ConnectionError",
-                f"cannot reach the API server ({type(exc).__name__})",
+                f"cannot reach the API server at {self._server()}: {_connection_reason(exc)}",
             ) from None
+
+
+_ERRNO = re.compile(r"\[Errno -?\d+\] [^'\")\]]+|timed out|Name or service not known")
+
+
+def _connection_reason(exc: BaseException) -> str:
+    """The human part of a urllib3/socket failure ("[Errno 111] Connection refused"), without
+    object reprs; the exception's type name when nothing better is found."""
+    text = str(getattr(exc, "reason", None) or exc)
+    found = _ERRNO.search(text)
+    return found.group(0).strip() if found else type(exc).__name__

@@ -25,7 +25,7 @@ from typing import Any
 from gitopslib.cluster._common import cluster_error, key_for
 from gitopslib.cluster.memory import MemoryCluster
 from gitopslib.errors import ClusterError
-from gitopslib.manifest import LABEL_INSTANCE, ResourceKey, load_manifests
+from gitopslib.manifest import LABEL_INSTANCE, ResourceKey, load_manifests, require_identity
 from gitopslib.sync.protocol import ARGOCD_FIELD_MANAGER, ApplyMode, ApplyResult
 
 __all__ = ["SnapshotCluster"]
@@ -48,9 +48,10 @@ class SnapshotCluster:
         for path in sorted(p for p in self.directory.rglob("*") if p.suffix in _SUFFIXES):
             if not path.is_file():
                 continue
-            for obj in load_manifests(path):
-                if obj.get("kind") and (obj.get("metadata") or {}).get("name"):
-                    self._memory.add(obj)
+            objs = load_manifests(path)
+            require_identity(objs, file=str(path))
+            for obj in objs:
+                self._memory.add(obj)
 
     def objects(self) -> list[dict[str, Any]]:
         """Every object of the snapshot, sorted by key."""

@@ -324,7 +324,14 @@ class PluginRenderer:
         else:
             message = (
                 f"plugin {plugin.identity!r} {step} failed: `{shown}` exited with code "
-                f"{exc.exit_code}" + (f":\n{stderr}" if stderr else "")
+                f"{exc.exit_code}"
+                # 127 is what a shell answers for a program that is not installed
+                + (
+                    " (command not found: is the plugin's tool installed?)"
+                    if exc.exit_code == 127
+                    else ""
+                )
+                + (f":\n{stderr}" if stderr else "")
             )
         attrs = {k: v for k, v in vars(exc).items() if k != "message"}
         attrs.update(command=command, stderr=stderr, source_type="Plugin", path=str(root))

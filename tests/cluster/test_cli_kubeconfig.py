@@ -98,3 +98,7 @@ def test_unreachable_cluster_is_one_clear_error_line(tmp_path: Path) -> None:
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+    # the line names the server it tried and why it failed, not urllib3's object reprs
+    assert f"cannot reach the API server at {server.url}" in proc.stderr
+    assert "Connection refused" in proc.stderr
+    assert "object at 0x" not in proc.stderr

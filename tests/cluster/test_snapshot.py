@@ -87,3 +87,11 @@ def test_missing_folder_and_bad_file(tmp_path: Path) -> None:
     (tmp_path / "bad.yaml").write_text("kind: [")
     with pytest.raises(ManifestError, match=r"bad\.yaml"):
         SnapshotCluster(tmp_path)
+
+
+def test_object_without_name_is_refused_with_its_file(tmp_path: Path) -> None:
+    """A snapshot file holding an object with no metadata.name is an error naming the file,
+    not an object silently left out of the live state."""
+    (tmp_path / "cm.yaml").write_text("apiVersion: v1\nkind: ConfigMap\n")
+    with pytest.raises(ManifestError, match=r"cm\.yaml: object 1 \(ConfigMap\): metadata\.name"):
+        SnapshotCluster(tmp_path)

@@ -500,6 +500,17 @@ def test_failing_plugin_shows_command_exit_code_and_stderr(repo: Path, tmp_path:
     assert err.source_type == "Plugin"
 
 
+def test_plugin_tool_not_installed_says_so(repo: Path, tmp_path: Path) -> None:
+    """A generate command whose program is missing (the shell answers 127) says the tool is
+    probably not installed, not just "exited with code 127"."""
+    plugins = tmp_path / "plugins"
+    write_plugin(plugins, "absent", generate=[SH, "-c", "no-such-tool-gitopslib generate"])
+    with pytest.raises(CommandError) as info:
+        PluginRenderer().render(make_ctx(repo, plugin={"name": "absent"}, plugins_dir=plugins))
+    assert info.value.exit_code == 127
+    assert "command not found" in str(info.value)
+
+
 def test_hanging_plugin_is_stopped_by_the_timeout(repo: Path, tmp_path: Path) -> None:
     """A generate command that never ends is killed after the timeout."""
     plugins = tmp_path / "plugins"
