@@ -54,6 +54,7 @@ from gitopslib.sources._base import (
     envsubst,
     minimal_env,
 )
+from gitopslib.sync._kinds import KIND_ORDER
 
 __all__ = [
     "HELM_INSTALL_ORDER",
@@ -64,44 +65,12 @@ __all__ = [
     "order_helm_output",
 ]
 
-#: Helm's ``InstallOrder``: the kind order ``helm template`` prints manifests in.
+#: Helm's ``InstallOrder``: the kind order ``helm template`` prints manifests in. Argo CD's sync
+#: kind order is an older copy of the same table; Helm has since added PriorityClass first and
+#: the admission webhook configurations last.
 HELM_INSTALL_ORDER: tuple[str, ...] = (
     "PriorityClass",
-    "Namespace",
-    "NetworkPolicy",
-    "ResourceQuota",
-    "LimitRange",
-    "PodSecurityPolicy",
-    "PodDisruptionBudget",
-    "ServiceAccount",
-    "Secret",
-    "SecretList",
-    "ConfigMap",
-    "StorageClass",
-    "PersistentVolume",
-    "PersistentVolumeClaim",
-    "CustomResourceDefinition",
-    "ClusterRole",
-    "ClusterRoleList",
-    "ClusterRoleBinding",
-    "ClusterRoleBindingList",
-    "Role",
-    "RoleList",
-    "RoleBinding",
-    "RoleBindingList",
-    "Service",
-    "DaemonSet",
-    "Pod",
-    "ReplicationController",
-    "ReplicaSet",
-    "Deployment",
-    "HorizontalPodAutoscaler",
-    "StatefulSet",
-    "Job",
-    "CronJob",
-    "IngressClass",
-    "Ingress",
-    "APIService",
+    *KIND_ORDER,
     "MutatingWebhookConfiguration",
     "ValidatingWebhookConfiguration",
 )
