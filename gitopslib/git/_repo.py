@@ -330,7 +330,11 @@ class GitRepository:
         ]
         semver = max_version(rev, tags)
         if semver is not None:
-            rev = semver
+            # Argo CD looks the semver result up among tags first (a tag beats a branch of
+            # the same name); when no such tag exists the revision falls through unchanged.
+            tag_ref = f"refs/tags/{semver}"
+            if tag_ref in refs:
+                return refs.get(tag_ref + "^{}", refs[tag_ref])
         found = self._match_ref(rev, refs)
         if found is not None:
             return found

@@ -15,7 +15,13 @@ field; ``to_yaml``/``to_dict`` give back what was written and nothing else.
 from __future__ import annotations
 
 from gitopslib.models._base import Document, FieldProblem, GitOpsModel, OpenModel
-from gitopslib.models._common import Backoff, Info, ObjectMeta, RetryStrategy
+from gitopslib.models._common import (
+    Backoff,
+    Info,
+    ObjectMeta,
+    RetryStrategy,
+    parse_retry_duration,
+)
 from gitopslib.models._load import load_documents
 from gitopslib.models.application import (
     Application,
@@ -156,4 +162,5 @@ __all__ = [
     "SyncStrategyApply",
     "SyncWindow",
     "load_documents",
+    "parse_retry_duration",
 ]

@@ -2,11 +2,63 @@
 
 from __future__ import annotations
 
+import re
+from datetime import datetime, timedelta
 from typing import Any
 
+from gitopslib.errors import ValidationError
 from gitopslib.models._base import GitOpsModel, OpenModel
 
-__all__ = ["Backoff", "Info", "ObjectMeta", "RetryStrategy"]
+__all__ = [
+    "DEFAULT_RETRY_DURATION",
+    "DEFAULT_RETRY_FACTOR",
+    "DEFAULT_RETRY_MAX_DURATION",
+    "Backoff",
+    "Info",
+    "ObjectMeta",
+    "RetryStrategy",
+    "parse_retry_duration",
+]
+
+#: Argo CD's ``DefaultSyncRetryDuration``, ``DefaultSyncRetryFactor`` and
+#: ``DefaultSyncRetryMaxDuration`` (argocd-semantics.md section 4.5).
+DEFAULT_RETRY_DURATION = timedelta(seconds=5)
+DEFAULT_RETRY_FACTOR = 2
+DEFAULT_RETRY_MAX_DURATION = timedelta(minutes=3)
+
+_GO_UNITS = {"ns": 1e-9, "us": 1e-6, "\u00b5s": 1e-6, "\u03bcs": 1e-6, "ms": 1e-3, "s": 1.0}
+_GO_UNITS |= {"m": 60.0, "h": 3600.0}
+_GO_PART = re.compile(r"([0-9]+(?:\.[0-9]*)?|\.[0-9]+)(ns|us|\u00b5s|\u03bcs|ms|s|m|h)")
+_GO_INT = re.compile(r"[+-]?[0-9]+")
+
+
+def parse_retry_duration(text: str) -> timedelta:
+    """A retry backoff duration as Argo CD reads it: a bare integer is seconds, anything else
+    is a Go duration (``30s``, ``1m30s``, ``1.5h``; units ns us ms s m h, no days).
+
+    >>> parse_retry_duration("10"), parse_retry_duration("1m30s")
+    (datetime.timedelta(seconds=10), datetime.timedelta(seconds=90))
+    """
+    if _GO_INT.fullmatch(text):
+        return timedelta(seconds=int(text))
+    body, sign = text, 1.0
+    if body[:1] in ("+", "-"):
+        sign, body = (-1.0 if body[0] == "-" else 1.0), body[1:]
+    if body == "0":
+        return timedelta(0)
+    total, pos = 0.0, 0
+    while body and pos < len(body):
+        m = _GO_PART.match(body, pos)
+        if m is None:
+            break
+        total += float(m.group(1)) * _GO_UNITS[m.group(2)]
+        pos = m.end()
+    if not body or pos != len(body):
+        raise ValidationError(
+            f"invalid duration {text!r}: use whole seconds (30) or a Go duration (30s, 1m30s)",
+            field="backoff",
+        )
+    return timedelta(seconds=sign * total)
 
 
 class ObjectMeta(OpenModel):
@@ -43,6 +95,35 @@ class Backoff(GitOpsModel):
     factor: int | None = None
     max_duration: str | None = None
 
+    @property
+    def effective_duration(self) -> timedelta:
+        """``duration`` parsed, or Argo CD's default of 5 s when unset or empty.
+
+        >>> Backoff().effective_duration, Backoff(duration="10").effective_duration
+        (datetime.timedelta(seconds=5), datetime.timedelta(seconds=10))
+        """
+        return parse_retry_duration(self.duration) if self.duration else DEFAULT_RETRY_DURATION
+
+    @property
+    def effective_factor(self) -> int:
+        """``factor``, or Argo CD's default of 2 when unset.
+
+        >>> Backoff().effective_factor, Backoff(factor=3).effective_factor
+        (2, 3)
+        """
+        return DEFAULT_RETRY_FACTOR if self.factor is None else self.factor
+
+    @property
+    def effective_max_duration(self) -> timedelta:
+        """``maxDuration`` parsed, or Argo CD's default of 3 minutes when unset or empty.
+
+        >>> Backoff().effective_max_duration
+        datetime.timedelta(seconds=180)
+        """
+        if not self.max_duration:
+            return DEFAULT_RETRY_MAX_DURATION
+        return parse_retry_duration(self.max_duration)
+
 
 class RetryStrategy(GitOpsModel):
     """``syncPolicy.retry``: how failed syncs are retried (``limit`` < 0 means forever)."""
@@ -50,3 +131,32 @@ class RetryStrategy(GitOpsModel):
     limit: int | None = None
     backoff: Backoff | None = None
     refresh: bool | None = None
+
+    @property
+    def effective_backoff(self) -> Backoff:
+        """``backoff``, or an empty one whose ``effective_*`` values are Argo CD's defaults."""
+        return self.backoff if self.backoff is not None else Backoff()
+
+    def retry_delay(self, retry_count: int) -> timedelta:
+        """How long Argo CD waits before retry ``retry_count``: ``duration * factor**count``,
+        capped at ``maxDuration`` when that is positive.
+
+        >>> [RetryStrategy(limit=5).retry_delay(n).total_seconds() for n in (0, 1, 2, 6)]
+        [5.0, 10.0, 20.0, 180.0]
+        """
+        b = self.effective_backoff
+        base = b.effective_duration.total_seconds()
+        wait = base * float(b.effective_factor) ** retry_count
+        cap = b.effective_max_duration.total_seconds()
+        if cap > 0:
+            wait = min(cap, wait)
+        return timedelta(seconds=wait)
+
+    def next_retry_at(self, last_attempt: datetime, retry_count: int) -> datetime:
+        """Argo CD's ``NextRetryAt``: ``last_attempt + retry_delay(retry_count)``.
+
+        >>> from datetime import datetime
+        >>> RetryStrategy().next_retry_at(datetime(2026, 1, 1), 1).isoformat()
+        '2026-01-01T00:00:10'
+        """
+        return last_attempt + self.retry_delay(retry_count)

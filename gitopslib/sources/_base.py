@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import selectors
 import signal
 import subprocess
@@ -18,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-from gitopslib.errors import CommandError, CommandTimeoutError, PathEscapeError
+from gitopslib.errors import CommandError, CommandTimeoutError, PathEscapeError, RenderError
 from gitopslib.tracking import app_instance_name
 
 if TYPE_CHECKING:
@@ -38,6 +39,7 @@ __all__ = [
     "confined_path",
     "envsubst",
     "minimal_env",
+    "tool_kube_version",
 ]
 
 #: Argo CD's ``ARGOCD_EXEC_TIMEOUT`` default, in seconds.
@@ -455,3 +457,29 @@ def envsubst(text: str, env: Mapping[str, str]) -> str:
         j += 1
     out.append(text[i:])
     return "".join(out)
+
+
+_GENERIC_VERSION = re.compile(r"^\s*v?([0-9]+(?:\.[0-9]+)*)(.*)$", re.DOTALL)
+
+
+def tool_kube_version(version: str | None, *, source_type: str | None = None) -> str | None:
+    """The Kubernetes version Argo CD hands to Helm (``--kube-version``) and Kustomize
+    (``--helm-kube-version``): parsed leniently (Kubernetes' ``ParseGeneric``) and printed
+    back as bare numbers, so build metadata and pre-release suffixes such as ``+k3s1`` or
+    ``-eks-036c24b`` are dropped, as is a leading ``v``. Empty stays ``None``; a string that
+    is not a version is a :class:`RenderError`.
+
+    >>> tool_kube_version("v1.29.4-eks-036c24b"), tool_kube_version("1.30+k3s1")
+    ('1.29.4', '1.30')
+    """
+    if not version:
+        return None
+    found = _GENERIC_VERSION.match(version)
+    parts = found.group(1).split(".") if found else []
+    if len(parts) < 2 or (len(parts[0]) > 1 and parts[0].startswith("0")):
+        raise RenderError(
+            f"could not parse kubernetes version {version!r}: expected MAJOR.MINOR[.PATCH]",
+            source_type=source_type,
+            path=None,
+        )
+    return ".".join(str(int(part)) for part in parts)

@@ -15,7 +15,8 @@ same changes here, with the same semantics (learned from kustomize's ``commands/
 * ``add label`` writes ``commonLabels`` (a key already there is an error unless ``force``);
   with ``without_selector`` it appends one ``labels`` entry (``includeSelectors`` off,
   ``includeTemplates`` as asked); ``add annotation`` writes ``commonAnnotations`` likewise.
-  Keys and label values are validated as Kubernetes does.
+  Keys and label values are validated as Kubernetes does; a value wrapped in double quotes
+  loses them, as the ``key:value`` argument parser trims them.
 * ``add component`` appends paths (glob patterns expanded) that are not already listed.
 * patches are appended to ``patches`` (created when absent).
 
@@ -242,6 +243,14 @@ def _check_label_value(key: str, value: str) -> None:
         )
 
 
+def _cli_value(value: str) -> str:
+    """What ``kustomize edit add label|annotation`` keeps of ``key:value``'s value: one pair
+    of surrounding double quotes is trimmed (kustomize's ``trimQuotes``)."""
+    if len(value) >= 2 and value[0] == '"' and value[-1] == '"':
+        return value[1:-1]
+    return value
+
+
 def _write_map(
     k: Kustomization, field: str, values: Mapping[str, str], force: bool, what: str
 ) -> None:
@@ -276,6 +285,7 @@ def add_labels(
             "(labelIncludeTemplates needs labelWithoutSelector)",
             field="spec.source.kustomize.labelIncludeTemplates",
         )
+    labels = {key: _cli_value(value) for key, value in labels.items()}
     for key, value in labels.items():
         _check_key(key, "label")
         _check_label_value(key, value)
@@ -298,6 +308,7 @@ def add_annotations(
     k: Kustomization, annotations: Mapping[str, str], *, force: bool = False
 ) -> None:
     """``kustomize edit add annotation [--force]``: writes ``commonAnnotations``."""
+    annotations = {key: _cli_value(value) for key, value in annotations.items()}
     for key in annotations:
         _check_key(key, "annotation")
     _write_map(k, "commonAnnotations", annotations, force, "annotation")

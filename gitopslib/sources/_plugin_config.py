@@ -10,7 +10,7 @@ Two small, IO-light pieces shared by the Kustomize and plugin renderers:
   environment and its substitution live in :mod:`gitopslib.sources._base`.)
 
 >>> kube_semver("v1.30.2")
-'v1.30.2'
+'1.30.2'
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from typing import Any
 from gitopslib.errors import ValidationError
 from gitopslib.models import ConfigManagementPlugin
 from gitopslib.models.plugin import PluginCommand as ModelCommand
+from gitopslib.sources._base import tool_kube_version
 
 __all__ = [
     "PLUGIN_KIND",
@@ -185,9 +186,11 @@ def load_plugins(
 
 
 def kube_semver(version: str | None) -> str:
-    """``KUBE_VERSION`` as Argo CD computes it (``text.SemVer``): every ``+`` removed.
+    """``KUBE_VERSION`` as Argo CD computes it (``getPluginEnvs`` -> ``parseKubeVersion``):
+    the version parsed leniently and printed back as bare numbers, so the leading ``v`` and
+    any ``+build`` / ``-distro`` suffix are dropped; empty when no version is known.
 
-    >>> kube_semver("v1.29.3+k3s1")
-    'v1.29.3k3s1'
+    >>> kube_semver("v1.29.3+k3s1"), kube_semver(None)
+    ('1.29.3', '')
     """
-    return (version or "").replace("+", "")
+    return tool_kube_version(version, source_type="Plugin") or ""

@@ -12,6 +12,8 @@ CD's repo server reads them.
   present), which is an error. A JSON file must hold exactly one object.
 * Every file must resolve inside the repository (symlinks included), and the combined size of
   the non-Jsonnet files is capped (Argo CD's 10M by default).
+* A file containing ``+argocd:skip-file-rendering`` (e.g. in a comment) is skipped; so are
+  dangling symlinks and anything that is not a regular file.
 * ``.jsonnet`` files are evaluated with go-jsonnet: ``extVars``/``tlas`` (string or
   ``code``), values env-substituted with the build environment; import paths are the app
   directory plus ``libs`` (relative to the repository root), and every import must stay
@@ -27,6 +29,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import stat
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,6 +45,7 @@ from gitopslib.sources._base import RenderContext, build_env, confined_path, env
 
 __all__ = [
     "DEFAULT_MAX_COMBINED_SIZE",
+    "SKIP_FILE_RENDERING_MARKER",
     "DirectoryRenderer",
     "compile_glob",
     "glob_match",
@@ -52,6 +56,10 @@ __all__ = [
 
 #: Argo CD's ``ARGOCD_REPO_SERVER_MAX_COMBINED_DIRECTORY_MANIFESTS_SIZE`` default ("10M").
 DEFAULT_MAX_COMBINED_SIZE = 10_000_000
+
+#: A file whose bytes contain this marker is skipped by directory rendering (Argo CD's
+#: ``skipFileRenderingMarker``), whatever its extension.
+SKIP_FILE_RENDERING_MARKER = b"+argocd:skip-file-rendering"
 
 _MANIFEST_FILE = re.compile(r"^.*\.(yaml|yml|json|jsonnet)$", re.DOTALL)
 
@@ -256,6 +264,8 @@ def _evaluate_jsonnet(
             )
         )
     value = orjson.loads(out)
+    if value is None:
+        return []  # `null` unmarshals into an empty list in Argo CD: no objects
     items = value if isinstance(value, list) else [value]
     objs: list[dict[str, Any]] = []
     for index, item in enumerate(items):
@@ -280,6 +290,7 @@ class _Candidate:
     rel: str
     size: int
     is_jsonnet: bool
+    data: bytes = b""
 
 
 def _walk_go_order(
@@ -342,10 +353,9 @@ class DirectoryRenderer:
             name = entry.name
             if not no_filter and not _MANIFEST_FILE.match(name):
                 continue
-            if exclude and glob_match(exclude, rel):
-                continue
-            if include and not glob_match(include, rel):
-                continue
+            # Argo CD's order (getPotentiallyValidManifestFile): a symlink leaving the
+            # repository is an error even when include/exclude would drop it; a dangling
+            # symlink and anything that is not a regular file are skipped.
             if entry.is_symlink():
                 real = path.resolve()
                 if real != root and root not in real.parents:
@@ -355,9 +365,27 @@ class DirectoryRenderer:
                         source_type="Directory",
                         path=rel,
                     )
-                size = real.stat().st_size
+                try:
+                    info = real.stat()
+                except OSError:
+                    continue  # destination missing: Argo CD skips it with a warning
             else:
-                size = entry.stat().st_size
+                info = entry.stat()
+            if not stat.S_ISREG(info.st_mode):
+                continue
+            if exclude and glob_match(exclude, rel):
+                continue
+            if include and not glob_match(include, rel):
+                continue
+            try:
+                data = path.read_bytes()
+            except OSError as exc:
+                raise RenderError(
+                    f"cannot read {rel}: {exc.strerror}", source_type="Directory", path=rel
+                ) from None
+            if SKIP_FILE_RENDERING_MARKER in data:
+                continue  # the file opted out of rendering (argocd-semantics 9.2)
+            size = info.st_size
             is_jsonnet = name.endswith(".jsonnet")
             if not is_jsonnet:
                 total += size
@@ -368,7 +396,7 @@ class DirectoryRenderer:
                         source_type="Directory",
                         path=rel,
                     )
-            out.append(_Candidate(path, rel, size, is_jsonnet))
+            out.append(_Candidate(path, rel, size, is_jsonnet, b"" if is_jsonnet else data))
         return out
 
     def render(self, ctx: RenderContext) -> list[dict[str, Any]]:
@@ -386,14 +414,7 @@ class DirectoryRenderer:
                         env = build_env(ctx)
                     objs.extend(_evaluate_jsonnet(cand.path, cand.rel, ctx, env))
                     continue
-                try:
-                    data = cand.path.read_bytes()
-                except OSError as exc:
-                    raise RenderError(
-                        f"cannot read {cand.rel}: {exc.strerror}",
-                        source_type="Directory",
-                        path=cand.rel,
-                    ) from None
+                data = cand.data
                 if cand.rel.endswith(".json"):
                     objs.extend(_objects_from_json(data, cand.rel))
                 else:

@@ -53,6 +53,7 @@ from gitopslib.sources._base import (
     confined_path,
     envsubst,
     minimal_env,
+    tool_kube_version,
 )
 from gitopslib.sync._kinds import KIND_ORDER
 
@@ -228,7 +229,10 @@ def helm_inputs(ctx: RenderContext) -> HelmInputs:
         chart_dir=ctx.app_dir,
         release_name=str(getattr(helm, "release_name", None) or ctx.app.metadata.name),
         namespace=str(getattr(helm, "namespace", None) or getattr(dest, "namespace", None) or ""),
-        kube_version=getattr(helm, "kube_version", None) or ctx.kube_version,
+        # Argo CD strips suffixes such as +k3s1 / -eks-... (argocd-semantics 9.2, parseKubeVersion)
+        kube_version=tool_kube_version(
+            getattr(helm, "kube_version", None) or ctx.kube_version, source_type="Helm"
+        ),
         api_versions=list(getattr(helm, "api_versions", None) or ctx.api_versions or []),
         include_crds=not bool(getattr(helm, "skip_crds", False)),
         skip_tests=bool(getattr(helm, "skip_tests", False)),

@@ -44,7 +44,13 @@ from gitopslib.errors import (
 )
 from gitopslib.manifest import load_manifests, load_yaml_documents
 from gitopslib.sources import _kustomize_edit as edit
-from gitopslib.sources._base import RenderContext, build_env, envsubst, minimal_env
+from gitopslib.sources._base import (
+    RenderContext,
+    build_env,
+    envsubst,
+    minimal_env,
+    tool_kube_version,
+)
 
 __all__ = [
     "KUSTOMIZATION_NAMES",
@@ -698,7 +704,9 @@ class KustomizeRenderer:
         opts = str(raw).split() if raw else []
         if "--enable-helm" in " ".join(opts):
             kz: Any = getattr(ctx.source, "kustomize", None)
-            kube = _get(kz, "kube_version") or ctx.kube_version
+            kube = tool_kube_version(
+                _get(kz, "kube_version") or ctx.kube_version, source_type="Kustomize"
+            )
             if kube:
                 opts += ["--helm-kube-version", str(kube)]
             for api in _get(kz, "api_versions") or ctx.api_versions:

@@ -30,6 +30,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+import orjson
+
 from gitopslib.errors import ManifestError, RenderError
 from gitopslib.giturl import mask_credentials
 from gitopslib.manifest import key_of, load_yaml_documents
@@ -95,23 +97,46 @@ class RenderResult:
 
 
 def expand_lists(objs: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Argo CD's list handling: an object with an ``items`` array is replaced by its items;
-    a ``*List`` kind with null items disappears.
+    """Argo CD's list handling (``GenerateManifests``): an object whose ``items`` is an array
+    is replaced by its items (each must be an object); an object whose ``items`` is null and
+    that has no ``spec`` or ``status`` (``isNullList``) disappears, whatever its kind.
 
     >>> expand_lists([{"kind": "List", "items": [{"kind": "A"}]}, {"kind": "BList", "items": None}])
     [{'kind': 'A'}]
     """
     out: list[dict[str, Any]] = []
     for obj in objs:
-        items = obj.get("items", None) if "items" in obj else None
-        if isinstance(items, list):
-            out.extend(item for item in items if isinstance(item, dict))
+        if "items" not in obj:
+            out.append(obj)
             continue
-        kind = obj.get("kind")
-        if "items" in obj and items is None and isinstance(kind, str) and kind.endswith("List"):
+        items = obj["items"]
+        if isinstance(items, list):
+            for item in items:
+                if not isinstance(item, dict):
+                    raise ManifestError(
+                        f"{obj.get('kind') or 'list'}: items member is not an object "
+                        f"({type(item).__name__})"
+                    )
+                out.append(item)
+            continue
+        if items is None and "spec" not in obj and "status" not in obj:
             continue
         out.append(obj)
     return out
+
+
+def _require_kinds(objs: list[dict[str, Any]], source_type: str, path: str) -> list[dict[str, Any]]:
+    """Argo CD reads every generated document into an ``Unstructured`` (``kube.SplitYAML``),
+    which refuses a document without a ``kind`` ("Object 'Kind' is missing")."""
+    for index, obj in enumerate(objs):
+        kind = obj.get("kind") if isinstance(obj, dict) else None
+        if not isinstance(kind, str) or not kind:
+            shown = orjson.dumps(obj).decode()[:200] if isinstance(obj, dict) else repr(obj)
+            raise ManifestError(
+                f"{source_type} source {path!r}: generated object {index + 1} has no `kind` "
+                f"(Object 'Kind' is missing in {shown})"
+            )
+    return objs
 
 
 def _spec(value: Any) -> Any:
@@ -297,7 +322,11 @@ def render(
                     source_type=None,
                     path=str(source.path),
                 )
-            source = _apply_overrides(source, app_dir, app_name, resolved.root)
+            # Argo CD names the per-app file after the request's AppName, the instance name
+            # (`<namespace>_<name>` for an app outside the controller namespace).
+            source = _apply_overrides(
+                source, app_dir, app_instance_name(app, controller_namespace), resolved.root
+            )
             ctx = RenderContext(
                 app=app,
                 source=source,
@@ -347,7 +376,9 @@ def render(
                                 )
                             )
                             continue
-            manifests = expand_lists(renderer.render(ctx))
+            manifests = expand_lists(
+                _require_kinds(renderer.render(ctx), source_type, source.path or ".")
+            )
             if key is not None and cache is not None:
                 cache.put(key, {"manifests": manifests})
             renders.append(SourceRender(index, source_type, resolved.revision, manifests))

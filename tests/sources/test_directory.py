@@ -244,3 +244,70 @@ def test_aliases_are_shared_not_copied():
 
     doc = load_yaml_documents("base: &b {x: [1]}\nuse: *b\n")[0]
     assert doc["base"] is doc["use"]
+
+
+# --- Argo CD's getPotentiallyValidManifestFile details (argocd-semantics 9.2) -----------------
+
+
+def test_skip_file_rendering_marker(make_app, tmp_path):
+    """A file containing `+argocd:skip-file-rendering` is not rendered, nor counted in the
+    size limit (Argo CD's skipFileRenderingMarker)."""
+    _write(tmp_path, "app/a.yaml", CM.format(name="a"))
+    big = (
+        "# +argocd:skip-file-rendering\n" + CM.format(name="b") + "data: {x: '" + "y" * 500 + "'}\n"
+    )
+    _write(tmp_path, "app/b.yaml", big)
+    _write(tmp_path, "app/c.jsonnet", "// +argocd:skip-file-rendering\nerror 'not evaluated'\n")
+    result = render(make_app("app"), repo_root=tmp_path, options={"max_combined_size": 200})
+    assert [m["metadata"]["name"] for m in result.manifests] == ["a"]
+
+
+def test_dangling_symlink_is_skipped(make_app, tmp_path):
+    """A manifest symlink whose destination is missing is skipped, not a crash."""
+    _write(tmp_path, "app/a.yaml", CM.format(name="a"))
+    os.symlink(tmp_path / "app" / "gone.yaml", tmp_path / "app" / "b.yaml")
+    result = render(make_app("app"), repo_root=tmp_path)
+    assert [m["metadata"]["name"] for m in result.manifests] == ["a"]
+
+
+def test_symlink_to_directory_is_skipped(make_app, tmp_path):
+    """A symlink named like a manifest that points at a directory is not a regular file:
+    skipped."""
+    _write(tmp_path, "app/a.yaml", CM.format(name="a"))
+    (tmp_path / "other").mkdir()
+    os.symlink(tmp_path / "other", tmp_path / "app" / "dir.yaml")
+    result = render(make_app("app"), repo_root=tmp_path)
+    assert [m["metadata"]["name"] for m in result.manifests] == ["a"]
+
+
+def test_escaping_symlink_is_refused_even_when_excluded(make_app, tmp_path):
+    """Argo CD checks a symlink's destination before include/exclude, so an escaping link
+    fails the render even when `exclude` matches it."""
+    outside = _write(tmp_path, "outside/secret.yaml", CM.format(name="secret"))
+    repo = tmp_path / "repo"
+    _write(repo, "app/a.yaml", CM.format(name="a"))
+    os.symlink(outside, repo / "app" / "link.yaml")
+    with pytest.raises(PathEscapeError):
+        render(make_app("app", "directory:\n  exclude: link.yaml\n"), repo_root=repo)
+
+
+def test_null_items_list_dropped_only_without_spec_or_status(make_app, tmp_path):
+    """Argo CD's isNullList: `items: null` with no spec/status disappears whatever the kind;
+    with a spec the object is kept as is."""
+    _write(
+        tmp_path,
+        "app/a.yaml",
+        "apiVersion: v1\nkind: ConfigMapList\nitems: null\n---\n"
+        "apiVersion: example.com/v1\nkind: Bag\nmetadata: {name: empty}\nitems: null\n---\n"
+        "apiVersion: example.com/v1\nkind: ShelfList\nmetadata: {name: kept}\n"
+        "items: null\nspec: {size: 1}\n",
+    )
+    result = render(make_app("app"), repo_root=tmp_path)
+    assert [o["metadata"]["name"] for o in result.manifests] == ["kept"]
+
+
+def test_list_item_that_is_not_an_object_is_an_error(make_app, tmp_path):
+    """A List whose items hold a non-object fails (Argo CD: "items member is not an object")."""
+    _write(tmp_path, "app/list.yaml", "apiVersion: v1\nkind: List\nitems:\n- just-a-string\n")
+    with pytest.raises(ManifestError, match="items member is not an object"):
+        render(make_app("app"), repo_root=tmp_path)

@@ -11,7 +11,7 @@ import helm_python
 import pytest
 import yaml
 
-from gitopslib.errors import EngineNotFoundError, PathEscapeError, RenderError
+from gitopslib.errors import EngineNotFoundError, ManifestError, PathEscapeError, RenderError
 from gitopslib.sources import HelmRenderer, HelmTemplateError, render
 from gitopslib.sources.helm import HELM_INSTALL_ORDER, HelmInputs
 
@@ -260,6 +260,36 @@ def test_kube_version_and_api_versions(make_app, tmp_path):
     data = render(make_app("c"), repo_root=tmp_path, kube_version="v1.30.1").manifests[0]["data"]
     assert data["kube"] == "v1.30.1"
     assert data["has"] == "false"
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        # Argo CD's parseKubeVersion (k8s ParseGeneric, printed back as numbers) drops the
+        # distribution suffix before `helm template --kube-version`; Helm then prefixes "v".
+        ("v1.29.4-eks-036c24b", "v1.29.4"),
+        ("1.29.3+k3s1", "v1.29.3"),
+    ],
+)
+def test_kube_version_suffix_stripped_as_argocd_does(make_app, tmp_path, given, expected):
+    """A cluster version with a build/distro suffix reaches .Capabilities without it."""
+    tpl = (
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: caps}\ndata:\n"
+        "  kube: {{ .Capabilities.KubeVersion.Version | quote }}\n"
+        '  new: {{ semverCompare ">=1.21-0" .Capabilities.KubeVersion.Version | quote }}\n'
+    )
+    _chart(tmp_path, "c", {"templates/cm.yaml": tpl})
+    data = render(make_app("c"), repo_root=tmp_path, kube_version=given).manifests[0]["data"]
+    assert data == {"kube": expected, "new": "true"}
+    spec = f"helm:\n  kubeVersion: '{given}'\n"
+    assert render(make_app("c", spec), repo_root=tmp_path).manifests[0]["data"]["kube"] == expected
+
+
+def test_kube_version_that_is_not_a_version_is_an_error(make_app, tmp_path):
+    """Argo CD refuses a kubeVersion it cannot parse ("could not parse kubernetes version")."""
+    _chart(tmp_path, "c", {"templates/cm.yaml": CM_TEMPLATE})
+    with pytest.raises(RenderError, match="could not parse kubernetes version"):
+        render(make_app("c", "helm:\n  kubeVersion: latest\n"), repo_root=tmp_path)
 
 
 def test_crds_first_unless_skip_crds(make_app, tmp_path):
@@ -517,3 +547,15 @@ def test_unknown_ref_is_an_error_but_build_vars_are_paths(make_app, tmp_path):
         render(make_app("c", "helm:\n  valueFiles: [$values/v.yaml]\n"), repo_root=tmp_path)
     spec = "helm:\n  valueFiles: ['${ARGOCD_APP_NAME}/v.yaml']\n"
     assert _values_of(render(make_app("c", spec, name="web"), repo_root=tmp_path))["dir"] == "web"
+
+
+def test_rendered_document_without_kind_is_an_error(make_app, tmp_path):
+    """Argo CD reads helm's output into Unstructured objects, which refuse a document with
+    no kind ("Object 'Kind' is missing"); Helm itself prints it."""
+    tpl = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: ok}\n---\nfoo: bar\n"
+    chart = _chart(tmp_path, "c", {"templates/cm.yaml": tpl})
+    with helm_python.Chart.load(str(chart)) as loaded:
+        printed = loaded.render(values={}, name="demo", namespace="demo-ns")
+    assert "foo: bar" in "".join(printed.values())  # the engine emits the kind-less document
+    with pytest.raises(ManifestError, match="Kind' is missing"):
+        render(make_app("c"), repo_root=tmp_path)

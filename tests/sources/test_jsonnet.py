@@ -116,3 +116,13 @@ def test_jsonnet_error_names_file_and_line(make_app, tmp_path):
         render(make_app("app"), repo_root=tmp_path)
     assert "bad.jsonnet:2" in str(info.value)
     assert info.value.line == 2
+
+
+def test_jsonnet_null_output_yields_no_objects(make_app, tmp_path):
+    """A program evaluating to `null` yields no objects (Argo CD unmarshals it into an empty
+    list) rather than an error."""
+    _write(tmp_path, "app/none.jsonnet", "null\n")
+    _write(tmp_path, "app/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n")
+    assert json.loads(_gojsonnet.evaluate_snippet("x", "null")) is None
+    result = render(make_app("app"), repo_root=tmp_path)
+    assert [m["metadata"]["name"] for m in result.manifests] == ["a"]

@@ -467,6 +467,24 @@ def test_env_substitution_in_images_and_labels_not_annotations(tmp_path: Path) -
     assert got == expected_web(tmp_path / "2", hand)
 
 
+def test_label_and_annotation_values_lose_surrounding_quotes(tmp_path: Path) -> None:
+    """Argo CD passes each pair as a `key:value` argument to `kustomize edit add`, whose
+    parser trims one pair of surrounding double quotes (trimQuotes) and keeps commas."""
+    repo = web_repo(tmp_path / "repo")
+    got = render(
+        repo,
+        "web",
+        {
+            "commonLabels": {"team": '"blue"'},
+            "commonAnnotations": {"note": '"quoted"', "opts": "Prune=false,Force=true"},
+        },
+    )
+    # written by hand from the rule: quotes trimmed, comma kept inside the one value
+    hand = BASE_KUSTOMIZATION.replace("  tier: web\n", "  tier: web\n  team: blue\n")
+    hand += "commonAnnotations:\n  note: quoted\n  opts: Prune=false,Force=true\n"
+    assert got == expected_web(tmp_path / "1", hand)
+
+
 class RecordingRunner:
     """The real runner, remembering each command's environment."""
 
@@ -498,6 +516,40 @@ def test_engine_process_gets_the_build_environment(example_apps: Path) -> None:
     assert env["ARGOCD_APP_REVISION"] == REVISION
     assert env["ARGOCD_APP_SOURCE_PATH"] == "kustomize-guestbook"
     assert "KUBE_VERSION" not in env
+
+
+class CommandRecordingRunner(RecordingRunner):
+    """The real runner, remembering each command line."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.commands: list[list[str]] = []
+
+    def run(
+        self,
+        command: Sequence[str],
+        *,
+        cwd: Path,
+        env: Mapping[str, str],
+        timeout: float = 90.0,
+        stdin: str | None = None,
+        check: bool = True,
+    ) -> CommandResult:
+        self.commands.append(list(command))
+        return super().run(command, cwd=cwd, env=env, timeout=timeout, stdin=stdin, check=check)
+
+
+def test_helm_kube_version_passed_without_distro_suffix(example_apps: Path) -> None:
+    """With --enable-helm, --helm-kube-version gets the version parsed as Argo CD's
+    parseKubeVersion does (§9.2): "v1.29.4-eks-036c24b" becomes "1.29.4"."""
+    runner = CommandRecordingRunner()
+    ctx = make_ctx(example_apps, "kustomize-guestbook", runner=runner)
+    ctx.kube_version = "v1.29.4-eks-036c24b"
+    ctx.api_versions = ("example.com/v1",)
+    KustomizeRenderer(build_options="--enable-helm").render(ctx)
+    build = runner.commands[-1]
+    assert build[build.index("--helm-kube-version") + 1] == "1.29.4"
+    assert build[build.index("--helm-api-versions") + 1] == "example.com/v1"
 
 
 # --- failures and escapes --------------------------------------------------------------------

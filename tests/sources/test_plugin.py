@@ -370,14 +370,15 @@ def test_app_outside_controller_namespace_gets_instance_name(repo: Path, tmp_pat
 
 
 def test_kube_version_and_api_versions(repo: Path, tmp_path: Path) -> None:
-    """KUBE_VERSION is text.SemVer of the version ('+' removed); KUBE_API_VERSIONS is
-    comma-joined (§10.4 item 2)."""
+    """KUBE_VERSION is the version without its build metadata, as Argo CD's
+    parseKubeVersion prints it (v1.30.2+k3s1 -> 1.30.2); KUBE_API_VERSIONS is comma-joined
+    (§10.4 item 2)."""
     plugins = tmp_path / "plugins"
     write_plugin(plugins, "gen", generate=generate_py())
     env = env_of(
         PluginRenderer().render(make_ctx(repo, plugin={"name": "gen"}, plugins_dir=plugins))
     )
-    assert env["KUBE_VERSION"] == "v1.30.2k3s1"
+    assert env["KUBE_VERSION"] == "1.30.2"
     assert env["KUBE_API_VERSIONS"] == "v1,apps/v1"
 
 
@@ -396,7 +397,7 @@ def test_user_env_is_prefixed_and_substituted(repo: Path, tmp_path: Path) -> Non
         ],
     }
     env = env_of(PluginRenderer().render(make_ctx(repo, plugin=plugin, plugins_dir=plugins)))
-    assert env["ARGOCD_ENV_FOO"] == "envapp-v1.30.2k3s1"
+    assert env["ARGOCD_ENV_FOO"] == "envapp-1.30.2"
     assert env["ARGOCD_ENV_LIT"] == "a$b"
     assert env["ARGOCD_ENV_UNKNOWN"] == "[]"
     assert "ARGOCD_ENV_EMPTY" not in env
@@ -460,7 +461,7 @@ def test_auto_detection_discovery_sees_only_build_vars(repo: Path, tmp_path: Pat
     assert "ARGOCD_APP_PARAMETERS" not in names
     # generation after auto-detection gets KUBE_* but no parameters (no plugin block)
     env = env_of(objs)
-    assert env["KUBE_VERSION"] == "v1.30.2k3s1"
+    assert env["KUBE_VERSION"] == "1.30.2"
     assert "ARGOCD_APP_PARAMETERS" not in env
 
 
@@ -478,7 +479,7 @@ def test_named_discovery_sees_the_full_environment(repo: Path, tmp_path: Path) -
     plugin = {"name": "cmd", "env": [{"name": "X", "value": "1"}]}
     PluginRenderer().render(make_ctx(repo, plugin=plugin, plugins_dir=plugins))
     lines = set(record.read_text().splitlines())
-    assert {"ARGOCD_ENV_X=1", "KUBE_VERSION=v1.30.2k3s1", "ARGOCD_APP_PARAMETERS=null"} <= lines
+    assert {"ARGOCD_ENV_X=1", "KUBE_VERSION=1.30.2", "ARGOCD_APP_PARAMETERS=null"} <= lines
 
 
 # --- failures --------------------------------------------------------------------------------

@@ -188,6 +188,18 @@ def test_argocd_source_override_file(make_app, tmp_path):
     assert [o["metadata"]["name"] for o in other.manifests] == ["a"]
 
 
+def test_argocd_source_override_file_uses_the_instance_name(make_app, tmp_path):
+    """For an app outside the controller namespace the per-app file is named after the
+    instance name `<namespace>_<name>` (Argo CD passes AppName = instance name)."""
+    _write(tmp_path, "app/a.yaml", CM.format(name="a"))
+    _write(tmp_path, "app/sub/b.yaml", CM.format(name="b"))
+    _write(tmp_path, "app/.argocd-source-team_web.yaml", "directory:\n  recurse: true\n")
+    result = render(make_app("app", name="web", namespace="team"), repo_root=tmp_path)
+    assert [o["metadata"]["name"] for o in result.manifests] == ["a", "b"]
+    in_controller_ns = render(make_app("app", name="web"), repo_root=tmp_path)
+    assert [o["metadata"]["name"] for o in in_controller_ns.manifests] == ["a"]
+
+
 # --- registry ------------------------------------------------------------------------------
 
 
