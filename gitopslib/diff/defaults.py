@@ -40,6 +40,14 @@ def _map(parent: Any, key: str) -> _Obj | None:
     return copied
 
 
+def _child(parent: _Obj, key: str) -> _Obj:
+    """``parent[key]`` as a fresh dict to fill in, replaced by ``{}`` when not a dict."""
+    child = _map(parent, key)
+    if child is None:
+        child = parent[key] = {}
+    return child
+
+
 def _items(parent: _Obj, key: str) -> list[_Obj]:
     """The dict items of ``parent[key]`` (a fresh list of fresh dicts, stored back)."""
     value = parent.get(key)
@@ -117,14 +125,10 @@ def _template(spec: _Obj | None) -> None:
 
 def _deployment(spec: _Obj) -> None:
     spec.setdefault("replicas", 1)
-    strategy = _map(spec, "strategy")
-    if strategy is None:
-        strategy = spec["strategy"] = {}
+    strategy = _child(spec, "strategy")
     strategy.setdefault("type", "RollingUpdate")
     if strategy["type"] == "RollingUpdate":
-        rolling = _map(strategy, "rollingUpdate")
-        if rolling is None:
-            rolling = strategy["rollingUpdate"] = {}
+        rolling = _child(strategy, "rollingUpdate")
         rolling.setdefault("maxUnavailable", "25%")
         rolling.setdefault("maxSurge", "25%")
     spec.setdefault("revisionHistoryLimit", 10)
@@ -135,33 +139,23 @@ def _deployment(spec: _Obj) -> None:
 def _stateful_set(spec: _Obj) -> None:
     spec.setdefault("replicas", 1)
     spec.setdefault("podManagementPolicy", "OrderedReady")
-    strategy = _map(spec, "updateStrategy")
-    if strategy is None:
-        strategy = spec["updateStrategy"] = {}
+    strategy = _child(spec, "updateStrategy")
     strategy.setdefault("type", "RollingUpdate")
     if strategy["type"] == "RollingUpdate":
-        rolling = _map(strategy, "rollingUpdate")
-        if rolling is None:
-            rolling = strategy["rollingUpdate"] = {}
+        rolling = _child(strategy, "rollingUpdate")
         rolling.setdefault("partition", 0)
     spec.setdefault("revisionHistoryLimit", 10)
-    retention = _map(spec, "persistentVolumeClaimRetentionPolicy")
-    if retention is None:
-        retention = spec["persistentVolumeClaimRetentionPolicy"] = {}
+    retention = _child(spec, "persistentVolumeClaimRetentionPolicy")
     retention.setdefault("whenDeleted", "Retain")
     retention.setdefault("whenScaled", "Retain")
     _template(spec)
 
 
 def _daemon_set(spec: _Obj) -> None:
-    strategy = _map(spec, "updateStrategy")
-    if strategy is None:
-        strategy = spec["updateStrategy"] = {}
+    strategy = _child(spec, "updateStrategy")
     strategy.setdefault("type", "RollingUpdate")
     if strategy["type"] == "RollingUpdate":
-        rolling = _map(strategy, "rollingUpdate")
-        if rolling is None:
-            rolling = strategy["rollingUpdate"] = {}
+        rolling = _child(strategy, "rollingUpdate")
         rolling.setdefault("maxUnavailable", 1)
         rolling.setdefault("maxSurge", 0)
     spec.setdefault("revisionHistoryLimit", 10)

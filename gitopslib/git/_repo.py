@@ -48,7 +48,6 @@ log = logging.getLogger("gitopslib.git")
 
 T = TypeVar("T")
 
-_ZERO = b"0" * 40
 _MAX_SYMLINK_HOPS = 40
 
 

@@ -72,6 +72,13 @@ def _int(obj: Mapping[str, Any], kind: str, *path: str, default: int | None = 0)
     return value
 
 
+def _generations(obj: Mapping[str, Any], kind: str) -> tuple[int, int]:
+    """``metadata.generation`` and ``status.observedGeneration`` (0 when absent)."""
+    generation = _int(obj, kind, "metadata", "generation") or 0
+    observed = _int(obj, kind, "status", "observedGeneration") or 0
+    return generation, observed
+
+
 def _str(obj: Mapping[str, Any], *path: str) -> str:
     value = _get(obj, *path)
     return value if isinstance(value, str) else ""
@@ -140,8 +147,7 @@ def deployment_health(obj: Mapping[str, Any]) -> HealthStatus:
     _require_version(obj, kind, "v1")
     if _get(obj, "spec", "paused") is True:
         return _status(H.SUSPENDED, "Deployment is paused")
-    generation = _int(obj, kind, "metadata", "generation") or 0
-    observed = _int(obj, kind, "status", "observedGeneration") or 0
+    generation, observed = _generations(obj, kind)
     if generation > observed:
         return _status(
             H.PROGRESSING,
@@ -180,8 +186,7 @@ def statefulset_health(obj: Mapping[str, Any]) -> HealthStatus:
     """Health of an ``apps/v1`` StatefulSet (observed generation, readiness, partitions)."""
     kind = "StatefulSet"
     _require_version(obj, kind, "v1")
-    generation = _int(obj, kind, "metadata", "generation") or 0
-    observed = _int(obj, kind, "status", "observedGeneration") or 0
+    generation, observed = _generations(obj, kind)
     if observed == 0 or generation > observed:
         return _status(H.PROGRESSING, "Waiting for statefulset spec update to be observed...")
     replicas = _int(obj, kind, "spec", "replicas", default=None)
@@ -225,8 +230,7 @@ def daemonset_health(obj: Mapping[str, Any]) -> HealthStatus:
     """Health of an ``apps/v1`` DaemonSet (observed generation, scheduled and available pods)."""
     kind = "DaemonSet"
     _require_version(obj, kind, "v1")
-    generation = _int(obj, kind, "metadata", "generation") or 0
-    observed = _int(obj, kind, "status", "observedGeneration") or 0
+    generation, observed = _generations(obj, kind)
     if generation > observed:
         return _status(
             H.PROGRESSING,
@@ -260,8 +264,7 @@ def replicaset_health(obj: Mapping[str, Any]) -> HealthStatus:
     """Health of an ``apps/v1`` ReplicaSet (ReplicaFailure condition, available replicas)."""
     kind = "ReplicaSet"
     _require_version(obj, kind, "v1")
-    generation = _int(obj, kind, "metadata", "generation") or 0
-    observed = _int(obj, kind, "status", "observedGeneration") or 0
+    generation, observed = _generations(obj, kind)
     if generation > observed:
         return _status(
             H.PROGRESSING,

@@ -981,41 +981,27 @@ class _Planner:
             live_ann = live_meta.get("annotations") if live_meta else None
             if live_ann and ANNOTATION_SYNC_OPTIONS in live_ann:
                 live_res = OptionList(str(live_ann[ANNOTATION_SYNC_OPTIONS]).split(","))
-            task = SyncTask(
-                "Sync",
-                wave,
-                rd.group,
-                rd.kind,
-                rd.namespace or self.namespace_of(rd),
-                rd.name,
-                "apply",
-                False,
-                (),
-                options,
-                obj=desired,
-                live=live,
-                original_wave=wave,
-                wave_source=source,
-            )
+        task = SyncTask(
+            "Sync",
+            wave,
+            rd.group,
+            rd.kind,
+            rd.namespace or self.namespace_of(rd),
+            rd.name,
+            "create" if live is None else "apply",
+            False,
+            (),
+            options,
+            obj=desired,
+            live=live,
+            original_wave=wave,
+            wave_source=source,
+        )
+        if live is None:
+            task._base = 1
+        else:
             task._base = 2
             task._status = rd.status
-        else:
-            task = SyncTask(
-                "Sync",
-                wave,
-                rd.group,
-                rd.kind,
-                rd.namespace or self.namespace_of(rd),
-                rd.name,
-                "create",
-                False,
-                (),
-                options,
-                obj=desired,
-                original_wave=wave,
-                wave_source=source,
-            )
-            task._base = 1
         if self.settings_needed or res.items or live_res.items:
             extra = self.apply_settings(task, res, live_res, live is not None)
             if extra:
@@ -1289,20 +1275,22 @@ def _bubble(
         if key is not None:
             index = first.get(key)
             if index is not None:
-                anchor = tasks[index]
-                if (task.phase, task.wave) != (anchor.phase, anchor.wave):
-                    task.add_note(
-                        f"moved before {anchor.display}, which needs this {what}: "
-                        f"takes its {anchor.phase} wave {anchor.wave}"
-                    )
-                else:
-                    task.add_note(f"moved before {anchor.display}, which needs this {what}")
+                _note_moved(task, tasks[index], what)
                 _move(tasks, first, i, index)
         else:
             ref = ref_key(task)
             if ref is not None and ref not in first:
                 first[ref] = i
         i += 1
+
+
+def _note_moved(task: SyncTask, anchor: SyncTask, what: str) -> None:
+    """Note that ``task`` moves before ``anchor`` (which needs this ``what``), and to which
+    phase and wave when that changes."""
+    note = f"moved before {anchor.display}, which needs this {what}"
+    if (task.phase, task.wave) != (anchor.phase, anchor.wave):
+        note += f": takes its {anchor.phase} wave {anchor.wave}"
+    task.add_note(note)
 
 
 def _move(tasks: list[SyncTask], first: dict[str, int], i: int, index: int) -> None:
@@ -1383,13 +1371,7 @@ def _bubble_namespaces(tasks: list[SyncTask], dest_ns: str) -> None:
         if index is None or index > j:
             continue
         anchor = tasks[index]
-        if (task.phase, task.wave) != (anchor.phase, anchor.wave):
-            task.add_note(
-                f"moved before {anchor.display}, which needs this Namespace: "
-                f"takes its {anchor.phase} wave {anchor.wave}"
-            )
-        else:
-            task.add_note(f"moved before {anchor.display}, which needs this Namespace")
+        _note_moved(task, anchor, "Namespace")
         task.phase = anchor.phase
         task.wave = anchor.wave
         inserts.setdefault(index, []).append(task)

@@ -246,6 +246,7 @@ def test_set_status_and_events() -> None:
     c.apply(cm({"a": "1"}), dry_run=True)
     c.apply(cm({"a": "1"}))
     c.set_status(CM, {"phase": "x"})
+    assert c.get(CM)["status"] == {"phase": "x"}  # type: ignore[index]
     c.delete(CM)
     assert [(e.verb, e.dry_run) for e in c.events] == [
         ("create", True),

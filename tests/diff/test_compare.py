@@ -367,6 +367,10 @@ def test_label_tracking_claims_by_instance_label(guestbook, app):
     settings = DiffSettings(tracking_method="label")
     result = compare([deploy], [serverize(deploy), svc], app=app, settings=settings)
     assert next(r for r in result.resources if r.kind == "Service").requires_pruning
+    # without the label the same Service is not the app's: nothing to prune
+    svc["metadata"]["labels"] = {"app.kubernetes.io/instance": "other"}
+    result = compare([deploy], [serverize(deploy), svc], app=app, settings=settings)
+    assert not any(r.kind == "Service" for r in result.resources)
 
 
 def test_missing_live_object_is_out_of_sync(guestbook, app):

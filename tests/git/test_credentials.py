@@ -69,6 +69,7 @@ def test_ssh_key_secret_with_string_data_and_known_hosts() -> None:
     creds = credentials_from_secrets([s], "git@github.com:org/app.git", known_hosts="kh")
     assert isinstance(creds, SSHCredentials)
     assert creds.known_hosts == "kh" and not creds.insecure_ignore_host_key
+    assert creds.private_key == "KEYDATA-0123456789abcdef"
 
 
 def test_unlabelled_or_unmatched_secrets_are_ignored() -> None:

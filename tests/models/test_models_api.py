@@ -65,7 +65,11 @@ def test_sync_options_contract_names() -> None:
         "prune_propagation_policy", "respect_ignore_differences", "fail_on_shared_resource",
         "client_side_apply_migration", "unknown", "raw",
     ):  # fmt: skip
-        getattr(opts, name)
+        # an empty list sets nothing: every option is unset (None), off (False) or empty
+        assert getattr(opts, name) in (None, False, []), name
+    # the contract's optional (``X | None``) options stay None when not written
+    assert (opts.prune, opts.delete, opts.validate, opts.server_side_apply) == (None,) * 4
+    assert opts.client_side_apply_migration is None and opts.prune_propagation_policy is None
 
 
 def test_project_contract_names() -> None:

@@ -186,9 +186,12 @@ def test_invalid_project_policies(policy: str, words: str) -> None:
         "p,proj:demo:ci,applicationsets,get,demo/*,allow",
     ],
 )
-def test_valid_project_policies(policy: str) -> None:
+def test_valid_project_policies(make_project: MakeP, policy: str) -> None:
     """Sub-actions, namespaced objects and tight spacing are accepted."""
     validate_project_policy("demo", "ci", policy)
+    # loading a project accepts it too, and the role contributes it unchanged
+    project = make_project(roles=[{"name": "ci", "policies": [policy]}])
+    assert policy in project_policy_lines(project)
 
 
 def test_invalid_policy_refused_when_loading(make_project: MakeP) -> None:

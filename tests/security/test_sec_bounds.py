@@ -11,7 +11,7 @@ import yaml
 from sec_fixtures import AppFor, write_chart
 
 import gitopslib
-from gitopslib.errors import GitOpsError, ManifestError
+from gitopslib.errors import GitOpsError, ManifestError, ValidationError
 from gitopslib.manifest import iter_yaml_documents, load_yaml_documents
 from gitopslib.models import Application
 
@@ -101,7 +101,7 @@ def test_application_from_yaml_refuses_alias_bomb() -> None:
         "spec:\n  info: &i0 [{name: a, value: b}]\n"
         + "".join(f"  x{i}: &i{i} [{', '.join([f'*i{i - 1}'] * 9)}]\n" for i in range(1, 9))
     )
-    with pytest.raises(Exception, match="alias"):
+    with pytest.raises(ValidationError, match="alias"):
         Application.from_yaml(text)
 
 

@@ -62,7 +62,7 @@ def test_helm_charts_dir_symlinked_to_dir_with_outside_link_is_refused(
     assert err.file == "charts/out"
 
 
-def test_tree_check_terminates_on_a_link_cycle(repo: Path) -> None:
+def test_tree_check_terminates_on_a_link_cycle(repo: Path, outside: Path) -> None:
     """The confinement walk visits a directory once, so a link cycle cannot hang it."""
     from gitopslib.sources._base import check_tree_confined
 
@@ -70,6 +70,11 @@ def test_tree_check_terminates_on_a_link_cycle(repo: Path) -> None:
     (repo / "files" / "again").symlink_to("..")
     (repo / "files" / "ok.txt").symlink_to("../files")
     check_tree_confined(repo, repo)  # returns: every link stays inside
+    # the walk still checks every directory of the cycle: an outside link there is named
+    (repo / "files" / "leak").symlink_to(outside)
+    with pytest.raises(PathEscapeError) as info:
+        check_tree_confined(repo, repo)
+    assert info.value.file == "files/leak"
 
 
 def test_tree_check_names_an_outside_link_behind_an_inside_one(repo: Path, outside: Path) -> None:

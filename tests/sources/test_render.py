@@ -86,6 +86,8 @@ def test_disabled_type_falls_back_to_directory(tmp_path):
 
 def test_corpus_types(make_app, example_apps):
     """The corpus apps get the types Argo CD gives them."""
+    # derived by hand from each folder's root files and argocd-semantics.md §9.7
+    # (Chart.yaml => Helm, kustomization.yaml => Kustomize, else Directory, jsonnet included)
     expected = {
         "guestbook": "Directory",
         "helm-guestbook": "Helm",
@@ -127,6 +129,7 @@ def test_duplicates_last_wins_with_warning(make_app, tmp_path):
     )
     result = render(make_app(sources=sources, dest_namespace="ns"), repo_root=tmp_path)
     assert [o["data"]["v"] for o in result.manifests] == ["two"]
+    # Argo CD's RepeatedResourceWarning text (§5.6; seen in argo-cd#11843): group/kind/ns/name
     assert result.warnings == (
         "Resource /ConfigMap/ns/a appeared 2 times among application resources.",
     )

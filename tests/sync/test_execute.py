@@ -193,6 +193,9 @@ def test_pre_post_sync_order_and_hook_succeeded(pre_post_sync: list[dict[str, An
         destination_namespace="demo",
     )
     ui = "pre-post-sync-kustomize-guestbook-ui"
+    # derived from argocd-semantics.md §1.7: each hook's patch removes its hook finalizer
+    # once it completes (step 6); HookSucceeded hooks are deleted when the whole operation
+    # has no more tasks (step 8), so both deletes come last
     assert cluster.writes == [
         ("create", "Job", "pre-post-sync-before"),
         ("patch", "Job", "pre-post-sync-before"),

@@ -50,6 +50,7 @@ def test_sync_waves_steps(example_apps: Path) -> None:
     """sync-waves runs as five (phase, wave) steps, each gated on health before the next."""
     objs = load_manifests(example_apps / "sync-waves" / "manifests.yaml")
     waves = plan_sync(from_manifests(objs), options=OPTS).waves()
+    # the derivation of test_sync_waves_order grouped by (phase, wave)
     assert [(w.phase, w.wave, len(w.tasks)) for w in waves] == [
         ("PreSync", 0, 1),
         ("Sync", 0, 2),

@@ -94,6 +94,8 @@ def test_delete_confirm_requires_confirmation() -> None:
         _both(_tracked("ConfigMap", "a", **{"argocd.argoproj.io/sync-options": "Delete=confirm"}))
     )
     assert plan_delete(cmp, APP).tasks[0].requires_confirmation
+    plain = comparison(_both(_tracked("ConfigMap", "a")))
+    assert not plan_delete(plain, APP).tasks[0].requires_confirmation
 
 
 def test_background_finalizer_sets_propagation() -> None:

@@ -153,6 +153,7 @@ def test_namespace_bubbles_before_first_user_and_takes_its_wave() -> None:
         ("Sync", -1, "Deployment", "web"),
     ]
     assert "moved before Deployment web" in plan.tasks[1].reason
+    assert plan.tasks[1].reason.endswith("which needs this Namespace: takes its Sync wave -1")
 
 
 def test_namespace_bubbles_into_presync_phase() -> None:
@@ -193,6 +194,9 @@ def test_crd_bubbles_before_its_custom_resources() -> None:
         ("Sync", 0, "CustomResourceDefinition", "widgets.example.com"),
         ("Sync", 0, "Widget", "w1"),
     ]
+    assert plan.tasks[1].reason.endswith(
+        "moved before Widget w1, which needs this CRD: takes its Sync wave 0"
+    )
 
 
 def test_custom_resource_skips_dry_run_when_its_crd_is_in_the_sync() -> None:

@@ -137,6 +137,8 @@ def test_unknown_hook_type_non_strict_drops_the_object_like_argo() -> None:
     assert plan.tasks == []
     assert [e.name for e in plan.excluded] == ["j"]
     assert plan.warnings
+    # the same words as the strict error: the object, the annotation and the bad value
+    assert plan.warnings[0].startswith("Job j: annotation argocd.argoproj.io/hook: 'PreSycn'")
 
 
 def test_helm_test_hook_is_dropped() -> None:
