@@ -424,7 +424,40 @@ def sync(
         started_at=started,
         controller_namespace=settings.controller_namespace,
     )
-    op = execute_plan(
+    op = _execute(
+        plan,
+        cluster,
+        app,
+        settings,
+        health,
+        timeout,
+        poll_interval,
+        wave_delay,
+        clock,
+        sleep,
+        wall,
+        on_progress,
+    )
+    return _record_source(op, app, rendered)
+
+
+def _execute(
+    plan: Any,
+    cluster: Cluster,
+    app: Any,
+    settings: DiffSettings,
+    health: HealthFunction,
+    timeout: float,
+    poll_interval: float,
+    wave_delay: float,
+    clock: Callable[[], float],
+    sleep: Callable[[float], None],
+    now: Callable[[], datetime],
+    on_progress: Any = None,
+) -> OperationState:
+    """``execute_plan`` with the tracking settings of ``settings`` (shared by sync and
+    reconcile)."""
+    return execute_plan(
         plan,
         cluster,
         app=app,
@@ -437,10 +470,9 @@ def sync(
         wave_delay=wave_delay,
         clock=clock,
         sleep=sleep,
-        now=wall,
+        now=now,
         on_progress=on_progress,
     )
-    return _record_source(op, app, rendered)
 
 
 def reconcile(
@@ -476,6 +508,7 @@ def reconcile(
     app_health = _app_health(comparison, rows)
     automated = _automated(app)
     prune = bool(getattr(automated, "prune", False)) if automated is not None else None
+    started = wall()
     plan = _plan(
         app,
         comparison,
@@ -487,7 +520,7 @@ def reconcile(
         resources=None,
         force=False,
         project=project,
-        started_at=wall(),
+        started_at=started,
         controller_namespace=settings.controller_namespace,
     )
     decision = auto_sync_decision(app, comparison, rendered, project=project, now=wall())
@@ -504,36 +537,36 @@ def reconcile(
         result.conditions.append({"type": "SyncError", "message": decision.condition})
     if not (decision.sync and auto_sync):
         return result
-    selection = [(g, k, ns, n) for g, k, ns, n in decision.resources] or None
-    started = wall()
-    run_plan = _plan(
-        app,
-        comparison,
-        rendered,
-        cluster,
-        prune=prune,
-        dry_run=False,
-        sync_options=None,
-        resources=selection if decision.self_heal else None,
-        force=False,
-        project=project,
-        started_at=started,
-        controller_namespace=settings.controller_namespace,
-    )
-    op = execute_plan(
+    run_plan = plan
+    if decision.self_heal:
+        # self-heal is a selective sync of the drifted resources (§4.3): plan it again
+        selection = [(g, k, ns, n) for g, k, ns, n in decision.resources] or None
+        run_plan = _plan(
+            app,
+            comparison,
+            rendered,
+            cluster,
+            prune=prune,
+            dry_run=False,
+            sync_options=None,
+            resources=selection,
+            force=False,
+            project=project,
+            started_at=started,
+            controller_namespace=settings.controller_namespace,
+        )
+    op = _execute(
         run_plan,
         cluster,
-        app=app,
-        app_instance=app_instance_name(app, settings.controller_namespace),
-        tracking_method=settings.tracking_method,
-        label_key=settings.instance_label_key,
-        health=health,
-        timeout=timeout,
-        poll_interval=poll_interval,
-        wave_delay=wave_delay,
-        clock=clock,
-        sleep=sleep,
-        now=wall,
+        app,
+        settings,
+        health,
+        timeout,
+        poll_interval,
+        wave_delay,
+        clock,
+        sleep,
+        wall,
     )
     if op.operation is not None and op.operation.initiated_by is not None:
         op.operation.initiated_by.username = None

@@ -38,6 +38,7 @@ __all__ = [
     "check_tree_confined",
     "confined_path",
     "envsubst",
+    "is_inside",
     "minimal_env",
     "tool_kube_version",
 ]
@@ -266,7 +267,7 @@ def confined_path(root: Path, relative: str | os.PathLike[str], *, what: str = "
         )
     root_resolved = root.resolve()
     candidate = (root_resolved / rel).resolve()
-    if candidate != root_resolved and root_resolved not in candidate.parents:
+    if not is_inside(candidate, root_resolved):
         raise PathEscapeError(
             f"{what} {rel!r} leaves the repository root",
             file=rel,
@@ -276,7 +277,12 @@ def confined_path(root: Path, relative: str | os.PathLike[str], *, what: str = "
     return candidate
 
 
-def _inside(path: Path, root: Path) -> bool:
+def is_inside(path: Path, root: Path) -> bool:
+    """Whether ``path`` is ``root`` or below it (both already resolved).
+
+    >>> is_inside(Path("/repo/app/x.yaml"), Path("/repo")), is_inside(Path("/e"), Path("/repo"))
+    (True, False)
+    """
     return path == root or root in path.parents
 
 
@@ -322,7 +328,7 @@ def check_tree_confined(top: Path, root: Path, *, source_type: str | None = None
                         source_type=source_type,
                         path=rel,
                     ) from None
-                if not _inside(real, root_real):
+                if not is_inside(real, root_real):
                     raise PathEscapeError(
                         f"illegal filepath in symlink: {rel} points outside the repository",
                         file=rel,

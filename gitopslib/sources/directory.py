@@ -41,7 +41,13 @@ import yaml
 from gitopslib.errors import EngineNotFoundError, ManifestError, PathEscapeError, RenderError
 from gitopslib.globs import compile_glob, glob_match
 from gitopslib.manifest import iter_yaml_documents, load_yaml_documents, paused_gc
-from gitopslib.sources._base import RenderContext, build_env, confined_path, envsubst
+from gitopslib.sources._base import (
+    RenderContext,
+    build_env,
+    confined_path,
+    envsubst,
+    is_inside,
+)
 
 __all__ = [
     "DEFAULT_MAX_COMBINED_SIZE",
@@ -183,7 +189,7 @@ class _ConfinedImporter:
             if not candidate.exists():
                 continue
             real = candidate.resolve()
-            if real != self.root and self.root not in real.parents:
+            if not is_inside(real, self.root):
                 raise PathEscapeError(
                     f"jsonnet import {rel!r} resolves to {real}, outside the repository root",
                     file=rel,
@@ -358,7 +364,7 @@ class DirectoryRenderer:
             # symlink and anything that is not a regular file are skipped.
             if entry.is_symlink():
                 real = path.resolve()
-                if real != root and root not in real.parents:
+                if not is_inside(real, root):
                     raise PathEscapeError(
                         f"illegal filepath in symlink: {rel} points outside the repository",
                         file=rel,

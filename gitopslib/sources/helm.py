@@ -52,6 +52,7 @@ from gitopslib.sources._base import (
     check_tree_confined,
     confined_path,
     envsubst,
+    is_inside,
     minimal_env,
     tool_kube_version,
 )
@@ -547,7 +548,7 @@ def _prepared_chart(
             dep_dir = Path(os.path.normpath(chart_dir / rel))
             dep_real = dep_dir.resolve()
             root_real = root.resolve()
-            if dep_real != root_real and root_real not in dep_real.parents:
+            if not is_inside(dep_real, root_real):
                 raise PathEscapeError(
                     f"dependency {dep['name']!r} of chart {chart_dir.name} ({dep['repository']}) "
                     "resolves outside the repository root",

@@ -48,6 +48,7 @@ from gitopslib.sources._base import (
     RenderContext,
     build_env,
     envsubst,
+    is_inside,
     minimal_env,
     tool_kube_version,
 )
@@ -162,10 +163,6 @@ def _engine_version(engine: KustomizeEngine, ctx: RenderContext) -> str:
 # --- scratch copies and path confinement -----------------------------------------------------
 
 
-def _inside(path: Path, root: Path) -> bool:
-    return path == root or root in path.parents
-
-
 class SymlinkLeavesSubtreeError(Exception):
     """A symlink in a partial copy points elsewhere in the repository (copy more)."""
 
@@ -214,14 +211,14 @@ def scratch_copy(
                     source_type=None,
                     path=shown,
                 ) from None
-            if not _inside(target, boundary):
+            if not is_inside(target, boundary):
                 raise PathEscapeError(
                     f"symlink {shown!r} points outside the repository ({str(path.readlink())!r})",
                     file=shown,
                     source_type=None,
                     path=shown,
                 )
-            if not _inside(target, root):
+            if not is_inside(target, root):
                 raise SymlinkLeavesSubtreeError(shown)
             (out_dir / name).symlink_to(os.path.relpath(dest / target.relative_to(root), out_dir))
         dirnames[:] = [d for d in dirnames if not (here / d).is_symlink()]
@@ -320,9 +317,9 @@ def check_kustomization_paths(repo_root: Path, kustomization_dir: Path) -> set[P
         kfile = find_kustomization(here)
         if kfile is None:
             continue
-        shown = kfile.relative_to(root).as_posix() if _inside(kfile, root) else str(kfile)
+        shown = kfile.relative_to(root).as_posix() if is_inside(kfile, root) else str(kfile)
         try:
-            leaves = not _inside(kfile.resolve(), root)
+            leaves = not is_inside(kfile.resolve(), root)
         except (OSError, RuntimeError):
             leaves = True
         if leaves:
@@ -364,7 +361,7 @@ def check_kustomization_paths(repo_root: Path, kustomization_dir: Path) -> set[P
                     source_type="Kustomize",
                     path=shown,
                 ) from None
-            if not _inside(target, root):
+            if not is_inside(target, root):
                 raise PathEscapeError(
                     f"{shown}: {field} entry {entry!r} leaves the repository root",
                     file=shown,
@@ -493,7 +490,7 @@ def _confine(root: Path, base: Path, entry: str, what: str) -> Path:
             path=entry,
         )
     target = (base / entry).resolve()
-    if not _inside(target, root):
+    if not is_inside(target, root):
         raise PathEscapeError(
             f"{what} {entry!r} leaves the repository root",
             file=entry,
@@ -731,8 +728,8 @@ class KustomizeRenderer:
         """Build the kustomization at ``ctx.app_dir`` (with overrides in a scratch copy)."""
         root = ctx.repo_root.resolve()
         app_dir = ctx.app_dir.resolve()
-        shown = app_dir.relative_to(root).as_posix() if _inside(app_dir, root) else str(app_dir)
-        if not _inside(app_dir, root):
+        shown = app_dir.relative_to(root).as_posix() if is_inside(app_dir, root) else str(app_dir)
+        if not is_inside(app_dir, root):
             raise PathEscapeError(
                 f"app path {shown!r} leaves the repository root",
                 file=shown,
@@ -788,7 +785,7 @@ class KustomizeRenderer:
             if isinstance(path, str):
                 places.append(_confine(root, app_dir, path, "patch path").parent)
         base = Path(os.path.commonpath([str(p) for p in places]))
-        return base if _inside(base, root) else root
+        return base if is_inside(base, root) else root
 
     def _build(
         self,

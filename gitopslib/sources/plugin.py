@@ -41,7 +41,7 @@ from typing import Any
 
 from gitopslib.errors import CommandError, CommandTimeoutError, PathEscapeError, RenderError
 from gitopslib.manifest import load_manifests
-from gitopslib.sources._base import RenderContext, build_env, envsubst, minimal_env
+from gitopslib.sources._base import RenderContext, build_env, envsubst, is_inside, minimal_env
 from gitopslib.sources._plugin_config import (
     PluginCommand,
     PluginConfig,
@@ -302,7 +302,7 @@ class PluginRenderer:
     def _paths(self, ctx: RenderContext) -> tuple[Path, Path, str]:
         root = ctx.repo_root.resolve()
         app = ctx.app_dir.resolve()
-        if app != root and root not in app.parents:
+        if not is_inside(app, root):
             raise PathEscapeError(
                 f"app path {str(ctx.app_dir)!r} leaves the repository root",
                 file=str(ctx.app_dir),
