@@ -541,27 +541,14 @@ class _Session:
     def _kube_live(
         self, app: Application, desired: Sequence[dict[str, Any]]
     ) -> list[dict[str, Any]]:
-        from gitopslib.cluster import KubernetesCluster
-        from gitopslib.manifest import key_of
-        from gitopslib.tracking import app_instance_name
+        from gitopslib.cluster import KubernetesCluster, live_state
 
         if self._cluster is None:
-            factory = getattr(KubernetesCluster, "from_kubeconfig", None)
-            if factory is None:
-                raise CLIError("this gitopslib has no Kubernetes adapter yet; use --live DIR")
             self.progress("connecting to the cluster")
-            self._cluster = factory(path=self.args.kubeconfig, context=self.args.context)
-        cluster = self._cluster
-        instance = app_instance_name(app) or str(app.metadata.name)
-        found = {key_of(o): o for o in cluster.list_tracked(instance)}
-        namespace = app.spec.destination.namespace or ""
-        for obj in desired:
-            key = key_of(obj, default_namespace=namespace)
-            if key not in found:
-                live = cluster.get(key)
-                if live is not None:
-                    found[key] = live
-        return list(found.values())
+            self._cluster = KubernetesCluster.from_kubeconfig(
+                path=self.args.kubeconfig, context=self.args.context
+            )
+        return live_state(app, self._cluster, desired)
 
 
 def _read_live(path: Path) -> list[dict[str, Any]]:

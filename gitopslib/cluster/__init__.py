@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from gitopslib.cluster._common import EXCLUDED_KINDS
 from gitopslib.cluster.kube import KubernetesCluster
+from gitopslib.cluster.live import live_state
 from gitopslib.cluster.memory import MemoryCluster
 from gitopslib.cluster.snapshot import SnapshotCluster
 from gitopslib.sync.protocol import ApplyResult, Cluster, ClusterEvent
@@ -30,4 +31,5 @@ __all__ = [
     "KubernetesCluster",
     "MemoryCluster",
     "SnapshotCluster",
+    "live_state",
 ]
