@@ -32,6 +32,7 @@ __all__ = [
     "instance_name",
     "parse_tracking_id",
     "stamp_tracking",
+    "tracked_instance",
     "tracking_id",
     "tracking_label_value",
 ]
@@ -167,3 +168,26 @@ def stamp_tracking(
     if new_meta == meta:
         return obj if isinstance(obj, dict) else dict(obj)
     return {**obj, "metadata": new_meta}
+
+
+def tracked_instance(obj: Mapping[str, Any], label_key: str = LABEL_INSTANCE) -> str | None:
+    """The app instance an object's tracking names: the first part of its tracking-id
+    annotation (None when that annotation is malformed: a broken id claims nothing), else,
+    without the annotation, its instance label.
+
+    >>> tracked_instance({"metadata": {"annotations": {
+    ...     "argocd.argoproj.io/tracking-id": "web:apps/Deployment:shop/web"}}})
+    'web'
+    >>> tracked_instance({"metadata": {"labels": {"app.kubernetes.io/instance": "web"}}})
+    'web'
+    >>> tracked_instance({"metadata": {"annotations": {"argocd.argoproj.io/tracking-id": "x"},
+    ...     "labels": {"app.kubernetes.io/instance": "web"}}}) is None
+    True
+    """
+    meta = obj.get("metadata") or {}
+    raw = (meta.get("annotations") or {}).get(ANNOTATION_TRACKING_ID)
+    if raw is not None:
+        instance, sep, _ = str(raw).partition(":")
+        return instance if sep else None
+    label = (meta.get("labels") or {}).get(label_key)
+    return str(label) if label else None

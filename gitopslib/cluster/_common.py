@@ -10,12 +10,11 @@ from typing import Any
 from gitopslib.errors import ClusterError
 from gitopslib.manifest import (
     ANNOTATION_LAST_APPLIED,
-    ANNOTATION_TRACKING_ID,
     CLUSTER_SCOPED_KINDS,
-    LABEL_INSTANCE,
     ResourceKey,
     api_group,
 )
+from gitopslib.tracking import tracked_instance as tracked_by
 
 __all__ = [
     "EXCLUDED_KINDS",
@@ -92,19 +91,6 @@ def key_for(
     scoped = cluster_scoped if isinstance(cluster_scoped, frozenset | set) else set(cluster_scoped)
     namespace = "" if (group, kind) in scoped else str(meta.get("namespace") or "")
     return ResourceKey(group, kind, namespace, str(meta.get("name") or ""))
-
-
-def tracked_by(obj: Mapping[str, Any], label_key: str = LABEL_INSTANCE) -> str | None:
-    """The app instance an object's tracking names: the tracking-id annotation's first part,
-    else (no annotation) the instance label."""
-    meta = obj.get("metadata") or {}
-    ann = meta.get("annotations") or {}
-    raw = ann.get(ANNOTATION_TRACKING_ID)
-    if raw is not None:
-        instance, sep, _ = str(raw).partition(":")
-        return instance if sep else None
-    label = (meta.get("labels") or {}).get(label_key)
-    return str(label) if label else None
 
 
 def last_applied(obj: Mapping[str, Any]) -> dict[str, Any] | None:

@@ -27,15 +27,11 @@ from typing import Any
 
 from gitopslib.globs import glob_match
 from gitopslib.manifest import (
-    ANNOTATION_TRACKING_ID,
-    LABEL_INSTANCE,
     ResourceKey,
     key_of,
 )
-from gitopslib.manifest import annotations as annotations_of
-from gitopslib.manifest import labels as labels_of
 from gitopslib.project.policy import DEFAULT_CONTROL_PLANE_NAMESPACE, is_group_kind_permitted
-from gitopslib.tracking import app_instance_name
+from gitopslib.tracking import app_instance_name, tracked_instance
 
 __all__ = [
     "app_instance_name",
@@ -44,20 +40,6 @@ __all__ = [
     "orphaned_resources_warning",
     "tracked_instance",
 ]
-
-
-def tracked_instance(obj: Mapping[str, Any]) -> str | None:
-    """The app instance an object's tracking annotation (or instance label) names, if any.
-
-    >>> tracked_instance({"metadata": {"annotations": {
-    ...     "argocd.argoproj.io/tracking-id": "web:apps/Deployment:shop/web"}}})
-    'web'
-    """
-    tracking = annotations_of(obj).get(ANNOTATION_TRACKING_ID)
-    if tracking and ":" in tracking:
-        return tracking.split(":", 1)[0]
-    label = labels_of(obj).get(LABEL_INSTANCE)
-    return str(label) if label else None
 
 
 def _f(item: Any, name: str) -> str:
