@@ -565,9 +565,8 @@ def _read_live(path: Path) -> list[dict[str, Any]]:
         return SnapshotCluster(path).objects()
     if path.is_file():
         from gitopslib.manifest import require_identity
-        from gitopslib.sources import expand_lists
 
-        objs = expand_lists(load_manifests(path))
+        objs = load_manifests(path)
         require_identity(objs, file=str(path))
         return objs
     raise CLIError(f"--live {path}: no such file or folder")

@@ -41,6 +41,7 @@ __all__ = [
     "api_group",
     "csv_annotation",
     "dump_manifests",
+    "expand_list_objects",
     "is_cluster_scoped",
     "iter_yaml_documents",
     "key_of",
@@ -404,8 +405,9 @@ def load_manifests(
 ) -> list[Manifest]:
     """Parse multi-document Kubernetes YAML (or JSON) into a list of dicts.
 
-    Empty documents are skipped; ``kind: List`` (and ``*List``) objects are expanded into
-    their items, as Argo CD does. Input over ``max_bytes`` and alias bombs are refused with a
+    Empty documents are skipped; list objects (``kind: List``, ``ConfigMapList``: anything
+    whose ``items`` is an array) are expanded into their items, as Argo CD does
+    (:func:`expand_list_objects`). Input over ``max_bytes`` and alias bombs are refused with a
     :class:`~gitopslib.errors.ManifestError`; so is a document that is not a mapping.
 
     >>> [o["kind"] for o in load_manifests("kind: A\\n---\\n---\\nkind: B\\n")]
@@ -421,21 +423,38 @@ def load_manifests(
                 f"document {index + 1} is a {type(doc).__name__}, not a Kubernetes object",
                 file=file,
             )
-        kind = doc.get("kind")
-        if (
-            expand_lists
-            and isinstance(kind, str)
-            and kind.endswith("List")
-            and isinstance(doc.get("items"), list)
-        ):
-            for item in doc["items"]:
+        out.append(doc)
+    return expand_list_objects(out, file=file) if expand_lists else out
+
+
+def expand_list_objects(objs: Iterable[Manifest], *, file: str | None = None) -> list[Manifest]:
+    """Argo CD's list handling (``GenerateManifests``): an object whose ``items`` is an array
+    is replaced by its items (each must be an object); an object whose ``items`` is null and
+    that has no ``spec`` or ``status`` (``isNullList``) disappears, whatever its kind.
+
+    >>> expand_list_objects([{"kind": "List", "items": [{"kind": "A"}]},
+    ...                      {"kind": "BList", "items": None}])
+    [{'kind': 'A'}]
+    """
+    out: list[Manifest] = []
+    for obj in objs:
+        if "items" not in obj:
+            out.append(obj)
+            continue
+        items = obj["items"]
+        if isinstance(items, list):
+            for item in items:
                 if not isinstance(item, dict):
                     raise ManifestError(
-                        f"document {index + 1}: an item of {kind} is not an object", file=file
+                        f"{obj.get('kind') or 'list'}: items member is not an object "
+                        f"({type(item).__name__})",
+                        file=file,
                     )
                 out.append(item)
             continue
-        out.append(doc)
+        if items is None and "spec" not in obj and "status" not in obj:
+            continue
+        out.append(obj)
     return out
 
 

@@ -75,9 +75,7 @@ def _load_live(live: Any) -> list[dict[str, Any]]:
             from gitopslib.cluster import SnapshotCluster
 
             return SnapshotCluster(path).objects()
-        from gitopslib.sources import expand_lists
-
-        return expand_lists(load_manifests(path))
+        return load_manifests(path)
     return [dict(o) for o in live]
 
 

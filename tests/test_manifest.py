@@ -99,3 +99,21 @@ def test_dump_then_load_round_trips() -> None:
         {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "b"}},
     ]
     assert load_manifests(dump_manifests(objs)) == objs
+
+
+def test_null_list_disappears_and_spec_objects_with_null_items_stay() -> None:
+    """Argo CD's isNullList: `items: null` without spec/status is dropped, whatever the kind;
+    an object with a spec keeps its place (semantics §7.4, GenerateManifests)."""
+    text = (
+        "apiVersion: v1\nkind: List\nitems: null\n---\n"
+        "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\nitems: null\nspec: {}\n"
+    )
+    assert [o["kind"] for o in load_manifests(text)] == ["Widget"]
+
+
+def test_non_object_list_item_names_the_file(tmp_path: Path) -> None:
+    """A list item that is not an object is an error naming the file."""
+    bad = tmp_path / "live.yaml"
+    bad.write_text("apiVersion: v1\nkind: List\nitems: [1]\n")
+    with pytest.raises(ManifestError, match=r"live\.yaml: List: items member is not an object"):
+        load_manifests(bad)

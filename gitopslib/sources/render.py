@@ -34,7 +34,7 @@ import orjson
 
 from gitopslib.errors import ManifestError, RenderError
 from gitopslib.giturl import mask_credentials
-from gitopslib.manifest import key_of, load_yaml_documents
+from gitopslib.manifest import expand_list_objects, key_of, load_yaml_documents
 from gitopslib.sources._base import (
     DEFAULT_TIMEOUT,
     CommandRunner,
@@ -96,33 +96,8 @@ class RenderResult:
         return bool(rendering) and all(s.cached for s in rendering)
 
 
-def expand_lists(objs: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Argo CD's list handling (``GenerateManifests``): an object whose ``items`` is an array
-    is replaced by its items (each must be an object); an object whose ``items`` is null and
-    that has no ``spec`` or ``status`` (``isNullList``) disappears, whatever its kind.
-
-    >>> expand_lists([{"kind": "List", "items": [{"kind": "A"}]}, {"kind": "BList", "items": None}])
-    [{'kind': 'A'}]
-    """
-    out: list[dict[str, Any]] = []
-    for obj in objs:
-        if "items" not in obj:
-            out.append(obj)
-            continue
-        items = obj["items"]
-        if isinstance(items, list):
-            for item in items:
-                if not isinstance(item, dict):
-                    raise ManifestError(
-                        f"{obj.get('kind') or 'list'}: items member is not an object "
-                        f"({type(item).__name__})"
-                    )
-                out.append(item)
-            continue
-        if items is None and "spec" not in obj and "status" not in obj:
-            continue
-        out.append(obj)
-    return out
+#: Argo CD's list expansion, applied to every renderer's output.
+expand_lists = expand_list_objects
 
 
 def _require_kinds(objs: list[dict[str, Any]], source_type: str, path: str) -> list[dict[str, Any]]:
