@@ -33,6 +33,7 @@ from gitopslib.manifest import (
     HELM_HOOK,
     HELM_HOOK_DELETE_POLICY,
     HELM_HOOK_WEIGHT,
+    split_csv,
 )
 
 __all__ = [
@@ -126,15 +127,6 @@ def _annotations(obj: Mapping[str, Any]) -> Mapping[str, Any]:
     if not meta:
         return {}
     return meta.get("annotations") or {}
-
-
-def _csv(value: Any) -> list[str]:
-    out: list[str] = []
-    for item in str(value).split(","):
-        item = item.strip()
-        if item and item not in out:
-            out.append(item)
-    return out
 
 
 def parse_int_annotation(value: Any) -> int | None:
@@ -275,7 +267,7 @@ def hook_delete_policies(
     policies: list[str] = []
     raw = ann.get(ANNOTATION_HOOK_DELETE_POLICY)
     if raw is not None:
-        for item in _csv(raw):
+        for item in split_csv(raw):
             if item in DELETE_POLICIES:
                 if item not in policies:
                     policies.append(item)
@@ -293,7 +285,7 @@ def hook_delete_policies(
                 )
     raw = ann.get(HELM_HOOK_DELETE_POLICY)
     if raw is not None:
-        for item in _csv(raw):
+        for item in split_csv(raw):
             mapped = HELM_DELETE_POLICY_MAP.get(item)
             if mapped is not None:
                 if mapped not in policies:
@@ -393,7 +385,7 @@ def _parse_hook(
 ) -> HookInfo:
     argo_types: list[str] = []
     if argo_raw is not None:
-        for item in _csv(argo_raw):
+        for item in split_csv(argo_raw):
             if item in HOOK_TYPES:
                 argo_types.append(item)
             else:
@@ -427,7 +419,7 @@ def _parse_hook(
             return HookInfo(skip=True, source=ANNOTATION_HOOK)
 
     if helm_raw is not None:
-        helm_items = _csv(helm_raw)
+        helm_items = split_csv(helm_raw)
         if argo_raw is None and helm_items == [_HELM_CRD_INSTALL]:
             return _PLAIN
         mapped: list[str] = []
