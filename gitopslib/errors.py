@@ -20,7 +20,13 @@ callers can act on a failure without parsing text::
     ├── HealthError               a Lua health script failed (script, object)
     ├── PlanError                 a sync plan cannot be built (object, annotation)
     ├── PolicyError               an AppProject rule is malformed (field)
-    └── ClusterError              talking to a cluster failed
+    ├── ClusterError              talking to a cluster failed
+    ├── OperationError            a sync / rollback / wait cannot run as asked (app, reason)
+    │   ├── OperationInProgressError  another operation on the same app is already running
+    │   └── WaitTimeoutError          wait() ran out of time (names what was still not ready)
+    ├── SopsError                 a SOPS file cannot be decrypted (file, key path; never a value)
+    ├── NotificationError         a notifications ConfigMap, trigger or template is wrong (key)
+    └── WebhookError              a webhook payload was refused (bad signature, too large, malformed)
 
     GitOpsErrorGroup              several of the above at once: an ExceptionGroup (not itself a
                                   GitOpsError), caught with ``except* GitOpsError``
@@ -45,13 +51,19 @@ __all__ = [
     "GitOpsErrorGroup",
     "HealthError",
     "ManifestError",
+    "NotificationError",
+    "OperationError",
+    "OperationInProgressError",
     "PathEscapeError",
     "PlanError",
     "PolicyError",
     "PushRejectedError",
     "RenderError",
     "RevisionNotFoundError",
+    "SopsError",
     "ValidationError",
+    "WaitTimeoutError",
+    "WebhookError",
 ]
 
 
@@ -216,6 +228,43 @@ class PolicyError(GitOpsError, ValueError):
 
 class ClusterError(GitOpsError):
     """Talking to a cluster failed."""
+
+
+class OperationError(GitOpsError):
+    """A sync, rollback or wait cannot run as asked. ``app`` names the Application."""
+
+    app: str | None
+
+
+class OperationInProgressError(OperationError):
+    """Another operation on the same Application is already in progress (Argo CD's answer)."""
+
+
+class WaitTimeoutError(OperationError, TimeoutError):
+    """``wait()`` ran out of time; ``pending`` lists what was still not Synced or not Healthy."""
+
+    pending: Sequence[str]
+
+
+class SopsError(GitOpsError):
+    """A SOPS file cannot be decrypted. Names ``file`` and the key path, never a value."""
+
+    file: str | None
+
+
+class NotificationError(GitOpsError):
+    """A notifications ConfigMap entry, trigger condition or template is wrong (``key``)."""
+
+    key: str | None
+
+
+class WebhookError(GitOpsError):
+    """A webhook request was refused: bad or missing signature, too large, or malformed.
+
+    ``status`` is the HTTP status a server should answer with (401, 400, 413).
+    """
+
+    status: int
 
 
 class GitOpsErrorGroup(ExceptionGroup[GitOpsError]):
