@@ -26,7 +26,7 @@ callers can act on a failure without parsing text::
     │   └── WaitTimeoutError          wait() ran out of time (names what was still not ready)
     ├── SopsError                 a SOPS file cannot be decrypted (file, key path; never a value)
     ├── NotificationError         a notifications ConfigMap, trigger or template is wrong (key)
-    └── WebhookError              a webhook payload was refused (bad signature, too large, malformed)
+    └── WebhookError              a webhook was refused (bad signature, too large, malformed)
 
     GitOpsErrorGroup              several of the above at once: an ExceptionGroup (not itself a
                                   GitOpsError), caught with ``except* GitOpsError``
