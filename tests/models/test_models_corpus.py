@@ -12,11 +12,13 @@ import yaml
 from gitopslib.models import Application, AppProject, ConfigManagementPlugin
 
 SEED = Path(__file__).resolve().parents[2] / ".." / "shared" / "corpus" / "seed"
-SEED_APPS = sorted(p.name for p in SEED.glob("application-*.yaml"))
-SEED_PROJECTS = sorted(p.name for p in SEED.glob("appproject-*.yaml"))
+# Without the corpus (a fresh clone) one placeholder per list lets seed_dir skip the tests with the
+# corpus' own reason instead of pytest's "empty parameter set".
+SEED_APPS = sorted(p.name for p in SEED.glob("application-*.yaml")) or ["(corpus missing)"]
+SEED_PROJECTS = sorted(p.name for p in SEED.glob("appproject-*.yaml")) or ["(corpus missing)"]
 
 
-def test_seed_has_documents() -> None:
+def test_seed_has_documents(seed_dir: Path) -> None:
     """The corpus holds the seed documents these tests iterate over."""
     assert len(SEED_APPS) == 4
     assert SEED_PROJECTS == ["appproject-demo.yaml"]
