@@ -1,0 +1,177 @@
+"""One command run's shared state: resolvers, render cache, live state, progress."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from gitopslib.cli.base import CLIError, Progress, one_line
+from gitopslib.cli.loading import load_applications, yaml_files
+from gitopslib.cli.locate import located_render_error
+from gitopslib.cli.overrides import apply_overrides, overrides_from
+from gitopslib.errors import GitError, RenderError
+
+if TYPE_CHECKING:
+    from gitopslib.diff import ComparisonResult
+    from gitopslib.models import Application
+    from gitopslib.project import AppProject
+    from gitopslib.sources import RenderResult, Resolver
+    from gitopslib.sync import SyncPlan
+
+
+class Session:
+    """What one command invocation shares: resolvers, caches, live state, progress."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        plugins_dir = getattr(args, "plugins_dir", None)
+        if plugins_dir and not Path(plugins_dir).is_dir():
+            raise CLIError(f"--plugins-dir {plugins_dir}: no such folder")
+        self.args = args
+        self.progress = Progress()
+        self._repos: dict[str, Any] = {}
+        self._live: list[dict[str, Any]] | None = None
+        self._cluster: Any = None
+        self._cache: Any = None
+
+    # rendering
+
+    def resolver(self, app: Application) -> Resolver:
+        from gitopslib.sources import Resolver
+
+        args = self.args
+        if args.repo_root:
+            root = Path(args.repo_root)
+            if not root.is_dir():
+                raise CLIError(f"--repo-root {root}: no such folder")
+            return Resolver(default=root, revision=args.revision)
+        from gitopslib.git import GitRepository
+
+        urls: list[str] = []
+        for source in app.spec.all_sources():
+            if source.chart:
+                raise CLIError(
+                    f"Application {app.metadata.name!r}: Helm repository charts "
+                    f"({source.repo_url} {source.chart}) are not fetched; vendor the chart "
+                    "and use --repo-root"
+                )
+            if source.repo_url and source.repo_url not in urls:
+                urls.append(source.repo_url)
+        if not urls:
+            raise CLIError(f"Application {app.metadata.name!r} names no repoURL")
+        repos = {}
+        for url in urls:
+            if url not in self._repos:
+                self.progress(f"fetching {url}")
+                git_cache = Path(args.cache_dir) / "git" if args.cache_dir else None
+                self._repos[url] = GitRepository(url, cache_dir=git_cache)
+            repos[url] = self._repos[url]
+        default = repos.pop(urls[0])
+        return Resolver(repos, default=default, revision=args.revision)
+
+    def render(self, app: Application) -> RenderResult:
+        from gitopslib.sources import RenderCache, render
+
+        if self._cache is None and self.args.cache_dir:
+            self._cache = RenderCache(directory=Path(self.args.cache_dir) / "render")
+        self.progress(f"rendering {app.metadata.name}")
+        resolver = self.resolver(app)
+        try:
+            return render(
+                app,
+                resolver=resolver,
+                cache=self._cache,
+                kube_version=self.args.kube_version,
+                api_versions=self.args.api_versions or (),
+                plugins_dir=self.args.plugins_dir,
+                timeout=self.args.timeout,
+            )
+        except RenderError as exc:
+            raise CLIError(located_render_error(app, exc)) from exc
+        except GitError as exc:
+            if self.args.repo_root:
+                raise
+            raise CLIError(
+                f"{one_line(str(exc))} (to render a local checkout instead: --repo-root DIR)"
+            ) from exc
+
+    # live state
+
+    def live(self, app: Application, desired: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+        args = self.args
+        if args.live:
+            if self._live is None:
+                self._live = read_live(Path(args.live))
+            return self._live
+        if args.kubeconfig or args.context:
+            return self._kube_live(app, desired)
+        return []
+
+    def _kube_live(
+        self, app: Application, desired: Sequence[dict[str, Any]]
+    ) -> list[dict[str, Any]]:
+        from gitopslib.cluster import KubernetesCluster, live_state
+
+        if self._cluster is None:
+            self.progress("connecting to the cluster")
+            self._cluster = KubernetesCluster.from_kubeconfig(
+                path=self.args.kubeconfig, context=self.args.context
+            )
+        return live_state(app, self._cluster, desired)
+
+
+def read_live(path: Path) -> list[dict[str, Any]]:
+    from gitopslib.manifest import load_manifests
+
+    if path.is_dir():
+        try:
+            from gitopslib.cluster import SnapshotCluster
+        except ImportError:  # pragma: no cover - the cluster package is always shipped
+            objs: list[dict[str, Any]] = []
+            for file in yaml_files(path):
+                objs.extend(load_manifests(file))
+            return objs
+        return SnapshotCluster(path).objects()
+    if path.is_file():
+        from gitopslib.manifest import require_identity
+
+        objs = load_manifests(path)
+        require_identity(objs, file=str(path))
+        return objs
+    raise CLIError(f"--live {path}: no such file or folder")
+
+
+@dataclass
+class AppRun:
+    app: Application
+    result: RenderResult
+    live: list[dict[str, Any]]
+    comparison: ComparisonResult
+
+
+def compare_app(session: Session, app: Application) -> AppRun:
+    from gitopslib.diff import compare
+
+    result = session.render(app)
+    live = session.live(app, result.manifests)
+    return AppRun(app, result, live, compare(result.manifests, live, app=app))
+
+
+def plan_of(run: AppRun, project: AppProject | None, prune: bool | None) -> SyncPlan:
+    from gitopslib.sync import SyncPlanOptions, plan_sync
+
+    options = SyncPlanOptions(
+        revision=run.result.revision,
+        started_at=0,  # deterministic generateName hook names (see docs/cli.md)
+        permits=project,
+        prune=prune,
+    )
+    return plan_sync(run.comparison, app=run.app, options=options)
+
+
+def apps_of(args: argparse.Namespace) -> list[Application]:
+    apps = load_applications(args.apps)
+    overrides = overrides_from(args)
+    return [apply_overrides(app, overrides) for app in apps]
