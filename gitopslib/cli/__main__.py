@@ -4,4 +4,5 @@ import sys
 
 from gitopslib.cli.command import main
 
-sys.exit(main())
+if __name__ == "__main__":  # pragma: no cover - run as a program
+    sys.exit(main())
