@@ -119,6 +119,33 @@ def api_group(obj: Mapping[str, Any]) -> str:
     return api_version.rsplit("/", 1)[0] if "/" in api_version else ""
 
 
+def crd_cluster_scoped(objs: Iterable[Mapping[str, Any]]) -> set[tuple[str, str]]:
+    """The (group, kind) pairs that the CustomResourceDefinitions among ``objs`` declare
+    cluster-scoped (``spec.scope: Cluster``): how a custom kind's scope is learned from the
+    desired and live objects when no cluster discovery is at hand.
+
+    >>> crd = {"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+    ...        "spec": {"group": "example.com", "scope": "Cluster", "names": {"kind": "Quota"}}}
+    >>> sorted(crd_cluster_scoped([crd]))
+    [('example.com', 'Quota')]
+    """
+    out: set[tuple[str, str]] = set()
+    for obj in objs:
+        if (
+            obj.get("kind") != "CustomResourceDefinition"
+            or api_group(obj) != "apiextensions.k8s.io"
+        ):
+            continue
+        spec = obj.get("spec")
+        if not isinstance(spec, Mapping) or spec.get("scope") != "Cluster":
+            continue
+        names = spec.get("names")
+        kind = names.get("kind") if isinstance(names, Mapping) else None
+        if spec.get("group") and kind:
+            out.add((str(spec["group"]), str(kind)))
+    return out
+
+
 def is_cluster_scoped(group: str, kind: str, extra: Iterable[tuple[str, str]] = ()) -> bool:
     """Whether (group, kind) is cluster-scoped, from the built-in table plus ``extra``."""
     return (group, kind) in CLUSTER_SCOPED_KINDS or (group, kind) in set(extra)

@@ -22,6 +22,7 @@ import re
 from collections.abc import Mapping
 from typing import Any, Literal
 
+from gitopslib.errors import PlanError
 from gitopslib.manifest import ANNOTATION_TRACKING_ID, LABEL_INSTANCE, api_group
 
 __all__ = [
@@ -46,6 +47,7 @@ TrackingMethod = Literal["annotation", "label", "annotation+label"]
 
 _CRD = ("apiextensions.k8s.io", "CustomResourceDefinition")
 _TRAILING_NON_ALNUM = re.compile(r"[^a-zA-Z0-9]+$")
+_LABEL_MAX = 63
 
 
 def instance_name(
@@ -101,12 +103,17 @@ def tracking_id(instance: str, obj: Mapping[str, Any], default_namespace: str = 
 def parse_tracking_id(value: str) -> tuple[str, str, str, str, str] | None:
     """(app, group, kind, namespace, name), or None when ``value`` is malformed.
 
+    Only the first two ``:`` separate the parts, so an object name that holds ``:`` (RBAC
+    names such as ``system:auth-delegator``) is kept whole, as Argo CD parses it.
+
     >>> parse_tracking_id("app:apps/Deployment:ns/web")
     ('app', 'apps', 'Deployment', 'ns', 'web')
+    >>> parse_tracking_id("app:rbac.authorization.k8s.io/ClusterRole:ns/team:reader")[4]
+    'team:reader'
     >>> parse_tracking_id("app:Deployment:ns/web") is None
     True
     """
-    parts = value.split(":")
+    parts = value.split(":", 2)
     if len(parts) != 3:
         return None
     gk, nn = parts[1].split("/"), parts[2].split("/")
@@ -116,13 +123,29 @@ def parse_tracking_id(value: str) -> tuple[str, str, str, str, str] | None:
 
 
 def tracking_label_value(instance: str) -> str:
-    """The instance label value under ``annotation+label`` tracking: the instance name cut
-    to 63 characters, trailing non-alphanumerics removed (a valid label value).
+    """The instance label value under ``annotation+label`` tracking: an instance name longer
+    than 63 characters is cut to 63 and then loses trailing non-alphanumerics (a valid label
+    value); a shorter one is kept as it is, as Argo CD does. A name whose first 63
+    characters hold no letter or digit cannot become a label: :class:`PlanError`.
 
     >>> tracking_label_value("a" * 62 + "-b")
     'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa'
+    >>> try:
+    ...     tracking_label_value("-" * 70)
+    ... except PlanError as exc:
+    ...     print(exc)
+    failed to set app instance label: unable to truncate label to not end with a special character
     """
-    return _TRAILING_NON_ALNUM.sub("", instance[:63])
+    if len(instance) <= _LABEL_MAX:
+        return instance
+    value = _TRAILING_NON_ALNUM.sub("", instance[:_LABEL_MAX])
+    if not value:
+        raise PlanError(
+            "failed to set app instance label: unable to truncate label to not end with a "
+            "special character",
+            instance=instance,
+        )
+    return value
 
 
 def stamp_tracking(

@@ -54,9 +54,10 @@ from gitopslib.manifest import (
     ANNOTATION_COMPARE_OPTIONS,
     ANNOTATION_LAST_APPLIED,
     ANNOTATION_TRACKING_ID,
+    CLUSTER_SCOPED_KINDS,
     ResourceKey,
     api_group,
-    is_cluster_scoped,
+    crd_cluster_scoped,
     split_csv,
 )
 from gitopslib.tracking import stamp_tracking
@@ -398,8 +399,10 @@ def _display_name(key: ResourceKey) -> str:
     return f"{gk}/{key.namespace}/{key.name}" if key.namespace else f"{gk}/{key.name}"
 
 
-def _fill_namespace(obj: dict[str, Any], namespace: str) -> dict[str, Any]:
-    if not namespace or is_cluster_scoped(api_group(obj), str(obj.get("kind") or "")):
+def _fill_namespace(
+    obj: dict[str, Any], namespace: str, scoped: frozenset[tuple[str, str]]
+) -> dict[str, Any]:
+    if not namespace or (api_group(obj), str(obj.get("kind") or "")) in scoped:
         return obj
     meta = obj.get("metadata")
     meta = meta if isinstance(meta, dict) else {}
@@ -425,12 +428,12 @@ def _stamp_tracking(
     )
 
 
-def _live_key(obj: Mapping[str, Any]) -> ResourceKey:
+def _live_key(obj: Mapping[str, Any], scoped: frozenset[tuple[str, str]]) -> ResourceKey:
     meta = obj.get("metadata")
     meta = meta if type(meta) is dict else {}
     group = api_group(obj)
     kind = str(obj.get("kind") or "")
-    ns = "" if is_cluster_scoped(group, kind) else str(meta.get("namespace") or "")
+    ns = "" if (group, kind) in scoped else str(meta.get("namespace") or "")
     return ResourceKey(group, kind, ns, str(meta.get("name") or ""))
 
 
@@ -439,13 +442,18 @@ def compare(
     live: Iterable[dict[str, Any]],
     app: Any = None,
     settings: DiffSettings | None = None,
+    *,
+    cluster_scoped: Iterable[tuple[str, str]] = (),
 ) -> ComparisonResult:
     """Compare the desired objects (rendered from Git) with the live ones.
 
     ``app`` (an Application model, its dict, or None) supplies the destination namespace,
     ``spec.ignoreDifferences`` and the tracking instance name; ``settings`` the system-level
     options (:class:`DiffSettings`). Without an app every root live object given is the
-    app's. Pure: no IO.
+    app's. A kind is cluster-scoped when Kubernetes' built-in table says so, when a
+    CustomResourceDefinition among the desired or live objects declares it so, or when
+    ``cluster_scoped`` (e.g. a cluster's discovery) names it; a cluster-scoped object's
+    ``metadata.namespace`` is ignored, as the API server ignores it. Pure: no IO.
 
     >>> cm = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c",
     ...       "namespace": "d"}, "data": {"k": "v"}}
@@ -454,23 +462,31 @@ def compare(
     """
     settings = settings or DiffSettings()
     view = _AppView(app, settings)
+    desired = list(desired)
+    live = list(live)
+    for where, objs in (("desired", desired), ("live", live)):
+        for obj in objs:
+            if not isinstance(obj, dict):
+                raise DiffError(f"{where} object is a {type(obj).__name__}, not a mapping")
+    scoped = frozenset(
+        CLUSTER_SCOPED_KINDS
+        | set(cluster_scoped)
+        | crd_cluster_scoped(desired)
+        | crd_cluster_scoped(live)
+    )
     targets: dict[ResourceKey, dict[str, Any]] = {}
     warnings: list[str] = []
     for obj in desired:
-        if not isinstance(obj, dict):
-            raise DiffError(f"desired object is a {type(obj).__name__}, not a mapping")
         filled = _stamp_tracking(
-            _fill_namespace(obj, view.dest_ns), view.instance, settings, view.dest_ns
+            _fill_namespace(obj, view.dest_ns, scoped), view.instance, settings, view.dest_ns
         )
-        key = _live_key(filled)
+        key = _live_key(filled, scoped)
         if key in targets:
             warnings.append(f"RepeatedResourceWarning: {key} appears more than once; last wins")
         targets[key] = filled
     lives: dict[ResourceKey, dict[str, Any]] = {}
     for obj in live:
-        if not isinstance(obj, dict):
-            raise DiffError(f"live object is a {type(obj).__name__}, not a mapping")
-        lives[_live_key(obj)] = obj
+        lives[_live_key(obj, scoped)] = obj
 
     rule_cache: dict[tuple[str, str], list[IgnoreRule]] = {}
     results: list[ResourceDiff] = []

@@ -340,6 +340,137 @@ def _trim(d: Decimal) -> str:
 # --- known types ----------------------------------------------------------------------------
 
 
+#: Scalar fields of the PodSpec tree that Go keeps when zero: pointers (``*bool``,
+#: ``*int64``, ``*string``: a set ``false`` or ``0`` means something) and fields without
+#: ``omitempty`` (required ones). Every other scalar field of a Kubernetes type is
+#: ``omitempty``, so a typed round trip (what Argo CD's knownTypeFields does) drops its zero
+#: value: ``readOnly: false`` on a VolumeMount disappears, ``runAsNonRoot: false`` stays.
+_KEPT_WHEN_ZERO: dict[str, frozenset[str]] = {
+    "core.v1.PodSpec": frozenset(
+        [
+            "terminationGracePeriodSeconds",
+            "activeDeadlineSeconds",
+            "automountServiceAccountToken",
+            "shareProcessNamespace",
+            "priority",
+            "enableServiceLinks",
+            "setHostnameAsFQDN",
+            "hostUsers",
+            "preemptionPolicy",
+            "runtimeClassName",
+            "containers",
+        ]
+    ),
+    "core.v1.Container": frozenset({"name", "restartPolicy"}),
+    "core.v1.EphemeralContainer": frozenset({"name", "restartPolicy"}),
+    "core.v1.SecurityContext": frozenset(
+        [
+            "privileged",
+            "runAsUser",
+            "runAsGroup",
+            "runAsNonRoot",
+            "readOnlyRootFilesystem",
+            "allowPrivilegeEscalation",
+            "procMount",
+        ]
+    ),
+    "core.v1.PodSecurityContext": frozenset(
+        [
+            "runAsUser",
+            "runAsGroup",
+            "runAsNonRoot",
+            "fsGroup",
+            "fsGroupChangePolicy",
+        ]
+    ),
+    "core.v1.WindowsSecurityContextOptions": frozenset(
+        [
+            "gmsaCredentialSpecName",
+            "gmsaCredentialSpec",
+            "runAsUserName",
+            "hostProcess",
+        ]
+    ),
+    "core.v1.Probe": frozenset({"terminationGracePeriodSeconds"}),
+    "core.v1.Toleration": frozenset({"tolerationSeconds"}),
+    "core.v1.VolumeMount": frozenset(
+        {"name", "mountPath", "mountPropagation", "recursiveReadOnly"}
+    ),
+    "core.v1.VolumeDevice": frozenset({"name", "devicePath"}),
+    "core.v1.Volume": frozenset({"name"}),
+    "core.v1.EnvVar": frozenset({"name"}),
+    "core.v1.ContainerPort": frozenset({"containerPort"}),
+    "core.v1.KeyToPath": frozenset({"key", "path", "mode"}),
+    "core.v1.ConfigMapKeySelector": frozenset({"key", "optional"}),
+    "core.v1.SecretKeySelector": frozenset({"key", "optional"}),
+    "core.v1.ConfigMapEnvSource": frozenset({"optional"}),
+    "core.v1.SecretEnvSource": frozenset({"optional"}),
+    "core.v1.ConfigMapVolumeSource": frozenset({"defaultMode", "optional"}),
+    "core.v1.SecretVolumeSource": frozenset({"defaultMode", "optional"}),
+    "core.v1.ProjectedVolumeSource": frozenset({"defaultMode"}),
+    "core.v1.DownwardAPIVolumeSource": frozenset({"defaultMode"}),
+    "core.v1.DownwardAPIVolumeFile": frozenset({"path", "mode"}),
+    "core.v1.ConfigMapProjection": frozenset({"optional"}),
+    "core.v1.SecretProjection": frozenset({"optional"}),
+    "core.v1.ServiceAccountTokenProjection": frozenset({"path", "expirationSeconds"}),
+    "core.v1.CSIVolumeSource": frozenset({"driver", "readOnly", "fsType"}),
+    "core.v1.HostPathVolumeSource": frozenset({"path", "type"}),
+    "core.v1.PersistentVolumeClaimVolumeSource": frozenset({"claimName"}),
+    "core.v1.ObjectFieldSelector": frozenset({"fieldPath"}),
+    "core.v1.ResourceFieldSelector": frozenset({"resource"}),
+    "core.v1.HTTPGetAction": frozenset({"port"}),
+    "core.v1.HTTPHeader": frozenset({"name", "value"}),
+    "core.v1.TCPSocketAction": frozenset({"port"}),
+    "core.v1.GRPCAction": frozenset({"port", "service"}),
+    "core.v1.TopologySpreadConstraint": frozenset(
+        [
+            "maxSkew",
+            "topologyKey",
+            "whenUnsatisfiable",
+            "minDomains",
+            "nodeAffinityPolicy",
+            "nodeTaintsPolicy",
+        ]
+    ),
+    "core.v1.PodDNSConfigOption": frozenset({"value"}),
+    "core.v1.HostAlias": frozenset({"ip"}),
+    "core.v1.ContainerResizePolicy": frozenset({"resourceName", "restartPolicy"}),
+}
+
+
+def _is_go_zero(value: Any) -> bool:
+    return (
+        value is None
+        or value is False
+        or value == ""
+        or value == []
+        or (type(value) in (int, float) and value == 0)
+    )
+
+
+def _go_round_trip(value: Any, type_name: str | None) -> Any:
+    """``value`` as Go's typed round trip of ``type_name`` leaves it: zero values of
+    ``omitempty`` fields dropped, recursively through the fields the schema table types.
+    Unknown fields and maps are kept as they are (a typed decode would keep or reject them
+    alike on both sides of a comparison)."""
+    if not type_name or type(value) is not dict:
+        return value
+    kept = _KEPT_WHEN_ZERO.get(type_name, frozenset())
+    out: dict[str, Any] = {}
+    for key, child in value.items():
+        desc = _schema.field_of(type_name, key)
+        if desc is not None and desc[0] == "o":
+            child = _go_round_trip(child, desc[1])
+        elif desc is not None and desc[0] == "l" and type(child) is list and desc[1] != "q":
+            child = [_go_round_trip(v, desc[1]) for v in child]
+        elif desc is not None and desc[0] == "m" and type(child) is dict and desc[1] != "q":
+            child = {k: _go_round_trip(v, desc[1]) for k, v in child.items()}
+        if key not in kept and _is_go_zero(child) and (desc is None or desc[0] != "o"):
+            continue
+        out[key] = child
+    return out
+
+
 def _canonical_by_type(value: Any, type_name: str) -> Any:
     if type_name == "core/Quantity":
         return canonical_quantity(value)
@@ -348,7 +479,7 @@ def _canonical_by_type(value: Any, type_name: str) -> Any:
     parts = type_name.split("/")
     if len(parts) == 3:
         schema_type = f"{parts[0]}.{parts[1]}.{parts[2]}"
-        return _quantities_in(value, schema_type)
+        return _go_round_trip(_quantities_in(value, schema_type), schema_type)
     return value
 
 

@@ -309,7 +309,9 @@ class GitRepository:
     def resolve(self, revision: str = "HEAD") -> str:
         """The full 40-hex commit SHA ``revision`` means, following Argo CD.
 
-        A 40-hex SHA is returned as is (lower-cased, no network); ``""`` means ``HEAD``; a
+        A 40-hex SHA must name a commit the repository has: found in the local mirror it is
+        returned without network, else after one fetch (a SHA nobody has raises, where Argo
+        CD would fail only at checkout); ``""`` means ``HEAD``; a
         semver constraint (``1.2.*``, ``~1.2``) becomes the highest matching tag; then full ref
         names (``refs/heads/x``) and short branch or tag names are matched against the remote's
         refs (annotated tags peeled to their commit); an abbreviated SHA (7+ hex) is expanded
@@ -318,7 +320,14 @@ class GitRepository:
         """
         rev = revision.strip() if revision else ""
         if is_commit_sha(rev):
-            return rev.lower()
+            full = self._expand_short_sha(rev)
+            if full is None:
+                raise self._error(
+                    RevisionNotFoundError,
+                    f"commit {rev!r} does not exist in {self.url}",
+                    revision=revision,
+                )
+            return full
         if rev == "":
             rev = "HEAD"
         refs = self._refs()

@@ -411,8 +411,9 @@ def job_health(obj: Mapping[str, Any]) -> HealthStatus:
     if failed:
         return _status(H.DEGRADED, fail_msg)
     if suspended:
-        # Argo CD reports the (usually empty) failure message here; kept for parity.
-        return _status(H.SUSPENDED, fail_msg)
+        # the Suspended condition's own message (the job controller writes "Job suspended"),
+        # as Argo CD reports it
+        return _status(H.SUSPENDED, message or "Job suspended")
     return _status(H.HEALTHY, message)
 
 

@@ -56,10 +56,30 @@ def test_annotated_tag_is_peeled(remote: GitRepository, served: tuple[Daemon, Fi
     assert sha == fx.shas["c2"]
 
 
-def test_full_sha_needs_no_network(tmp_path: Path) -> None:
-    """A 40-hex SHA is returned as is (lower-cased) without contacting the server."""
-    repo = GitRepository("git://127.0.0.1:1/none.git", cache_dir=tmp_path, retries=1)
-    assert repo.resolve("A" * 40) == "a" * 40
+def test_full_sha_of_a_known_commit(remote: GitRepository, served: tuple[Daemon, Fixture]) -> None:
+    """A 40-hex SHA of a commit the repository has resolves to itself, lower-cased."""
+    _daemon, fx = served
+    assert remote.resolve(fx.shas["c2"].upper()) == fx.shas["c2"]
+
+
+def test_full_sha_nobody_has_is_not_found(remote: GitRepository) -> None:
+    """A well-formed 40-hex SHA that names no commit raises RevisionNotFoundError."""
+    with pytest.raises(RevisionNotFoundError, match="does not exist"):
+        remote.resolve("0" * 40)
+
+
+def test_full_sha_in_the_mirror_needs_no_fetch(
+    remote: GitRepository, served: tuple[Daemon, Fixture], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Once the mirror has a commit, resolving its SHA does not fetch again."""
+    _daemon, fx = served
+    remote.fetch()
+
+    def no_fetch(*_args: object, **_kw: object) -> None:
+        raise AssertionError("resolve fetched although the mirror has the commit")
+
+    monkeypatch.setattr(remote, "fetch", no_fetch)
+    assert remote.resolve(fx.shas["c1"]) == fx.shas["c1"]
 
 
 def test_abbreviated_sha(remote: GitRepository, served: tuple[Daemon, Fixture]) -> None:
