@@ -45,6 +45,7 @@ from gitopslib.cluster._common import (
 )
 from gitopslib.manifest import (
     ANNOTATION_LAST_APPLIED,
+    ANNOTATION_TRACKING_ID,
     CLUSTER_SCOPED_KINDS,
     LABEL_INSTANCE,
     ResourceKey,
@@ -118,7 +119,17 @@ class MemoryCluster:
         self._now = now or (lambda: datetime.now(UTC))
         self._clock = clock or time.monotonic
         self._objects: dict[ResourceKey, dict[str, Any]] = {}
-        self._managers: dict[tuple[ResourceKey, str], dict[str, Any]] = {}
+        # indexes kept by _put/_pop, so reads never scan every stored object
+        self._by_instance: dict[str, set[ResourceKey]] = {}  # tracking-id annotation
+        self._by_label_value: dict[str, set[ResourceKey]] = {}  # labels of the unannotated
+        self._indexed: dict[ResourceKey, tuple[str | None, tuple[str, ...]]] = {}
+        self._by_owner: dict[str, set[ResourceKey]] = {}  # ownerReferences uid
+        self._owners_of: dict[ResourceKey, tuple[str, ...]] = {}
+        self._api_kinds: dict[tuple[str, str], int] = {}  # (apiVersion, kind) -> count
+        self._kind_of: dict[ResourceKey, tuple[str, str]] = {}
+        self._crds: dict[ResourceKey, dict[str, Any]] = {}
+        self._crd_cache: tuple[frozenset[tuple[str, str]], frozenset[tuple[str, str]]] | None = None
+        self._managers: dict[ResourceKey, dict[str, dict[str, Any]]] = {}
         self._settle_at: dict[ResourceKey, float] = {}
         self._version = 0
         self._lock = threading.RLock()
@@ -151,8 +162,27 @@ class MemoryCluster:
         self, app_instance: str, *, label_key: str = LABEL_INSTANCE
     ) -> list[dict[str, Any]]:
         """Objects whose tracking-id annotation (else ``label_key`` label) names
-        ``app_instance``, sorted by key."""
-        return [o for o in self.objects() if tracked_by(o, label_key) == app_instance]
+        ``app_instance``, sorted by key. Read from an index: the cost is that of the objects
+        returned, not of the whole cluster.
+
+        >>> c = MemoryCluster([{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {
+        ...     "name": "a", "namespace": "ns", "labels": {"app.kubernetes.io/instance": "web"}}}])
+        >>> [o["metadata"]["name"] for o in c.list_tracked("web")], c.list_tracked("db")
+        (['a'], [])
+        """
+        with self._lock:
+            keys = set(self._by_instance.get(app_instance, ()))
+            for key in self._by_label_value.get(app_instance, ()):
+                labels = (self._objects[key].get("metadata") or {}).get("labels") or {}
+                if str(labels.get(label_key) or "") == app_instance:
+                    keys.add(key)
+            out: list[dict[str, Any]] = []
+            for key in sorted(keys):
+                self._settle(key)
+                obj = self._objects[key]
+                if tracked_by(obj, label_key) == app_instance:
+                    out.append(copy.deepcopy(obj))
+            return out
 
     def get(self, key: ResourceKey) -> dict[str, Any] | None:
         """A copy of the stored object, or None."""
@@ -167,10 +197,9 @@ class MemoryCluster:
         (Helm's ``.Capabilities.APIVersions``)."""
         out: set[str] = set()
         with self._lock:
-            for obj in self._objects.values():
-                api_version = str(obj.get("apiVersion") or "")
+            for api_version, kind in self._api_kinds:
                 out.add(api_version)
-                out.add(f"{api_version}/{obj.get('kind')}")
+                out.add(f"{api_version}/{kind}")
         return sorted(out)
 
     # -- writes ----------------------------------------------------------------------------
@@ -192,7 +221,7 @@ class MemoryCluster:
             version = self._next_version()
             if not meta.get("resourceVersion"):
                 meta["resourceVersion"] = version
-            self._objects[key] = stored
+            self._put(key, stored)
             return copy.deepcopy(stored)
 
     def set_status(self, key: ResourceKey, status: Mapping[str, Any]) -> dict[str, Any]:
@@ -271,7 +300,7 @@ class MemoryCluster:
                     new = three_way_merge(live, previous, desired)
                     outcome = "configured"
                 elif mode == "server-side apply":
-                    previous = self._managers.get((key, field_manager), {})
+                    previous = self._managers.get(key, {}).get(field_manager, {})
                     new = three_way_merge(live, previous, desired)
                     outcome = "serverside-applied"
                 else:
@@ -279,13 +308,13 @@ class MemoryCluster:
                     new.setdefault("metadata", {})
                     outcome = "replaced" if mode == "replace" else "updated"
                     if force and mode == "replace" and not dry_run:
-                        del self._objects[key]
+                        self._pop(key)
                         live = None
                         verb = "create"
             result = self._store(key, new, live, dry_run)
             if mode == "server-side apply":
                 if not dry_run:
-                    self._managers[(key, field_manager)] = desired
+                    self._managers.setdefault(key, {})[field_manager] = desired
                 outcome = "serverside-applied"
             elif live is not None and result is live:
                 outcome = "unchanged"
@@ -348,7 +377,7 @@ class MemoryCluster:
             if _spec_part(new) != _spec_part(live):
                 meta["generation"] = int(meta.get("generation") or 1) + 1
             meta["resourceVersion"] = self._next_version()
-            self._objects[key] = new
+            self._put(key, new)
             if meta.get("deletionTimestamp") and not meta.get("finalizers"):
                 self._remove(key, "background")
                 return None
@@ -364,35 +393,95 @@ class MemoryCluster:
         return str(uuid.uuid5(_UID_NAMESPACE, f"{key}#{self._version}"))
 
     def _key(self, obj: Mapping[str, Any]) -> ResourceKey:
-        return key_for(obj, self._scoped | self._crd_scoped())
+        return key_for(obj, self._cluster_scoped())
 
     def _normal_key(self, key: ResourceKey) -> ResourceKey:
-        scoped = (key.group, key.kind) in self._scoped or (
-            key.group,
-            key.kind,
-        ) in self._crd_scoped()
+        scoped = (key.group, key.kind) in self._cluster_scoped()
         return key._replace(namespace="") if scoped and key.namespace else key
 
-    def _crd_scoped(self) -> set[tuple[str, str]]:
-        out: set[tuple[str, str]] = set()
-        for key, obj in self._objects.items():
-            if (key.group, key.kind) == _CRD:
+    def _crd_kinds(self) -> tuple[frozenset[tuple[str, str]], frozenset[tuple[str, str]]]:
+        """The (group, kind) pairs the stored CRDs serve, and every cluster-scoped pair
+        (built-in, configured and cluster-scoped CRDs). Cached until a CRD is written or
+        removed."""
+        if self._crd_cache is None:
+            served: set[tuple[str, str]] = set()
+            scoped = set(self._scoped)
+            for obj in self._crds.values():
                 spec = obj.get("spec") or {}
+                group, kind = spec.get("group"), (spec.get("names") or {}).get("kind")
+                if isinstance(group, str) and isinstance(kind, str):
+                    served.add((group, kind))
                 if spec.get("scope") == "Cluster":
-                    out.add((str(spec.get("group")), str((spec.get("names") or {}).get("kind"))))
-        return out
+                    scoped.add((str(group), str(kind)))
+            self._crd_cache = (frozenset(served), frozenset(scoped))
+        return self._crd_cache
+
+    def _cluster_scoped(self) -> frozenset[tuple[str, str]]:
+        return self._crd_kinds()[1]
 
     def _known(self, group: str, kind: str) -> bool:
         if self._api_resources is None:
             return True
-        if (group, kind) in self._api_resources:
-            return True
-        for key, obj in self._objects.items():
-            if (key.group, key.kind) == _CRD:
-                spec = obj.get("spec") or {}
-                if spec.get("group") == group and (spec.get("names") or {}).get("kind") == kind:
-                    return True
-        return False
+        return (group, kind) in self._api_resources or (group, kind) in self._crd_kinds()[0]
+
+    # -- indexes ---------------------------------------------------------------------------
+
+    def _put(self, key: ResourceKey, obj: dict[str, Any]) -> None:
+        """Store ``obj`` under ``key`` and bring every index up to date."""
+        if key in self._objects:
+            self._unindex(key)
+        self._objects[key] = obj
+        meta = obj.get("metadata") or {}
+        annotations = meta.get("annotations") or {}
+        instance: str | None = None
+        values: tuple[str, ...] = ()
+        if ANNOTATION_TRACKING_ID in annotations:
+            instance = tracked_by(obj)  # None for a malformed id: it claims nothing
+            if instance is not None:
+                self._by_instance.setdefault(instance, set()).add(key)
+        else:
+            values = tuple({str(v) for v in (meta.get("labels") or {}).values() if v})
+            for value in values:
+                self._by_label_value.setdefault(value, set()).add(key)
+        self._indexed[key] = (instance, values)
+        owners = tuple(
+            str(ref["uid"])
+            for ref in meta.get("ownerReferences") or []
+            if isinstance(ref, dict) and ref.get("uid")
+        )
+        for uid in owners:
+            self._by_owner.setdefault(uid, set()).add(key)
+        self._owners_of[key] = owners
+        kind = (str(obj.get("apiVersion") or ""), str(obj.get("kind")))
+        self._api_kinds[kind] = self._api_kinds.get(kind, 0) + 1
+        self._kind_of[key] = kind
+        if (key.group, key.kind) == _CRD:
+            self._crds[key] = obj
+            self._crd_cache = None
+
+    def _pop(self, key: ResourceKey) -> dict[str, Any] | None:
+        """Remove the object stored under ``key`` (and its index entries)."""
+        obj = self._objects.pop(key, None)
+        if obj is not None:
+            self._unindex(key)
+        return obj
+
+    def _unindex(self, key: ResourceKey) -> None:
+        instance, values = self._indexed.pop(key)
+        if instance is not None:
+            _discard(self._by_instance, instance, key)
+        for value in values:
+            _discard(self._by_label_value, value, key)
+        for uid in self._owners_of.pop(key):
+            _discard(self._by_owner, uid, key)
+        kind = self._kind_of.pop(key)
+        count = self._api_kinds[kind] - 1
+        if count:
+            self._api_kinds[kind] = count
+        else:
+            del self._api_kinds[kind]
+        if self._crds.pop(key, None) is not None:
+            self._crd_cache = None
 
     def _check(self, obj: dict[str, Any], mode: str, dry_run: bool) -> ResourceKey:
         meta = obj.get("metadata")
@@ -414,7 +503,7 @@ class MemoryCluster:
                 f'the server could not find the requested resource (kind "{kind}" in '
                 f'version "{obj["apiVersion"]}")',
             )
-        if key.namespace == "" and (group, kind) not in self._scoped | self._crd_scoped():
+        if key.namespace == "" and (group, kind) not in self._cluster_scoped():
             meta["namespace"] = "default"
             key = key._replace(namespace="default")
         elif key.namespace == "":
@@ -480,29 +569,23 @@ class MemoryCluster:
             meta.setdefault("resourceVersion", "")
             return new
         meta["resourceVersion"] = self._next_version()
-        self._objects[key] = new
+        self._put(key, new)
         if self.simulate and (live is None or meta["generation"] != live_meta.get("generation")):
             self._settle_at[key] = self._clock() + self.ready_after
             self._settle(key)
         return new
 
     def _remove(self, key: ResourceKey, propagation_policy: str | None) -> None:
-        obj = self._objects.pop(key, None)
+        obj = self._pop(key)
         self._settle_at.pop(key, None)
-        for manager_key in [k for k in self._managers if k[0] == key]:
-            del self._managers[manager_key]
+        self._managers.pop(key, None)
         if obj is None or (propagation_policy or "").lower() == "orphan":
             return
         uid = (obj.get("metadata") or {}).get("uid")
-        children = [
-            k
-            for k, o in self._objects.items()
-            if any(
-                ref.get("uid") == uid
-                for ref in (o.get("metadata") or {}).get("ownerReferences", [])
-            )
-        ]
+        children = sorted(self._by_owner.get(str(uid), ())) if uid else []
         for child in children:
+            if child not in self._objects:
+                continue  # removed with an earlier child
             child_meta = self._objects[child].setdefault("metadata", {})
             if child_meta.get("finalizers"):
                 child_meta.setdefault("deletionTimestamp", _rfc3339(self._now()))
@@ -525,6 +608,14 @@ class MemoryCluster:
         if status is not None:
             obj["status"] = status
             obj["metadata"]["resourceVersion"] = self._next_version()
+
+
+def _discard(index: dict[str, set[ResourceKey]], value: str, key: ResourceKey) -> None:
+    keys = index.get(value)
+    if keys is not None:
+        keys.discard(key)
+        if not keys:
+            del index[value]
 
 
 def _replicas(obj: Mapping[str, Any]) -> int:

@@ -250,7 +250,7 @@ class _Executor:
             if namespace:
                 meta["namespace"] = namespace
         if self.instance and not self._auto_namespace(task):
-            obj = stamp_tracking(
+            obj = _stamp_tracking(  # obj is already this run's own copy
                 obj,
                 self.instance,
                 destination_namespace=self.dest_ns,
@@ -295,8 +295,13 @@ class _Executor:
     # -- cluster calls -------------------------------------------------------------------
 
     def _refresh(self) -> None:
+        """Re-read the live object of every task still waiting: running tasks, hooks (their
+        finalizers and deletion policies), and pruned objects not gone yet. A completed task
+        is not read again, so a step costs what is still in flight, not all started so far."""
         for run in [*self.runs, *self.fail_runs]:
-            if run.pending and not run.is_hook:
+            if not (
+                run.running or run.is_hook or (run.sync_status == "Pruned" and run.live is not None)
+            ):
                 continue
             try:
                 run.live = self.cluster.get(self._live_key(run))
