@@ -326,7 +326,9 @@ class MemoryCluster:
                     message += " (dry run)"
             else:
                 message = apply_message(result, outcome, dry_run=dry_run)
-            return ApplyResult(copy.deepcopy(result), message)
+            # a dry-run create returns our own copy of the input: nothing stored shares it
+            handed = result if dry_run and live is None else copy.deepcopy(result)
+            return ApplyResult(handed, message)
 
     def delete(
         self,
@@ -521,12 +523,18 @@ class MemoryCluster:
 
     @staticmethod
     def _without_last_applied(obj: Mapping[str, Any]) -> dict[str, Any]:
-        out = copy.deepcopy(dict(obj))
-        ann = (out.get("metadata") or {}).get("annotations")
-        if isinstance(ann, dict):
-            ann.pop(ANNOTATION_LAST_APPLIED, None)
-            if not ann:
-                out["metadata"].pop("annotations")
+        """``obj`` without the last-applied annotation, for serialising: only the maps on the
+        way to it are copied, the rest is shared (it is only read)."""
+        out = dict(obj)
+        meta = out.get("metadata")
+        ann = meta.get("annotations") if isinstance(meta, dict) else None
+        if isinstance(ann, dict) and ANNOTATION_LAST_APPLIED in ann:
+            meta = out["metadata"] = dict(meta)  # type: ignore[arg-type]
+            ann = {k: v for k, v in ann.items() if k != ANNOTATION_LAST_APPLIED}
+            if ann:
+                meta["annotations"] = ann
+            else:
+                meta.pop("annotations")
         return out
 
     def _store(
