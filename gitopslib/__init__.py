@@ -103,6 +103,7 @@ if _typing.TYPE_CHECKING:
         SyncResult,
         load_documents,
     )
+    from gitopslib.operations import OperationContext
     from gitopslib.project import (
         AppProject,
         Enforcer,
@@ -144,6 +145,7 @@ _LAZY: dict[str, str] = {
     "Application": "gitopslib.models",
     "ApplicationSource": "gitopslib.models",
     "Cluster": "gitopslib.sync",
+    "OperationContext": "gitopslib.operations",
     "ComparisonResult": "gitopslib.diff",
     "ConfigManagementPlugin": "gitopslib.models",
     "DiffSettings": "gitopslib.diff",
@@ -246,6 +248,7 @@ __all__ = [
     "MemoryCluster",
     "NotificationError",
     "Operation",
+    "OperationContext",
     "OperationError",
     "OperationInProgressError",
     "OperationState",

@@ -31,7 +31,6 @@ self-heals (a selective sync of the drifted resources, hooks skipped) when ``sel
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -39,25 +38,30 @@ from typing import Any
 
 from gitopslib.cluster.live import live_state
 from gitopslib.diff import ComparisonResult, DiffSettings, compare
-from gitopslib.health import HealthStatus, HealthStatusCode, aggregate_health, assess_health
+from gitopslib.errors import OperationError
+from gitopslib.health import HealthStatus, HealthStatusCode, aggregate_health
 from gitopslib.manifest import ResourceKey
 from gitopslib.models import OperationState
 from gitopslib.sources import RenderResult, render
 from gitopslib.sources.resolver import RepositoryLike
-from gitopslib.sync import SyncPlan, SyncPlanOptions, execute_plan, plan_sync
+from gitopslib.sync import SyncPlan, SyncPlanOptions, plan_sync
+from gitopslib.sync.context import HealthFunction, OperationContext
+from gitopslib.sync.execute import run_plan
 from gitopslib.sync.protocol import Cluster
 from gitopslib.tracking import app_instance_name
 
 __all__ = [
     "AutoSyncDecision",
+    "GitSource",
     "ReconcileResult",
+    "SyncRequest",
     "auto_sync_decision",
     "live_state",
     "reconcile",
+    "run_reconcile",
+    "run_sync",
     "sync",
 ]
-
-HealthFunction = Callable[[Mapping[str, Any]], HealthStatus | None]
 
 
 @dataclass(frozen=True)
@@ -106,15 +110,18 @@ def _dest_namespace(app: Any) -> str:
     return str(getattr(dest, "namespace", None) or "")
 
 
-def _render(
-    app: Any,
-    cluster: Cluster,
-    repository: RepositoryLike | None,
-    repo_root: str | os.PathLike[str] | None,
-    revision: str | None,
-    render_options: Mapping[str, Any] | None,
-) -> RenderResult:
-    options = dict(render_options or {})
+@dataclass(frozen=True)
+class GitSource:
+    """Where an operation reads Git: a ``GitRepository`` (``revision`` overriding the app's
+    ``targetRevision``) or a local checkout ``repo_root``."""
+
+    repository: RepositoryLike | None = None
+    repo_root: str | os.PathLike[str] | None = None
+    revision: str | None = None
+
+
+def _render(app: Any, cluster: Cluster, git: GitSource, ctx: OperationContext) -> RenderResult:
+    options = dict(ctx.render_options or {})
     version = getattr(cluster, "server_version", None)
     apis = getattr(cluster, "api_versions", None)
     if "kube_version" not in options and isinstance(version, str) and version:
@@ -123,20 +130,17 @@ def _render(
         options["kube_version"] = str(version()).lstrip("v") or None
     if "api_versions" not in options and callable(apis):
         options["api_versions"] = list(apis())
-    return render(app, repo_root=repo_root, repository=repository, revision=revision, **options)
+    return render(
+        app, repo_root=git.repo_root, repository=git.repository, revision=git.revision, **options
+    )
 
 
 def _observe(
-    app: Any,
-    cluster: Cluster,
-    repository: RepositoryLike | None,
-    repo_root: str | os.PathLike[str] | None,
-    revision: str | None,
-    render_options: Mapping[str, Any] | None,
-    settings: DiffSettings,
+    app: Any, cluster: Cluster, git: GitSource, ctx: OperationContext
 ) -> tuple[RenderResult, list[dict[str, Any]], ComparisonResult]:
     """Render the app, read its live state and compare the two."""
-    rendered = _render(app, cluster, repository, repo_root, revision, render_options)
+    settings = ctx.settings
+    rendered = _render(app, cluster, git, ctx)
     live = live_state(
         app,
         cluster,
@@ -296,15 +300,9 @@ def _plan(
     comparison: ComparisonResult,
     rendered: RenderResult,
     cluster: Cluster,
-    *,
-    prune: bool | None,
-    dry_run: bool,
-    sync_options: Sequence[str] | None,
-    resources: Collection[Sequence[str]] | None,
-    force: bool,
-    project: Any,
+    request: SyncRequest,
     started_at: datetime,
-    controller_namespace: str,
+    ctx: OperationContext,
 ) -> SyncPlan:
     dest_ns = _dest_namespace(app)
     existing: list[str] | None = None
@@ -312,23 +310,40 @@ def _plan(
         found = cluster.get(ResourceKey("", "Namespace", "", dest_ns))
         existing = [dest_ns] if found is not None else []
     options = SyncPlanOptions(
-        prune=prune,
-        dry_run=dry_run,
-        sync_options=sync_options,
-        resources=resources,
-        force=force,
+        prune=request.prune,
+        dry_run=request.dry_run,
+        sync_options=request.sync_options,
+        resources=request.resources,
+        skip_hooks=request.skip_hooks,
+        force=request.force,
         revision=rendered.revision,
         started_at=started_at,
         existing_namespaces=existing,
-        permits=project,
-        app_instance=app_instance_name(app, controller_namespace),
+        permits=request.project,
+        app_instance=app_instance_name(app, ctx.settings.controller_namespace),
     )
     return plan_sync(comparison, app=app, options=options)
 
 
+def _context(context: OperationContext | None, **changes: Any) -> OperationContext:
+    """``context`` (default: Argo CD's defaults) with the keywords the caller gave."""
+    return (context or OperationContext()).replace(**changes)
+
+
+def _resolve_cluster(app: Any, cluster: Cluster | None, ctx: OperationContext) -> Cluster:
+    """``cluster`` when given, else the app's destination through ``ctx.clusters``."""
+    if cluster is not None:
+        return cluster
+    if ctx.clusters is None:
+        name = getattr(getattr(app, "metadata", None), "name", None) or "?"
+        raise OperationError(f"application {name}: no cluster given (pass cluster= or clusters=)")
+    resolved: Cluster = ctx.clusters.for_app(app)
+    return resolved
+
+
 def sync(
     app: Any,
-    cluster: Cluster,
+    cluster: Cluster | None = None,
     repository: RepositoryLike | None = None,
     repo_root: str | os.PathLike[str] | None = None,
     revision: str | None = None,
@@ -339,16 +354,20 @@ def sync(
     resources: Collection[Sequence[str]] | None = None,
     sync_options: Sequence[str] | None = None,
     force: bool = False,
+    context: OperationContext | None = None,
     settings: DiffSettings | None = None,
     render_options: Mapping[str, Any] | None = None,
-    health: HealthFunction = assess_health,
-    timeout: float = 600.0,
-    poll_interval: float = 2.0,
-    wave_delay: float = 0.0,
-    clock: Callable[[], float] = time.monotonic,
-    sleep: Callable[[float], None] = time.sleep,
+    health: HealthFunction | None = None,
+    timeout: float | None = None,
+    poll_interval: float | None = None,
+    wave_delay: float | None = None,
+    clock: Callable[[], float] | None = None,
+    sleep: Callable[[float], None] | None = None,
     now: Callable[[], datetime] | None = None,
     on_progress: Callable[[OperationState], None] | None = None,
+    metrics: Any = None,
+    notifier: Any = None,
+    clusters: Any = None,
 ) -> OperationState:
     """Sync ``app`` to ``cluster``: render -> live state -> compare -> plan -> execute.
 
@@ -358,13 +377,65 @@ def sync(
     (None: the app's) and ``force`` are the operation's settings, as ``argocd app sync``
     flags. ``project`` (an AppProject): an app the project does not permit (source repo,
     destination, ...) fails at once with the violations as message, and resources its lists
-    deny fail the sync ("one or more synchronization tasks are not valid"). The remaining
-    parameters reach :func:`~gitopslib.sync.execute_plan`. Returns the OperationState with
-    the synced revision and source recorded (so :func:`reconcile` can tell an attempted
-    revision).
+    deny fail the sync ("one or more synchronization tasks are not valid").
+
+    How it runs (clocks, timeout, health, diff settings, observers, cluster registry) is the
+    :class:`~gitopslib.sync.context.OperationContext` ``context``; the keywords ``settings``
+    ... ``clusters`` are a shortcut that override its fields. Without ``cluster``, the app's
+    destination is resolved through ``clusters``. Returns the OperationState with the synced
+    revision and source recorded (so :func:`reconcile` can tell an attempted revision).
     """
-    wall = now or (lambda: datetime.now(UTC))
-    settings = settings or DiffSettings()
+    ctx = _context(
+        context,
+        settings=settings,
+        render_options=render_options,
+        health=health,
+        timeout=timeout,
+        poll_interval=poll_interval,
+        wave_delay=wave_delay,
+        clock=clock,
+        sleep=sleep,
+        now=now,
+        on_progress=on_progress,
+        metrics=metrics,
+        notifier=notifier,
+        clusters=clusters,
+    )
+    target = _resolve_cluster(app, cluster, ctx)
+    request = SyncRequest(
+        prune=prune,
+        dry_run=dry_run,
+        resources=resources,
+        sync_options=sync_options,
+        force=force,
+        project=project,
+    )
+    return run_sync(app, target, GitSource(repository, repo_root, revision), request, ctx)
+
+
+@dataclass(frozen=True)
+class SyncRequest:
+    """What one sync operation asks for (``argocd app sync`` flags): ``prune`` (None: the
+    automated policy's), ``dry_run``, selective ``resources``, ``sync_options`` (None: the
+    app's), ``force``, ``skip_hooks`` (``syncStrategy.apply``, as a rollback), and the
+    ``project`` whose rules apply."""
+
+    prune: bool | None = None
+    dry_run: bool = False
+    resources: Collection[Sequence[str]] | None = None
+    sync_options: Sequence[str] | None = None
+    force: bool = False
+    skip_hooks: bool = False
+    project: Any = None
+
+
+def run_sync(
+    app: Any, cluster: Cluster, git: GitSource, request: SyncRequest, ctx: OperationContext
+) -> OperationState:
+    """One sync attempt with everything resolved (the body of :func:`sync`)."""
+    wall = ctx.now
+    settings = ctx.settings
+    project = request.project
     if project is not None:
         violations = project.check(app, control_plane_namespace=settings.controller_namespace)
         if violations:
@@ -375,64 +446,62 @@ def sync(
                 started_at=moment,
                 finished_at=moment,
             )
-    rendered, _live, comparison = _observe(
-        app, cluster, repository, repo_root, revision, render_options, settings
-    )
+    rendered, _live, comparison = _observe(app, cluster, git, ctx)
     started = wall()
-    plan = _plan(
-        app,
-        comparison,
-        rendered,
-        cluster,
-        prune=prune,
-        dry_run=dry_run,
-        sync_options=sync_options,
-        resources=resources,
-        force=force,
-        project=project,
-        started_at=started,
-        controller_namespace=settings.controller_namespace,
-    )
-    op = _execute(
-        plan,
-        cluster,
-        app,
-        settings,
-        health,
-        timeout,
-        poll_interval,
-        wave_delay,
-        clock,
-        sleep,
-        wall,
-        on_progress,
-    )
+    plan = _plan(app, comparison, rendered, cluster, request, started, ctx)
+    op = _execute(plan, cluster, app, ctx)
     return _record_source(op, app, rendered)
 
 
-def _execute(
-    plan: Any,
-    cluster: Cluster,
-    app: Any,
-    settings: DiffSettings,
-    health: HealthFunction,
-    timeout: float,
-    poll_interval: float,
-    wave_delay: float,
-    clock: Callable[[], float],
-    sleep: Callable[[float], None],
-    now: Callable[[], datetime],
-    on_progress: Any = None,
-) -> OperationState:
-    """``execute_plan`` with the tracking settings of ``settings`` (shared by sync and
+def _execute(plan: Any, cluster: Cluster, app: Any, ctx: OperationContext) -> OperationState:
+    """``run_plan`` with the tracking settings of the context (shared by sync and
     reconcile)."""
-    return execute_plan(
+    settings = ctx.settings
+    return run_plan(
         plan,
         cluster,
+        ctx,
         app=app,
         app_instance=app_instance_name(app, settings.controller_namespace),
+        destination_namespace=_dest_namespace(app),
         tracking_method=settings.tracking_method,
         label_key=settings.instance_label_key,
+    )
+
+
+def reconcile(
+    app: Any,
+    cluster: Cluster | None = None,
+    repository: RepositoryLike | None = None,
+    repo_root: str | os.PathLike[str] | None = None,
+    revision: str | None = None,
+    *,
+    project: Any = None,
+    auto_sync: bool = True,
+    context: OperationContext | None = None,
+    settings: DiffSettings | None = None,
+    render_options: Mapping[str, Any] | None = None,
+    health: HealthFunction | None = None,
+    timeout: float | None = None,
+    poll_interval: float | None = None,
+    wave_delay: float | None = None,
+    clock: Callable[[], float] | None = None,
+    sleep: Callable[[float], None] | None = None,
+    now: Callable[[], datetime] | None = None,
+    metrics: Any = None,
+    notifier: Any = None,
+    clusters: Any = None,
+) -> ReconcileResult:
+    """One controller pass over ``app``: comparison, health, plan and, if the automated
+    policy says so (and ``auto_sync`` is True), the sync (``result.operation``).
+
+    ``result.conditions`` holds ``SyncError`` conditions (refused wipe-out, failed revision).
+    ``context`` and the keywords after it work as for :func:`sync`.
+    """
+    ctx = _context(
+        context,
+        settings=settings,
+        render_options=render_options,
         health=health,
         timeout=timeout,
         poll_interval=poll_interval,
@@ -440,58 +509,34 @@ def _execute(
         clock=clock,
         sleep=sleep,
         now=now,
-        on_progress=on_progress,
+        metrics=metrics,
+        notifier=notifier,
+        clusters=clusters,
+    )
+    target = _resolve_cluster(app, cluster, ctx)
+    return run_reconcile(
+        app, target, GitSource(repository, repo_root, revision), ctx, project, auto_sync
     )
 
 
-def reconcile(
+def run_reconcile(
     app: Any,
     cluster: Cluster,
-    repository: RepositoryLike | None = None,
-    repo_root: str | os.PathLike[str] | None = None,
-    revision: str | None = None,
-    *,
+    git: GitSource,
+    ctx: OperationContext,
     project: Any = None,
     auto_sync: bool = True,
-    settings: DiffSettings | None = None,
-    render_options: Mapping[str, Any] | None = None,
-    health: HealthFunction = assess_health,
-    timeout: float = 600.0,
-    poll_interval: float = 2.0,
-    wave_delay: float = 0.0,
-    clock: Callable[[], float] = time.monotonic,
-    sleep: Callable[[float], None] = time.sleep,
-    now: Callable[[], datetime] | None = None,
 ) -> ReconcileResult:
-    """One controller pass over ``app``: comparison, health, plan and, if the automated
-    policy says so (and ``auto_sync`` is True), the sync (``result.operation``).
-
-    ``result.conditions`` holds ``SyncError`` conditions (refused wipe-out, failed revision).
-    """
-    wall = now or (lambda: datetime.now(UTC))
-    settings = settings or DiffSettings()
-    rendered, live, comparison = _observe(
-        app, cluster, repository, repo_root, revision, render_options, settings
-    )
-    rows = _resource_health(comparison, health)
+    """One reconcile pass with everything resolved (the body of :func:`reconcile`)."""
+    wall = ctx.now
+    rendered, live, comparison = _observe(app, cluster, git, ctx)
+    rows = _resource_health(comparison, ctx.health)
     app_health = _app_health(comparison, rows)
     automated = _automated(app)
     prune = bool(getattr(automated, "prune", False)) if automated is not None else None
     started = wall()
-    plan = _plan(
-        app,
-        comparison,
-        rendered,
-        cluster,
-        prune=prune,
-        dry_run=False,
-        sync_options=None,
-        resources=None,
-        force=False,
-        project=project,
-        started_at=started,
-        controller_namespace=settings.controller_namespace,
-    )
+    request = SyncRequest(prune=prune, project=project)
+    plan = _plan(app, comparison, rendered, cluster, request, started, ctx)
     decision = auto_sync_decision(app, comparison, rendered, project=project, now=wall())
     result = ReconcileResult(
         render=rendered,
@@ -506,37 +551,13 @@ def reconcile(
         result.conditions.append({"type": "SyncError", "message": decision.condition})
     if not (decision.sync and auto_sync):
         return result
-    run_plan = plan
+    run = plan
     if decision.self_heal:
         # self-heal is a selective sync of the drifted resources (§4.3): plan it again
         selection = [(g, k, ns, n) for g, k, ns, n in decision.resources] or None
-        run_plan = _plan(
-            app,
-            comparison,
-            rendered,
-            cluster,
-            prune=prune,
-            dry_run=False,
-            sync_options=None,
-            resources=selection,
-            force=False,
-            project=project,
-            started_at=started,
-            controller_namespace=settings.controller_namespace,
-        )
-    op = _execute(
-        run_plan,
-        cluster,
-        app,
-        settings,
-        health,
-        timeout,
-        poll_interval,
-        wave_delay,
-        clock,
-        sleep,
-        wall,
-    )
+        heal = SyncRequest(prune=prune, resources=selection, project=project)
+        run = _plan(app, comparison, rendered, cluster, heal, started, ctx)
+    op = _execute(run, cluster, app, ctx)
     if op.operation is not None and op.operation.initiated_by is not None:
         op.operation.initiated_by.username = None
         op.operation.initiated_by.automated = True

@@ -39,14 +39,13 @@ per-resource results.
 from __future__ import annotations
 
 import copy
-import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from gitopslib.errors import ClusterError
-from gitopslib.health import HealthStatus, HealthStatusCode, assess_health
+from gitopslib.health import HealthStatus, HealthStatusCode
 from gitopslib.manifest import (
     CLUSTER_SCOPED_KINDS,
     LABEL_INSTANCE,
@@ -61,6 +60,7 @@ from gitopslib.models import (
     SyncResult,
 )
 from gitopslib.sync._options import AppView
+from gitopslib.sync.context import HealthFunction, OperationContext
 from gitopslib.sync.plan import SyncPlan, SyncTask
 from gitopslib.sync.protocol import Cluster
 from gitopslib.tracking import TrackingMethod, instance_name, tracking_id
@@ -71,6 +71,7 @@ __all__ = [
     "HOOK_FINALIZER",
     "TrackingMethod",
     "execute_plan",
+    "run_plan",
     "stamp_tracking",
     "tracking_id",
 ]
@@ -85,9 +86,6 @@ _PHASE_OF_RESULT = {
     "Pruned": "Succeeded",
     "PruneSkipped": "Succeeded",
 }
-
-HealthFunction = Callable[[Mapping[str, Any]], HealthStatus | None]
-
 
 # --- tracking -------------------------------------------------------------------------------
 
@@ -197,10 +195,8 @@ class _Executor:
         destination_namespace: str,
         tracking_method: TrackingMethod,
         label_key: str,
-        health: HealthFunction,
         prune_confirmed: bool | Callable[[], bool] | None,
-        wave_delay: float,
-        sleep: Callable[[float], None],
+        context: OperationContext,
         started_at: datetime,
     ) -> None:
         self.plan = plan
@@ -210,10 +206,11 @@ class _Executor:
         self.instance = app_instance
         self.tracking_method = tracking_method
         self.label_key = label_key
-        self.health = health
+        self.ctx = context
+        self.health = context.health
         self.prune_confirmed = prune_confirmed
-        self.wave_delay = wave_delay
-        self.sleep = sleep
+        self.wave_delay = context.wave_delay
+        self.sleep = context.sleep
         self.started_at = started_at
         self.dry_run = plan.dry_run
         self.phase = "Running"
@@ -783,16 +780,17 @@ def execute_plan(
     destination_namespace: str | None = None,
     tracking_method: TrackingMethod = "annotation",
     label_key: str = LABEL_INSTANCE,
-    health: HealthFunction = assess_health,
+    health: HealthFunction | None = None,
     prune_confirmed: bool | Callable[[], bool] | None = None,
-    timeout: float = 600.0,
-    poll_interval: float = 2.0,
-    wave_delay: float = 0.0,
-    clock: Callable[[], float] = time.monotonic,
-    sleep: Callable[[float], None] = time.sleep,
+    timeout: float | None = None,
+    poll_interval: float | None = None,
+    wave_delay: float | None = None,
+    clock: Callable[[], float] | None = None,
+    sleep: Callable[[float], None] | None = None,
     now: Callable[[], datetime] | None = None,
     on_progress: Callable[[OperationState], None] | None = None,
     controller_namespace: str = "argocd",
+    context: OperationContext | None = None,
 ) -> OperationState:
     """Run ``plan`` against ``cluster`` until the operation completes; see the module docs.
 
@@ -805,13 +803,25 @@ def execute_plan(
     step that is not the last (Argo CD's ``ARGOCD_SYNC_WAVE_DELAY``, 2 s there; 0 here);
     ``timeout`` ends a stuck operation like Argo CD's terminate (``Failed``, "Operation
     terminated..."). ``clock``/``sleep``/``now`` are injectable for tests; ``on_progress``
-    receives the operation state after every step.
+    receives the operation state after every step. ``context`` (an
+    :class:`~gitopslib.sync.context.OperationContext`) carries all of these at once; a
+    keyword given here overrides its field.
 
     Returns an :class:`~gitopslib.models.OperationState`: ``phase`` Succeeded, Failed or
     Error, Argo CD's ``message``, and ``sync_result.resources`` rows (``status`` Synced,
     SyncFailed, Pruned, PruneSkipped; ``hook_phase``; ``message`` such as ``pruned``,
     ``ignored (no prune)`` or ``deployment.apps/web created``).
     """
+    ctx = (context or OperationContext()).replace(
+        health=health,
+        timeout=timeout,
+        poll_interval=poll_interval,
+        wave_delay=wave_delay,
+        clock=clock,
+        sleep=sleep,
+        now=now,
+        on_progress=on_progress,
+    )
     view = AppView(app)
     instance = app_instance
     if instance is None and view.name:
@@ -819,21 +829,47 @@ def execute_plan(
     dest_ns = view.destination_namespace
     if destination_namespace is not None:
         dest_ns = destination_namespace
-    wall = now or (lambda: datetime.now(UTC))
-    executor = _Executor(
+    return run_plan(
         plan,
         cluster,
+        ctx,
         app=app,
         app_instance=instance,
         destination_namespace=dest_ns,
         tracking_method=tracking_method,
         label_key=label_key,
-        health=health,
         prune_confirmed=prune_confirmed,
-        wave_delay=wave_delay,
-        sleep=sleep,
+    )
+
+
+def run_plan(
+    plan: SyncPlan,
+    cluster: Cluster,
+    ctx: OperationContext,
+    *,
+    app: Any,
+    app_instance: str | None,
+    destination_namespace: str,
+    tracking_method: TrackingMethod,
+    label_key: str,
+    prune_confirmed: bool | Callable[[], bool] | None = None,
+) -> OperationState:
+    """:func:`execute_plan` with everything resolved: the clocks, timeout, health function
+    and progress callback come from ``ctx``."""
+    wall = ctx.now
+    executor = _Executor(
+        plan,
+        cluster,
+        app=app,
+        app_instance=app_instance,
+        destination_namespace=destination_namespace,
+        tracking_method=tracking_method,
+        label_key=label_key,
+        prune_confirmed=prune_confirmed,
+        context=ctx,
         started_at=wall(),
     )
+    clock, sleep, on_progress, timeout = ctx.clock, ctx.sleep, ctx.on_progress, ctx.timeout
     deadline = clock() + timeout
     try:
         if executor.first_step():
@@ -849,7 +885,7 @@ def execute_plan(
                     waiting = f" while {executor.message}" if executor.message else ""
                     executor.terminate(f": timed out after {timeout:g}s{waiting}")
                     break
-                sleep(poll_interval)
+                sleep(ctx.poll_interval)
     except ClusterError as exc:
         # a failure outside any task (reading the cluster): Argo CD's OperationError
         executor.phase, executor.message = "Error", str(exc)
