@@ -58,6 +58,7 @@ from gitopslib.manifest import (
     ResourceKey,
     api_group,
     crd_cluster_scoped,
+    expand_list_objects,
     split_csv,
 )
 from gitopslib.tracking import stamp_tracking
@@ -437,6 +438,21 @@ def _live_key(obj: Mapping[str, Any], scoped: frozenset[tuple[str, str]]) -> Res
     return ResourceKey(group, kind, ns, str(meta.get("name") or ""))
 
 
+def _expanded(objs: Iterable[dict[str, Any]], what: str) -> list[dict[str, Any]]:
+    """``objs`` with list objects (``kind: List``, ``ConfigMapList``...) replaced by their
+    items, as render and load_manifests do, so a Secret inside a List is compared (and
+    masked) as the Secret it is."""
+    checked: list[dict[str, Any]] = []
+    for obj in objs:
+        if not isinstance(obj, dict):
+            raise DiffError(f"{what} object is a {type(obj).__name__}, not a mapping")
+        checked.append(obj)
+    try:
+        return expand_list_objects(checked)
+    except GitOpsError as exc:
+        raise DiffError(f"{what} objects: {exc}") from None
+
+
 def compare(
     desired: Iterable[dict[str, Any]],
     live: Iterable[dict[str, Any]],
@@ -462,12 +478,8 @@ def compare(
     """
     settings = settings or DiffSettings()
     view = _AppView(app, settings)
-    desired = list(desired)
-    live = list(live)
-    for where, objs in (("desired", desired), ("live", live)):
-        for obj in objs:
-            if not isinstance(obj, dict):
-                raise DiffError(f"{where} object is a {type(obj).__name__}, not a mapping")
+    desired = _expanded(desired, "desired")
+    live = _expanded(live, "live")
     scoped = frozenset(
         CLUSTER_SCOPED_KINDS
         | set(cluster_scoped)

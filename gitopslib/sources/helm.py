@@ -518,7 +518,8 @@ def _prepared_chart(
     remote = [d for d in missing if not str(d.get("repository") or "").startswith("file://")]
     if remote:
         listed = ", ".join(
-            f"{d['name']} {d.get('version')} from {d.get('repository')}" for d in remote
+            f"{d['name']} {d.get('version')} from {mask_credentials(str(d.get('repository')))}"
+            for d in remote
         )
         raise RenderError(
             f"chart {chart_dir.name} depends on remote charts that are not in its charts/ "
@@ -550,7 +551,8 @@ def _prepared_chart(
             root_real = root.resolve()
             if not is_inside(dep_real, root_real):
                 raise PathEscapeError(
-                    f"dependency {dep['name']!r} of chart {chart_dir.name} ({dep['repository']}) "
+                    f"dependency {dep['name']!r} of chart {chart_dir.name} "
+                    f"({mask_credentials(str(dep['repository']))}) "
                     "resolves outside the repository root",
                     file=rel,
                     source_type="Helm",

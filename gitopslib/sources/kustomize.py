@@ -8,9 +8,14 @@ built where it is. With overrides (``spec.source.kustomize``: ``namePrefix``, ``
 edited with the semantics of ``kustomize edit`` (see :mod:`gitopslib.sources._kustomize_edit`)
 in Argo CD's order, and the copy is built.
 
-Safety: every path a kustomization refers to (resources, bases, components, patches, generator
-files, ...) must stay inside the repository, symlinks included; the scratch copy refuses symlinks
-that leave the repository. Build-environment substitution (``$ARGOCD_APP_NAME``, ...) applies to
+Safety (:mod:`gitopslib.sources._kustomize_check`, before the engine runs): every path a
+kustomization tree refers to (resources, bases, components, patches, generator files, Helm
+charts, plugin configs, ...) must stay inside the repository, symlinks included; remote and
+``file://`` references are refused (offline by design, as Helm remote charts are); a
+kustomization the check cannot read (another encoding, an unknown YAML tag) is refused. The
+engine runs with kustomize's load restrictor (``LoadRestrictionsRootOnly``) unless the build
+options say otherwise; the scratch copy refuses symlinks that leave the repository.
+Build-environment substitution (``$ARGOCD_APP_NAME``, ...) applies to
 ``images`` and ``commonLabels`` values, and to ``commonAnnotations`` values only with
 ``commonAnnotationsEnvsubst``; the engine process gets the ``ARGOCD_APP_*`` variables.
 
@@ -29,7 +34,7 @@ import re
 import shutil
 import sys
 import tempfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -38,11 +43,10 @@ from gitopslib.errors import (
     CommandError,
     CommandTimeoutError,
     EngineNotFoundError,
-    ManifestError,
     PathEscapeError,
     RenderError,
 )
-from gitopslib.manifest import load_manifests, load_yaml_documents
+from gitopslib.manifest import load_manifests
 from gitopslib.sources import _kustomize_edit as edit
 from gitopslib.sources._base import (
     RenderContext,
@@ -51,6 +55,12 @@ from gitopslib.sources._base import (
     is_inside,
     minimal_env,
     tool_kube_version,
+)
+from gitopslib.sources._kustomize_check import (
+    KUSTOMIZATION_NAMES,
+    check_kustomization_paths,
+    find_kustomization,
+    looks_remote,
 )
 
 __all__ = [
@@ -61,19 +71,6 @@ __all__ = [
     "find_kustomization",
     "scratch_copy",
 ]
-
-#: File names kustomize accepts, in the order Argo CD looks for them.
-KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
-
-
-def find_kustomization(directory: Path) -> Path | None:
-    """The kustomization file of ``directory`` (first of :data:`KUSTOMIZATION_NAMES`), or None."""
-    for name in KUSTOMIZATION_NAMES:
-        candidate = directory / name
-        if candidate.is_file():
-            return candidate
-    return None
-
 
 # --- the engine ------------------------------------------------------------------------------
 
@@ -236,177 +233,6 @@ def scratch_copy(
             shutil.copyfile(path, out)
             if preserve_mode:
                 shutil.copymode(path, out)
-
-
-def _is_remote(entry: str) -> bool:
-    return "://" in entry or entry.startswith(
-        ("git@", "github.com/", "gitlab.com/", "bitbucket.org/", "ssh:")
-    )
-
-
-def _is_inline(entry: str) -> bool:
-    return "\n" in entry or ": " in entry or entry.lstrip().startswith(("{", "["))
-
-
-def _strings(value: Any) -> Iterator[str]:
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, list):
-        for item in value:
-            if isinstance(item, str):
-                yield item
-
-
-def _referenced(doc: Mapping[str, Any]) -> Iterator[tuple[str, str, bool]]:
-    """(field, entry, may_be_a_directory) for every local path a kustomization names."""
-    for field in ("resources", "bases", "components"):
-        for entry in _strings(doc.get(field)):
-            yield field, entry, True
-    for field in ("crds", "configurations", "patchesStrategicMerge"):
-        for entry in _strings(doc.get(field)):
-            yield field, entry, False
-    for field in ("transformers", "generators", "validators"):
-        for entry in _strings(doc.get(field)):
-            yield field, entry, True
-    for field in ("patches", "patchesJson6902", "replacements"):
-        items = doc.get(field)
-        for item in items if isinstance(items, list) else []:
-            if isinstance(item, Mapping):
-                yield from ((field, p, False) for p in _strings(item.get("path")))
-    for field in ("configMapGenerator", "secretGenerator"):
-        items = doc.get(field)
-        for item in items if isinstance(items, list) else []:
-            if not isinstance(item, Mapping):
-                continue
-            for entry in _strings(item.get("files")):
-                yield field, entry.split("=", 1)[-1], False
-            for key in ("envs", "env"):
-                yield from ((field, e, False) for e in _strings(item.get(key)))
-    openapi = doc.get("openapi")
-    if isinstance(openapi, Mapping):
-        yield from (("openapi", p, False) for p in _strings(openapi.get("path")))
-    globals_ = doc.get("helmGlobals")
-    if isinstance(globals_, Mapping):
-        yield from (("helmGlobals", p, True) for p in _strings(globals_.get("chartHome")))
-    charts = doc.get("helmCharts")
-    for chart in charts if isinstance(charts, list) else []:
-        if isinstance(chart, Mapping):
-            for key in ("valuesFile", "additionalValuesFiles"):
-                yield from (("helmCharts", p, False) for p in _strings(chart.get(key)))
-
-
-def check_kustomization_paths(repo_root: Path, kustomization_dir: Path) -> set[Path]:
-    """Refuse any local path that the kustomization tree rooted at ``kustomization_dir`` names
-    outside ``repo_root`` (absolute paths, ``..`` climbing out, symlinks pointing out).
-
-    Directories named by ``resources``/``bases``/``components`` are followed into their own
-    kustomizations. Remote references (URLs) are left to the engine. Returns the directories of
-    the kustomizations visited (resolved).
-    """
-    import yaml
-
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    root = repo_root.resolve()
-    stack = [kustomization_dir.resolve()]
-    seen: set[Path] = set()
-    while stack:
-        here = stack.pop()
-        if here in seen:
-            continue
-        seen.add(here)
-        kfile = find_kustomization(here)
-        if kfile is None:
-            continue
-        shown = kfile.relative_to(root).as_posix() if is_inside(kfile, root) else str(kfile)
-        try:
-            leaves = not is_inside(kfile.resolve(), root)
-        except (OSError, RuntimeError):
-            leaves = True
-        if leaves:
-            raise PathEscapeError(
-                f"{shown}: the kustomization file is a symlink pointing outside the repository",
-                file=shown,
-                source_type="Kustomize",
-                path=shown,
-            )
-        try:
-            doc = yaml.load(kfile.read_text(encoding="utf-8"), Loader=loader)  # noqa: S506
-        except (OSError, UnicodeDecodeError, yaml.YAMLError):
-            continue  # the engine reports an unreadable kustomization with its own words
-        if not isinstance(doc, Mapping):
-            continue
-        pending = list(_referenced(doc))
-        while pending:
-            field, entry, may_be_dir = pending.pop(0)
-            if not entry or _is_remote(entry):
-                continue
-            if _is_inline(entry):
-                if field in _PLUGIN_FIELDS:  # an inline plugin config may name files too
-                    pending.extend((f"{field} config", p, False) for p in _config_paths(entry))
-                continue
-            if Path(entry).is_absolute():
-                raise PathEscapeError(
-                    f"{shown}: {field} entry {entry!r} is an absolute path; only paths inside "
-                    "the repository are allowed",
-                    file=shown,
-                    source_type="Kustomize",
-                    path=shown,
-                )
-            try:
-                target = (here / entry).resolve()
-            except (OSError, RuntimeError):
-                raise PathEscapeError(
-                    f"{shown}: {field} entry {entry!r} cannot be resolved (a symlink loop?)",
-                    file=shown,
-                    source_type="Kustomize",
-                    path=shown,
-                ) from None
-            if not is_inside(target, root):
-                raise PathEscapeError(
-                    f"{shown}: {field} entry {entry!r} leaves the repository root",
-                    file=shown,
-                    source_type="Kustomize",
-                    path=shown,
-                )
-            if may_be_dir and target.is_dir():
-                stack.append(target)
-            elif field in _PLUGIN_FIELDS and target.is_file():
-                data = target.read_bytes()
-                pending.extend((f"{field} config {entry!r}", p, False) for p in _config_paths(data))
-    return {d for d in seen if find_kustomization(d) is not None}
-
-
-#: Kustomization fields whose entries are plugin configs (inline or files).
-_PLUGIN_FIELDS = frozenset({"transformers", "generators", "validators"})
-#: Keys of a plugin config that name files (PatchTransformer ``path``, generator ``files``...).
-_CONFIG_FILE_KEYS = frozenset(
-    {"path", "files", "envs", "env", "valuesFile", "additionalValuesFiles"}
-)
-
-
-def _config_paths(text: str | bytes) -> list[str]:
-    """The file paths a transformer/generator config names (``files`` entries may be
-    ``key=path``). Such paths are relative to the kustomization, and with
-    ``--load-restrictor LoadRestrictionsNone`` kustomize itself no longer confines them."""
-    try:
-        docs = load_yaml_documents(text)
-    except ManifestError:
-        return []  # the engine reports a broken config in its own words
-    found: list[str] = []
-
-    def walk(node: Any) -> None:
-        if isinstance(node, Mapping):
-            for key, value in node.items():
-                if key in _CONFIG_FILE_KEYS:
-                    found.extend(v.split("=", 1)[-1] for v in _strings(value))
-                walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    for doc in docs:
-        walk(doc)
-    return found
 
 
 # --- overrides -------------------------------------------------------------------------------
@@ -594,7 +420,7 @@ def apply_overrides(
         found: list[str] = []
         for comp in kz.components:
             comp = str(comp)
-            if _is_remote(comp):
+            if looks_remote(comp):
                 found.append(comp)
                 continue
             _confine(root, app_dir, comp, "component")
@@ -777,7 +603,7 @@ class KustomizeRenderer:
             return root
         places = [app_dir, *check_kustomization_paths(root, app_dir)]
         for comp in _get(kz, "components") or []:
-            if not _is_remote(str(comp)):
+            if not looks_remote(str(comp)):
                 target = _confine(root, app_dir, str(comp), "component")
                 places.append(target.parent if glob.has_magic(str(comp)) else target)
         for patch in _get(kz, "patches") or []:
@@ -798,6 +624,8 @@ class KustomizeRenderer:
         replace: Mapping[str, str],
         shown: str,
     ) -> list[dict[str, Any]]:
+        if not any(o.startswith(("--load-restrictor", "--load_restrictor")) for o in options):
+            options = [*options, "--load-restrictor", "LoadRestrictionsRootOnly"]
         argv = engine.build_argv(str(app_dir), options)
         try:
             result = ctx.runner.run(argv, cwd=root, env=env, timeout=ctx.timeout)
