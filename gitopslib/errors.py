@@ -39,6 +39,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from gitopslib._masking import mask_credentials
+
 __all__ = [
     "ClusterError",
     "CommandError",
@@ -67,14 +69,29 @@ __all__ = [
 ]
 
 
+#: Attributes that may quote a URL or an engine's words, masked like the message.
+_MASKED_ATTRS = frozenset({"stderr", "url", "command", "reason"})
+
+
+def _masked(value: Any) -> Any:
+    if isinstance(value, str):
+        return mask_credentials(value)
+    if isinstance(value, tuple) and all(isinstance(v, str) for v in value):
+        return tuple(mask_credentials(v) for v in value)
+    return value
+
+
 class GitOpsError(Exception):
-    """Root of every error gitopslib raises on purpose."""
+    """Root of every error gitopslib raises on purpose. The message (and ``stderr``, ``url``,
+    ``command``) pass through :func:`gitopslib.giturl.mask_credentials` here, so no error
+    can carry a credential in a URL whoever formatted it."""
 
     def __init__(self, message: str, **attrs: Any) -> None:
+        message = mask_credentials(message)
         super().__init__(message)
         self.message = message
         for key, value in attrs.items():
-            setattr(self, key, value)
+            setattr(self, key, _masked(value) if key in _MASKED_ATTRS else value)
 
     def __str__(self) -> str:
         return self.message
@@ -122,7 +139,7 @@ class ValidationError(GitOpsError, ValueError):
             column=column,
             field=field,
         )
-        self.reason = message
+        self.reason = mask_credentials(message)
 
     file: str | None
     line: int | None

@@ -74,7 +74,8 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
         return 130
     except Exception as exc:
         if getattr(args, "debug", False):
-            traceback.print_exc(file=sys.stderr)
+            # tracebacks quote messages and source lines: mask them as every other line
+            sys.stderr.write(mask_credentials(traceback.format_exc()))
         if isinstance(exc, (GitOpsError, OSError)):
             message = one_line(str(exc))
         else:  # a bug of ours: still one line, with a way to see more

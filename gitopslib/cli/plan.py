@@ -12,6 +12,7 @@ from gitopslib.cli.loading import load_projects, project_for
 from gitopslib.cli.output import mermaid_of_many, plan_markdown
 from gitopslib.cli.parser import Commands, add_live_flags, add_source_flags
 from gitopslib.cli.session import Session, apps_of, compare_app, plan_of
+from gitopslib.giturl import mask_credentials
 
 if TYPE_CHECKING:
     from gitopslib.sync import SyncPlan
@@ -35,7 +36,7 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
                 refused = True
                 print(
                     f"gitopslib: {app.metadata.name}: project {project.metadata.name}: "
-                    f"{one_line(violation.message)}",
+                    f"{mask_credentials(one_line(violation.message))}",
                     file=sys.stderr,
                 )
         run = compare_app(session, app)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from gitopslib.cli.parser import Commands, add_source_flags
 from gitopslib.cli.session import Session, apps_of
+from gitopslib.giturl import mask_credentials
 
 if TYPE_CHECKING:
     pass
@@ -23,7 +24,8 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
     for app in apps:
         result = session.render(app)
         for warning in result.warnings:
-            print(f"gitopslib: warning: {app.metadata.name}: {warning}", file=sys.stderr)
+            line = f"gitopslib: warning: {app.metadata.name}: {warning}"
+            print(mask_credentials(line), file=sys.stderr)
         docs.extend(result.manifests)
     if args.output == "json":
         json.dump(docs, out, indent=2, sort_keys=True)
