@@ -183,7 +183,7 @@ def test_remote_sources_in_other_fields_are_refused(
         "configurations: [../../outside/values.yaml]\n",
         "openapi:\n  path: ../../outside/values.yaml\n",
         "replacements:\n- path: ../../outside/values.yaml\n",
-        "patchesJson6902:\n- path: ../../outside/values.yaml\n  target: {kind: ConfigMap, name: base}\n",
+        "patchesJson6902:\n- path: ../../outside/values.yaml\n  target: {kind: ConfigMap}\n",
         "patchesStrategicMerge: [../../outside/secret.yaml]\n",
         "secretGenerator:\n- name: s\n  envs: [../../outside/values.yaml]\n",
         "configMapGenerator:\n- name: g\n  env: ../../outside/values.yaml\n",
