@@ -27,6 +27,7 @@ import typing as _typing
 
 from gitopslib.errors import (
     ClusterError,
+    ClusterTimeoutError,
     CommandError,
     CommandTimeoutError,
     DiffError,
@@ -222,6 +223,7 @@ __all__ = [
     "ApplicationSource",
     "Cluster",
     "ClusterError",
+    "ClusterTimeoutError",
     "CommandError",
     "CommandTimeoutError",
     "ComparisonResult",

@@ -21,6 +21,7 @@ callers can act on a failure without parsing text::
     ├── PlanError                 a sync plan cannot be built (object, annotation)
     ├── PolicyError               an AppProject rule is malformed (field)
     ├── ClusterError              talking to a cluster failed
+    │   └── ClusterTimeoutError       a request, its retries or the operation ran out of time
     ├── OperationError            a sync / rollback / wait cannot run as asked (app, reason)
     │   ├── OperationInProgressError  another operation on the same app is already running
     │   └── WaitTimeoutError          wait() ran out of time (names what was still not ready)
@@ -43,6 +44,7 @@ from gitopslib._masking import mask_credentials
 
 __all__ = [
     "ClusterError",
+    "ClusterTimeoutError",
     "CommandError",
     "CommandTimeoutError",
     "DiffError",
@@ -245,6 +247,11 @@ class PolicyError(GitOpsError, ValueError):
 
 class ClusterError(GitOpsError):
     """Talking to a cluster failed."""
+
+
+class ClusterTimeoutError(ClusterError, TimeoutError):
+    """A cluster request (with its retries) ran out of time: its own timeout or the
+    operation's deadline (``sync(timeout=...)``)."""
 
 
 class OperationError(GitOpsError):

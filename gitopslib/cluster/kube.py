@@ -6,7 +6,8 @@ client (API discovery decides the resource path, version and scope of every kind
 * ``list_tracked`` lists every kind discovery reports that can be listed, except the kinds
   Argo CD never manages (events, leases, metrics, ...: :data:`EXCLUDED_KINDS`), and keeps the
   root objects (no ``ownerReferences``) whose tracking names the app;
-* ``apply`` does server-side apply (field manager ``argocd-controller``, conflicts forced),
+* ``apply`` does server-side apply (one ``PATCH``, field manager ``argocd-controller``,
+  conflicts forced),
   kubectl-style client-side apply (create, or a JSON merge patch computed three ways from the
   ``last-applied-configuration`` annotation, which it keeps up to date), create, replace or
   update; dry runs are server dry runs (``dryRun=All``), except that a namespace that does not
@@ -14,9 +15,18 @@ client (API discovery decides the resource path, version and scope of every kind
 * ``delete`` sends the propagation policy (``Foreground`` by default);
 * ``server_version`` and ``api_versions`` feed rendering (Helm capabilities).
 
-Every API failure becomes a :class:`~gitopslib.errors.ClusterError` naming the verb, the
+Every request has a timeout and is retried when the failure is transient (429 honouring
+``Retry-After``, 500, 502, 503, 504, a dropped connection, a timeout) with exponential
+backoff and jitter, within the operation's deadline (:mod:`gitopslib.sync.deadline`). Every
+other API failure is a :class:`~gitopslib.errors.ClusterError` at once, naming the verb, the
 resource and the HTTP status (``status`` attribute), with the server's message; credentials
-from the kubeconfig never appear in it.
+from the kubeconfig never appear in it. Running out of time is a
+:class:`~gitopslib.errors.ClusterTimeoutError`.
+
+:meth:`KubernetesCluster.apply_many` sends a batch on a bounded thread pool (Argo CD applies
+a wave's tasks in parallel) and creates objects the caller knows to be absent without reading
+them first; :meth:`KubernetesCluster.get_many` reads many objects of one kind and namespace
+with one list.
 
 >>> # docs: needs a cluster
 >>> # cluster = KubernetesCluster.from_kubeconfig(context="kind-dev")
@@ -24,41 +34,43 @@ from the kubeconfig never appear in it.
 
 from __future__ import annotations
 
+import contextvars
 import copy
-import functools
 import importlib
-import json
 import os
-import re
 import tempfile
+import time
 import weakref
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from gitopslib.cluster._common import (
     EXCLUDED_KINDS,
     cluster_error,
     excluded,
-    last_applied,
-    three_way_merge,
     tracked_by,
 )
+from gitopslib.cluster._kube_apply import Apply, merge_patch_between
+from gitopslib.cluster._kube_http import RequestPolicy, Transport, parse
 from gitopslib.errors import ClusterError
-from gitopslib.giturl import mask_credentials
-from gitopslib.manifest import ANNOTATION_LAST_APPLIED, LABEL_INSTANCE, ResourceKey, api_group
+from gitopslib.manifest import LABEL_INSTANCE, ResourceKey, api_group
+from gitopslib.observe import K8sRecorder
 from gitopslib.sync.protocol import (
     ARGOCD_FIELD_MANAGER,
     ApplyMode,
+    ApplyRequest,
     ApplyResult,
     apply_message,
 )
 
-__all__ = ["EXCLUDED_KINDS", "KubernetesCluster", "merge_patch_between"]
-
-T = TypeVar("T")
+__all__ = ["EXCLUDED_KINDS", "KubernetesCluster", "RequestPolicy", "merge_patch_between"]
 
 _PROPAGATION = {"foreground": "Foreground", "background": "Background", "orphan": "Orphan"}
+
+#: Reading this many objects of one kind in one namespace is one list instead of gets.
+_LIST_FROM = 3
 
 
 def _module(name: str) -> Any:
@@ -67,51 +79,16 @@ def _module(name: str) -> Any:
     return importlib.import_module(name)
 
 
-def merge_patch_between(old: Any, new: Any) -> Any:
-    """The JSON merge patch (RFC 7386) that turns ``old`` into ``new`` (lists whole).
-
-    >>> merge_patch_between({"a": 1, "b": {"c": 2, "d": 3}}, {"a": 1, "b": {"c": 5}})
-    {'b': {'d': None, 'c': 5}}
-    """
-    if not isinstance(old, Mapping) or not isinstance(new, Mapping):
-        return copy.deepcopy(new)
-    patch: dict[str, Any] = {}
-    for key in old:
-        if key not in new:
-            patch[key] = None
-    for key, value in new.items():
-        if key not in old:
-            patch[key] = copy.deepcopy(value)
-        elif old[key] != value:
-            if isinstance(old[key], Mapping) and isinstance(value, Mapping):
-                patch[key] = merge_patch_between(old[key], value)
-            else:
-                patch[key] = copy.deepcopy(value)
-    return patch
-
-
-def _status_details(exc: Any) -> tuple[int, str, str]:
-    status = int(getattr(exc, "status", 0) or 0)
-    reason = str(getattr(exc, "reason", "") or "")
-    message = ""
-    body = getattr(exc, "body", None)
-    if body:
-        try:
-            data = json.loads(body)
-        except (TypeError, ValueError):
-            data = None
-        if isinstance(data, dict):
-            message = str(data.get("message") or "")
-            reason = str(data.get("reason") or reason)
-    return status, reason, message
-
-
 class KubernetesCluster:
     """A Kubernetes API server as a ``Cluster``; build it with :meth:`from_kubeconfig` or from
     a ``kubernetes.client.ApiClient``.
 
     ``field_manager`` is the server-side apply manager (Argo CD's ``argocd-controller``);
-    ``excluded_kinds`` the (group, kind) pairs never listed (``"*"`` as kind: the whole group).
+    ``excluded_kinds`` the (group, kind) pairs never listed (``"*"`` as kind: the whole group);
+    ``requests`` the timeouts and retries of every request (:class:`RequestPolicy`);
+    ``concurrency`` how many writes :meth:`apply_many` sends at once; ``metrics`` a
+    :class:`~gitopslib.observe.K8sRecorder` told about every request; ``sleep`` waits
+    between retries (injectable for tests).
     """
 
     def __init__(
@@ -120,6 +97,10 @@ class KubernetesCluster:
         *,
         field_manager: str = ARGOCD_FIELD_MANAGER,
         excluded_kinds: frozenset[tuple[str, str]] = EXCLUDED_KINDS,
+        requests: RequestPolicy | None = None,
+        concurrency: int = 8,
+        metrics: K8sRecorder | None = None,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         dynamic = _module("kubernetes.dynamic")
         discovery = _module("kubernetes.dynamic.discovery")
@@ -127,23 +108,29 @@ class KubernetesCluster:
         self.api_client = api_client
         self.field_manager = field_manager
         self.excluded_kinds = excluded_kinds
+        self.concurrency = max(1, concurrency)
+        self.metrics = metrics
+        self._http = Transport(api_client, requests or RequestPolicy(), metrics, sleep)
         self._tmp = tempfile.TemporaryDirectory(prefix="gitopslib-discovery-")
         self._finalizer = weakref.finalize(self, self._tmp.cleanup)
         cache = str(Path(self._tmp.name) / "discovery.json")
-        self._dyn: Any = self._call(
+        self._dyn: Any = self._http.call(
             "discover",
             None,
-            lambda: dynamic.DynamicClient(
+            lambda _: dynamic.DynamicClient(
                 api_client, cache_file=cache, discoverer=discovery.EagerDiscoverer
             ),
         )
 
     @classmethod
     def from_kubeconfig(
-        cls, path: str | os.PathLike[str] | None = None, context: str | None = None
+        cls,
+        path: str | os.PathLike[str] | None = None,
+        context: str | None = None,
+        **options: Any,
     ) -> KubernetesCluster:
         """Connect with a kubeconfig file (default ``$KUBECONFIG`` or ``~/.kube/config``) and
-        one of its contexts (default: the current one).
+        one of its contexts (default: the current one); ``options`` go to the constructor.
 
         >>> KubernetesCluster.from_kubeconfig("/nonexistent/kubeconfig")
         Traceback (most recent call last):
@@ -161,7 +148,7 @@ class KubernetesCluster:
             )
         except config.ConfigException as exc:
             raise ClusterError(f"{where}: {exc}") from None
-        return cls(api_client)
+        return cls(api_client, **options)
 
     def close(self) -> None:
         """Release the HTTP connections and the discovery cache."""
@@ -218,7 +205,7 @@ class KubernetesCluster:
         try:
             return find()
         except not_found:
-            self._call("discover", None, self._dyn.resources.invalidate_cache)
+            self._http.call("discover", None, lambda _: self._dyn.resources.invalidate_cache())
             try:
                 return find()
             except not_found:
@@ -233,6 +220,28 @@ class KubernetesCluster:
                     what=f"{group}/{kind}" if group else kind,
                 ) from None
 
+    def _send(
+        self,
+        verb: str,
+        key: ResourceKey | None,
+        method: str,
+        resource: Any,
+        *,
+        what: str | None = None,
+        **kwargs: Any,
+    ) -> dict[str, Any]:
+        """One request through the dynamic client (``method``: get, create, replace, patch,
+        server_side_apply, delete), the JSON answer as a dict."""
+        send = getattr(self._dyn, method)
+        return parse(
+            self._http.call(
+                verb,
+                key,
+                lambda timeout: send(resource, serialize=False, _request_timeout=timeout, **kwargs),
+                what=what,
+            )
+        )
+
     # -- the protocol ----------------------------------------------------------------------
 
     def list_tracked(
@@ -245,11 +254,7 @@ class KubernetesCluster:
                 continue
             if not getattr(resource, "preferred", True):
                 continue
-            what = f"{resource.group}/{resource.kind}" if resource.group else resource.kind
-            items = self._call("list", None, functools.partial(self._dyn.get, resource), what=what)
-            for item in items.to_dict().get("items") or []:
-                item.setdefault("apiVersion", resource.group_version)
-                item.setdefault("kind", resource.kind)
+            for item in self._list(resource, None):
                 meta = item.get("metadata") or {}
                 if meta.get("ownerReferences"):
                     continue
@@ -265,6 +270,17 @@ class KubernetesCluster:
         )
         return out
 
+    def _list(self, resource: Any, namespace: str | None) -> list[dict[str, Any]]:
+        what = f"{resource.group}/{resource.kind}" if resource.group else resource.kind
+        if namespace:
+            what = f"{what} in {namespace}"
+        found = self._send("list", None, "get", resource, namespace=namespace, what=what)
+        items = [i for i in found.get("items") or [] if isinstance(i, dict)]
+        for item in items:
+            item.setdefault("apiVersion", resource.group_version)
+            item.setdefault("kind", resource.kind)
+        return items
+
     def get(self, key: ResourceKey) -> dict[str, Any] | None:
         """The live object, or None (also when the API does not serve the kind)."""
         try:
@@ -275,18 +291,38 @@ class KubernetesCluster:
             raise
         return self._get(resource, key)
 
+    def get_many(self, keys: Sequence[ResourceKey]) -> list[dict[str, Any] | ClusterError | None]:
+        """:meth:`get` of every key, in order (a ``ClusterError`` in place of a failed one);
+        several objects of one kind and namespace are read with one list."""
+        out: list[dict[str, Any] | ClusterError | None] = [None] * len(keys)
+        groups: dict[tuple[str, str, str], list[int]] = {}
+        for i, key in enumerate(keys):
+            groups.setdefault((key.group, key.kind, key.namespace), []).append(i)
+        for (group, kind, namespace), indexes in groups.items():
+            try:
+                resource = self._resource(group, kind, None, "get")
+                if len(indexes) < _LIST_FROM:
+                    for i in indexes:
+                        out[i] = self._get(resource, keys[i])
+                    continue
+                listed = self._list(resource, namespace if resource.namespaced else None)
+            except ClusterError as exc:
+                for i in indexes:
+                    out[i] = None if getattr(exc, "status", None) == 404 else exc
+                continue
+            by_name = {str((o.get("metadata") or {}).get("name") or ""): o for o in listed}
+            for i in indexes:
+                out[i] = by_name.get(keys[i].name)
+        return out
+
     def _get(self, resource: Any, key: ResourceKey) -> dict[str, Any] | None:
         namespace = key.namespace if resource.namespaced else None
         try:
-            found = self._call(
-                "get", key, lambda: self._dyn.get(resource, name=key.name, namespace=namespace)
-            )
+            return self._send("get", key, "get", resource, name=key.name, namespace=namespace)
         except ClusterError as exc:
             if getattr(exc, "status", None) == 404:
                 return None
             raise
-        obj: dict[str, Any] = found.to_dict()
-        return obj
 
     def apply(
         self,
@@ -299,9 +335,33 @@ class KubernetesCluster:
         field_manager: str = ARGOCD_FIELD_MANAGER,
     ) -> ApplyResult:
         """Send ``obj``; see the module docs for each ``mode``."""
-        desired = copy.deepcopy(dict(obj))
+        return self._apply_one(
+            ApplyRequest(obj, mode, dry_run, force, validate, field_manager, exists=None)
+        )
+
+    def apply_many(self, requests: Sequence[ApplyRequest]) -> list[ApplyResult | ClusterError]:
+        """Every request at once on a pool of :attr:`concurrency` threads; one result or
+        ``ClusterError`` per request, in order. ``exists=False`` lets a client-side apply
+        create the object without reading it first."""
+
+        def one(req: ApplyRequest) -> ApplyResult | ClusterError:
+            try:
+                return self._apply_one(req)
+            except ClusterError as exc:
+                return exc
+
+        if len(requests) < 2 or self.concurrency < 2:
+            return [one(r) for r in requests]
+        with ThreadPoolExecutor(min(self.concurrency, len(requests))) as pool:
+            # each task runs in a copy of the caller's context: the deadline goes along
+            futures = [pool.submit(contextvars.copy_context().run, one, r) for r in requests]
+            return [f.result() for f in futures]
+
+    def _apply_one(self, req: ApplyRequest) -> ApplyResult:
+        desired = copy.deepcopy(dict(req.obj))
         group, kind = api_group(desired), str(desired.get("kind") or "")
         meta = desired.setdefault("metadata", {})
+        mode = req.mode
         verb = "apply" if "apply" in mode else mode
         resource = self._resource(group, kind, str(desired.get("apiVersion") or ""), verb)
         namespace = str(meta.get("namespace") or "default") if resource.namespaced else None
@@ -311,14 +371,14 @@ class KubernetesCluster:
             meta.pop("namespace", None)
         key = ResourceKey(group, kind, namespace or "", str(meta.get("name") or ""))
         params: dict[str, Any] = {
-            "query_params": [("fieldValidation", "Strict" if validate else "Ignore")]
+            "query_params": [("fieldValidation", "Strict" if req.validate else "Ignore")]
         }
-        if dry_run:
+        if req.dry_run:
             params["dry_run"] = "All"
         try:
-            return self._apply(resource, key, desired, mode, dry_run, force, params, field_manager)
+            return Apply(self, resource, key, desired, req, params).run()
         except ClusterError as exc:
-            if dry_run and self._namespace_missing(exc, namespace):
+            if req.dry_run and self._namespace_missing(exc, namespace):
                 return ApplyResult(desired, apply_message(desired, "created", dry_run=True))
             raise
 
@@ -328,109 +388,6 @@ class KubernetesCluster:
         if f'namespaces "{namespace}" not found' not in str(exc):
             return False
         return self.get(ResourceKey("", "Namespace", "", namespace)) is None
-
-    def _apply(
-        self,
-        resource: Any,
-        key: ResourceKey,
-        desired: dict[str, Any],
-        mode: str,
-        dry_run: bool,
-        force: bool,
-        params: dict[str, Any],
-        field_manager: str,
-    ) -> ApplyResult:
-        dyn = self._dyn
-        namespace = key.namespace or None
-        if mode == "server-side apply":
-            result = self._call(
-                "apply",
-                key,
-                lambda: dyn.server_side_apply(
-                    resource,
-                    body=desired,
-                    namespace=namespace,
-                    field_manager=field_manager,
-                    force_conflicts=True,
-                    **params,
-                ),
-            )
-            stored = result.to_dict()
-            return ApplyResult(stored, apply_message(stored, "serverside-applied", dry_run=dry_run))
-        if mode == "create":
-            result = self._call(
-                "create",
-                key,
-                lambda: dyn.create(resource, body=desired, namespace=namespace, **params),
-            )
-            stored = result.to_dict()
-            return ApplyResult(stored, apply_message(stored, "created", dry_run=dry_run))
-        live = self._get(resource, key)
-        if mode in ("replace", "update"):
-            if live is None:
-                raise cluster_error(
-                    mode, key, 404, "NotFound", f'{key.kind} "{key.name}" not found'
-                )
-            body = copy.deepcopy(desired)
-            body["metadata"]["resourceVersion"] = live["metadata"].get("resourceVersion")
-            try:
-                result = self._call(
-                    mode,
-                    key,
-                    lambda: dyn.replace(resource, body=body, namespace=namespace, **params),
-                )
-            except ClusterError as exc:
-                if not (force and mode == "replace" and getattr(exc, "status", 0) in (409, 422)):
-                    raise
-                self.delete(key, propagation_policy="foreground", dry_run=dry_run)
-                body["metadata"].pop("resourceVersion", None)
-                result = self._call(
-                    "create",
-                    key,
-                    lambda: dyn.create(resource, body=body, namespace=namespace, **params),
-                )
-            stored = result.to_dict()
-            if mode == "update":
-                suffix = " (dry run)" if dry_run else ""
-                return ApplyResult(stored, f"{key.kind}/{key.name} updated{suffix}")
-            return ApplyResult(stored, apply_message(stored, "replaced", dry_run=dry_run))
-        # client-side apply, as kubectl does it
-        plain = copy.deepcopy(desired)
-        annotations = plain["metadata"].get("annotations")
-        if isinstance(annotations, dict):
-            annotations.pop(ANNOTATION_LAST_APPLIED, None)
-            if not annotations:
-                plain["metadata"].pop("annotations")
-        body = copy.deepcopy(plain)
-        body["metadata"].setdefault("annotations", {})[ANNOTATION_LAST_APPLIED] = (
-            json.dumps(plain, sort_keys=True, separators=(",", ":")) + "\n"
-        )
-        if live is None:
-            result = self._call(
-                "create",
-                key,
-                lambda: dyn.create(resource, body=body, namespace=namespace, **params),
-            )
-            stored = result.to_dict()
-            return ApplyResult(stored, apply_message(stored, "created", dry_run=dry_run))
-        merged = three_way_merge(live, last_applied(live) or {}, body)
-        patch = merge_patch_between(live, merged)
-        if not patch:
-            return ApplyResult(live, apply_message(live, "unchanged", dry_run=dry_run))
-        result = self._call(
-            "patch",
-            key,
-            lambda: dyn.patch(
-                resource,
-                body=patch,
-                name=key.name,
-                namespace=namespace,
-                content_type="application/merge-patch+json",
-                **params,
-            ),
-        )
-        stored = result.to_dict()
-        return ApplyResult(stored, apply_message(stored, "configured", dry_run=dry_run))
 
     def delete(
         self,
@@ -455,12 +412,15 @@ class KubernetesCluster:
         params: dict[str, Any] = {"dry_run": "All"} if dry_run else {}
         namespace = key.namespace if resource.namespaced else None
         try:
-            self._call(
+            self._send(
                 "delete",
                 key,
-                lambda: self._dyn.delete(
-                    resource, name=key.name, namespace=namespace, body=body, **params
-                ),
+                "delete",
+                resource,
+                name=key.name,
+                namespace=namespace,
+                body=body,
+                **params,
             )
         except ClusterError as exc:
             if getattr(exc, "status", None) == 404:
@@ -481,58 +441,18 @@ class KubernetesCluster:
         params: dict[str, Any] = {"dry_run": "All"} if dry_run else {}
         namespace = key.namespace if resource.namespaced else None
         try:
-            result = self._call(
+            return self._send(
                 "patch",
                 key,
-                lambda: self._dyn.patch(
-                    resource,
-                    body=dict(patch),
-                    name=key.name,
-                    namespace=namespace,
-                    content_type="application/merge-patch+json",
-                    **params,
-                ),
+                "patch",
+                resource,
+                body=dict(patch),
+                name=key.name,
+                namespace=namespace,
+                content_type="application/merge-patch+json",
+                **params,
             )
         except ClusterError as exc:
             if getattr(exc, "status", None) == 404:
                 return None
             raise
-        obj: dict[str, Any] = result.to_dict()
-        return obj
-
-    # -- errors --------------------------------------------------------------------------------
-
-    def _server(self) -> str:
-        host = getattr(getattr(self.api_client, "configuration", None), "host", None)
-        return mask_credentials(str(host)) if host else "(unknown server)"
-
-    def _call(
-        self, verb: str, key: ResourceKey | None, fn: Callable[[], T], *, what: str | None = None
-    ) -> T:
-        api_exception = _module("kubernetes.client.exceptions").ApiException
-        http_error = _module("urllib3.exceptions").HTTPError
-
-        try:
-            return fn()
-        except api_exception as exc:
-            status, reason, message = _status_details(exc)
-            raise cluster_error(verb, key, status, reason or "Error", message, what=what) from None
-        except (http_error, OSError) as exc:
-            raise cluster_error(
-                verb,
-                key,
-                0,
-                "ConnectionError",
-                f"cannot reach the API server at {self._server()}: {_connection_reason(exc)}",
-            ) from None
-
-
-_ERRNO = re.compile(r"\[Errno -?\d+\] [^'\")\]]+|timed out|Name or service not known")
-
-
-def _connection_reason(exc: BaseException) -> str:
-    """The human part of a urllib3/socket failure ("[Errno 111] Connection refused"), without
-    object reprs; the exception's type name when nothing better is found."""
-    text = str(getattr(exc, "reason", None) or exc)
-    found = _ERRNO.search(text)
-    return found.group(0).strip() if found else type(exc).__name__

@@ -20,8 +20,12 @@ One call of :func:`execute_plan` drives the whole operation:
 
 Every applied object (except CRDs and the auto-created namespace) carries the app's tracking
 (``argocd.argoproj.io/tracking-id`` by default). Polling uses an injectable ``clock`` and
-``sleep``, so tests never wait; ``timeout`` bounds the operation (then it is terminated like
-Argo CD's ``Terminate``); a ``ClusterError`` outside any task ends it in ``Error``. The result
+``sleep``, so tests never wait; ``timeout`` bounds the operation, its cluster requests and
+their retries included (:mod:`gitopslib.sync.deadline`); then it is terminated like Argo CD's
+``Terminate``. A ``ClusterError`` outside any task ends it in ``Error``. The objects of one
+kind in one step go to the cluster together (:func:`~gitopslib.sync.protocol.apply_many`:
+concurrently where the cluster can), and the live state is re-read with
+:func:`~gitopslib.sync.protocol.get_many`. The result
 is an :class:`~gitopslib.models.OperationState` with Argo CD's phases, messages and
 per-resource results.
 
@@ -44,7 +48,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from gitopslib.errors import ClusterError
+from gitopslib.errors import ClusterError, ClusterTimeoutError
 from gitopslib.health import HealthStatus, HealthStatusCode
 from gitopslib.manifest import (
     CLUSTER_SCOPED_KINDS,
@@ -61,8 +65,9 @@ from gitopslib.models import (
 )
 from gitopslib.sync._options import AppView
 from gitopslib.sync.context import HealthFunction, OperationContext
+from gitopslib.sync.deadline import operation_deadline
 from gitopslib.sync.plan import SyncPlan, SyncTask
-from gitopslib.sync.protocol import Cluster
+from gitopslib.sync.protocol import ApplyRequest, ApplyResult, Cluster, apply_many, get_many
 from gitopslib.tracking import TrackingMethod, instance_name, tracking_id
 from gitopslib.tracking import stamp_tracking as _stamp_tracking
 
@@ -86,6 +91,9 @@ _PHASE_OF_RESULT = {
     "Pruned": "Succeeded",
     "PruneSkipped": "Succeeded",
 }
+
+#: Seconds the clean-up after a timeout (running hooks stopped) may take past the deadline.
+_TERMINATE_GRACE = 10.0
 
 # --- tracking -------------------------------------------------------------------------------
 
@@ -294,17 +302,21 @@ class _Executor:
     def _refresh(self) -> None:
         """Re-read the live object of every task still waiting: running tasks, hooks (their
         finalizers and deletion policies), and pruned objects not gone yet. A completed task
-        is not read again, so a step costs what is still in flight, not all started so far."""
-        for run in [*self.runs, *self.fail_runs]:
-            if not (
-                run.running or run.is_hook or (run.sync_status == "Pruned" and run.live is not None)
-            ):
-                continue
-            try:
-                run.live = self.cluster.get(self._live_key(run))
-            except ClusterError as exc:
-                if run.running:
-                    self._set(run, run.sync_status, "Error", f"Failed to get live resource {exc}")
+        is not read again, so a step costs what is still in flight, not all started so far.
+        One batch (:func:`get_many`: one list per kind and namespace where the cluster can)."""
+        runs = [
+            r
+            for r in [*self.runs, *self.fail_runs]
+            if r.running or r.is_hook or (r.sync_status == "Pruned" and r.live is not None)
+        ]
+        found = get_many(self.cluster, [self._live_key(r) for r in runs])
+        for run, live in zip(runs, found, strict=True):
+            if isinstance(live, ClusterTimeoutError):
+                raise live
+            if not isinstance(live, ClusterError):
+                run.live = live
+            elif run.running:
+                self._set(run, run.sync_status, "Error", f"Failed to get live resource {live}")
 
     def _live_key(self, run: _Run) -> ResourceKey:
         key = run.key
@@ -470,8 +482,12 @@ class _Executor:
         return state
 
     def _apply_group(self, runs: Sequence[_Run], state: str, dry_run: bool) -> str:
+        # one kind at a time, its objects at once (Argo CD applies them in parallel)
+        sendable = [r for r in runs if r.target is not None]
+        requests = [self._request(r, dry_run) for r in sendable]
+        answers = dict(zip(map(id, sendable), apply_many(self.cluster, requests), strict=True))
         for run in runs:
-            result, message = self._apply(run, dry_run)
+            result, message = self._outcome(run, dry_run, answers.get(id(run)))
             if result == "skip":
                 continue
             if result == "SyncFailed":
@@ -483,11 +499,9 @@ class _Executor:
                 self._set(run, result, phase, message)
         return state
 
-    def _apply(self, run: _Run, dry_run: bool) -> tuple[str, str]:
+    def _request(self, run: _Run, dry_run: bool) -> ApplyRequest:
         task = run.task
-        target = run.target
-        if target is None:
-            return "SyncFailed", f"no manifest for {task.kind} {task.name}"
+        target = run.target or {}
         mode = task.apply_mode
         if dry_run and mode == "server-side apply":
             mode = "client-side apply"
@@ -496,22 +510,31 @@ class _Executor:
             target["metadata"]["resourceVersion"] = (run.live.get("metadata") or {}).get(
                 "resourceVersion"
             )
-        try:
-            result = self.cluster.apply(
-                target,
-                mode=mode,  # type: ignore[arg-type]
-                dry_run=dry_run,
-                force=task.force,
-                validate=task.validate,
-            )
-        except ClusterError as exc:
-            if dry_run and task.skip_dry_run and getattr(exc, "status", None) == 404:
+        return ApplyRequest(
+            target,
+            mode=mode,  # type: ignore[arg-type]
+            dry_run=dry_run,
+            force=task.force,
+            validate=task.validate,
+            exists=run.live is not None,
+        )
+
+    def _outcome(
+        self, run: _Run, dry_run: bool, answer: ApplyResult | ClusterError | None
+    ) -> tuple[str, str]:
+        task = run.task
+        if answer is None:
+            return "SyncFailed", f"no manifest for {task.kind} {task.name}"
+        if isinstance(answer, ClusterTimeoutError):
+            raise answer
+        if isinstance(answer, ClusterError):
+            if dry_run and task.skip_dry_run and getattr(answer, "status", None) == 404:
                 run.skip_dry_run = True
                 return "skip", ""
-            return "SyncFailed", str(exc)
+            return "SyncFailed", str(answer)
         if not dry_run:
-            run.live = result.object
-        return "Synced", result.message
+            run.live = answer.object
+        return "Synced", answer.message
 
     def _prune(self, run: _Run, dry_run: bool) -> tuple[str, str]:
         task = run.task
@@ -527,6 +550,8 @@ class _Executor:
         if not live_meta.get("deletionTimestamp"):
             try:
                 self._delete(run)
+            except ClusterTimeoutError:
+                raise
             except ClusterError as exc:
                 return "SyncFailed", str(exc)
         return "Pruned", "pruned"
@@ -871,24 +896,33 @@ def run_plan(
     )
     clock, sleep, on_progress, timeout = ctx.clock, ctx.sleep, ctx.on_progress, ctx.timeout
     deadline = clock() + timeout
+    timed_out = ""
     try:
-        if executor.first_step():
-            while True:
-                acted = executor.step()
-                if executor.phase in _COMPLETED:
-                    break
-                if on_progress is not None:
-                    on_progress(executor.state(None))
-                if acted:
-                    continue
-                if clock() >= deadline:
-                    waiting = f" while {executor.message}" if executor.message else ""
-                    executor.terminate(f": timed out after {timeout:g}s{waiting}")
-                    break
-                sleep(ctx.poll_interval)
+        # requests (and their retries) stop at the deadline too, not only the polling
+        with operation_deadline(timeout):
+            if executor.first_step():
+                while True:
+                    acted = executor.step()
+                    if executor.phase in _COMPLETED:
+                        break
+                    if on_progress is not None:
+                        on_progress(executor.state(None))
+                    if clock() >= deadline:
+                        waiting = f" while {executor.message}" if executor.message else ""
+                        timed_out = f": timed out after {timeout:g}s{waiting}"
+                        break
+                    if not acted:
+                        sleep(max(0.0, min(ctx.poll_interval, deadline - clock())))
+    except ClusterTimeoutError as exc:
+        # a request ran out of the operation's time: terminated as a timeout, never Succeeded
+        timed_out = f": timed out after {timeout:g}s ({exc})"
     except ClusterError as exc:
         # a failure outside any task (reading the cluster): Argo CD's OperationError
         executor.phase, executor.message = "Error", str(exc)
+    if timed_out:
+        # outside the operation's deadline: stopping running hooks gets a short time of its own
+        with operation_deadline(_TERMINATE_GRACE):
+            executor.terminate(timed_out)
     final = executor.state(wall())
     if on_progress is not None:
         on_progress(final)

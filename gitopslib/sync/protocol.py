@@ -11,6 +11,12 @@ Objects are plain dicts exactly as the API returns them; identities are
 Failures raise :class:`~gitopslib.errors.ClusterError` carrying ``verb``, ``key`` and the
 HTTP-like ``status`` code (404 when the object or its kind does not exist, 409 on conflict).
 
+Two batch calls, :func:`apply_many` and :func:`get_many`, let an adapter that talks to a
+server do several objects at once (concurrent writes, one list instead of many gets); they
+fall back to one call per object on adapters without ``apply_many`` / ``get_many`` methods.
+An adapter that sends requests honours the operation's deadline
+(:mod:`gitopslib.sync.deadline`).
+
 >>> from gitopslib.sync.protocol import Cluster, apply_message
 >>> apply_message({"apiVersion": "apps/v1", "kind": "Deployment",
 ...                "metadata": {"name": "web"}}, "created")
@@ -19,19 +25,23 @@ HTTP-like ``status`` code (404 when the object or its kind does not exist, 409 o
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, runtime_checkable
 
+from gitopslib.errors import ClusterError
 from gitopslib.manifest import ResourceKey, api_group
 
 __all__ = [
     "ARGOCD_FIELD_MANAGER",
     "ApplyMode",
+    "ApplyRequest",
     "ApplyResult",
     "Cluster",
     "ClusterEvent",
+    "apply_many",
     "apply_message",
+    "get_many",
 ]
 
 #: Field manager of server-side apply, as Argo CD's controller uses it.
@@ -52,6 +62,25 @@ class ApplyResult:
 
     object: dict[str, Any] = field(repr=False)  # may be a Secret: never in a repr
     message: str
+
+
+@dataclass(frozen=True, slots=True)
+class ApplyRequest:
+    """One object for :func:`apply_many`: the keyword arguments of ``Cluster.apply``, plus
+    ``exists``, what the caller last saw (False: absent, so an adapter may create it without
+    reading it first; None: unknown).
+
+    >>> ApplyRequest({"kind": "ConfigMap"}, dry_run=True).mode
+    'client-side apply'
+    """
+
+    obj: Mapping[str, Any] = field(repr=False)
+    mode: ApplyMode = "client-side apply"
+    dry_run: bool = False
+    force: bool = False
+    validate: bool = True
+    field_manager: str = ARGOCD_FIELD_MANAGER
+    exists: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,3 +162,57 @@ class Cluster(Protocol):
     ) -> dict[str, Any] | None:
         """Apply a JSON merge patch (RFC 7386); None when the object does not exist."""
         ...
+
+
+def apply_many(
+    cluster: Cluster, requests: Sequence[ApplyRequest]
+) -> list[ApplyResult | ClusterError]:
+    """Apply every request; one ``ApplyResult`` or ``ClusterError`` per request, in order.
+    Uses the cluster's own ``apply_many`` (which may run them concurrently) when it has one.
+
+    >>> from gitopslib.cluster import MemoryCluster
+    >>> cm = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "a", "namespace": "n"}}
+    >>> [r.message for r in apply_many(MemoryCluster(), [ApplyRequest(cm)])]
+    ['configmap/a created']
+    """
+    batch = getattr(cluster, "apply_many", None)
+    if callable(batch):
+        return list(batch(requests))
+    out: list[ApplyResult | ClusterError] = []
+    for req in requests:
+        try:
+            out.append(
+                cluster.apply(
+                    req.obj,
+                    mode=req.mode,
+                    dry_run=req.dry_run,
+                    force=req.force,
+                    validate=req.validate,
+                    field_manager=req.field_manager,
+                )
+            )
+        except ClusterError as exc:
+            out.append(exc)
+    return out
+
+
+def get_many(
+    cluster: Cluster, keys: Sequence[ResourceKey]
+) -> list[dict[str, Any] | ClusterError | None]:
+    """The live object (or None) for every key, in order; a ``ClusterError`` in place of
+    the ones that could not be read. Uses the cluster's own ``get_many`` when it has one.
+
+    >>> from gitopslib.cluster import MemoryCluster
+    >>> get_many(MemoryCluster(), [ResourceKey("", "ConfigMap", "n", "a")])
+    [None]
+    """
+    batch = getattr(cluster, "get_many", None)
+    if callable(batch):
+        return list(batch(keys))
+    out: list[dict[str, Any] | ClusterError | None] = []
+    for key in keys:
+        try:
+            out.append(cluster.get(key))
+        except ClusterError as exc:
+            out.append(exc)
+    return out

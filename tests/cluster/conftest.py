@@ -10,6 +10,7 @@ import pytest
 from fake_apiserver import FakeApiServer
 
 from gitopslib.cluster import KubernetesCluster
+from gitopslib.cluster.kube import RequestPolicy
 
 TOKEN = "s3cr3t-token-value"
 
@@ -27,8 +28,23 @@ def kubeconfig(apiserver: FakeApiServer, tmp_path: Path) -> Path:
     return apiserver.write_kubeconfig(tmp_path / "kubeconfig", token=TOKEN)
 
 
+class Sleeps(list[float]):
+    """A ``sleep`` that records the waits asked for and returns at once."""
+
+    def __call__(self, seconds: float) -> None:
+        self.append(seconds)
+
+
 @pytest.fixture
-def kube(kubeconfig: Path) -> Iterator[KubernetesCluster]:
-    """A KubernetesCluster talking HTTP to the fake server."""
-    with KubernetesCluster.from_kubeconfig(kubeconfig) as cluster:
+def sleeps() -> Sleeps:
+    """The waits between retries of the ``kube`` fixture's cluster."""
+    return Sleeps()
+
+
+@pytest.fixture
+def kube(kubeconfig: Path, sleeps: Sleeps) -> Iterator[KubernetesCluster]:
+    """A KubernetesCluster talking HTTP to the fake server; retries wait through ``sleeps``
+    (recorded, not slept) and requests time out after 5 s."""
+    policy = RequestPolicy(request_timeout=5.0, connect_timeout=5.0)
+    with KubernetesCluster.from_kubeconfig(kubeconfig, requests=policy, sleep=sleeps) as cluster:
         yield cluster

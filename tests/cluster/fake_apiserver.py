@@ -8,7 +8,9 @@ strategic merge treated as a merge patch), delete with ``propagationPolicy`` and
 and ``dryRun=All`` on every write. Objects live in :attr:`FakeApiServer.store`; the server
 assigns ``uid``, ``resourceVersion``, ``generation`` and ``creationTimestamp`` and answers
 errors with Kubernetes ``Status`` objects. :meth:`FakeApiServer.fail` injects an error for the
-next matching request.
+next matching requests (optionally with ``Retry-After``), :meth:`FakeApiServer.reset` drops
+the connection of the next one without an answer (a TCP reset), :meth:`FakeApiServer.hang`
+holds the next one without answering until the test ends.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from __future__ import annotations
 import copy
 import json
 import socket
+import struct
 import threading
 import uuid
 from dataclasses import dataclass
@@ -75,7 +78,11 @@ class FakeApiServer:
         self.kinds = kinds or list(KINDS)
         self.store: dict[Key, dict[str, Any]] = {}
         self.requests: list[tuple[str, str, dict[str, list[str]], str]] = []
-        self._failures: list[tuple[str, str, int, str, bool]] = []
+        self._failures: list[_Failure] = []
+        self._release = threading.Event()
+        self.barrier_passed = False
+        self._barrier: tuple[str, str, threading.Barrier] | None = None
+        self._barrier_seats = 0
         self._version = 0
         self._lock = threading.Lock()
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
@@ -91,6 +98,7 @@ class FakeApiServer:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self._release.set()
         self.httpd.shutdown()
         self.httpd.server_close()
         self._thread.join(timeout=5)
@@ -121,11 +129,41 @@ class FakeApiServer:
     # -- helpers for tests -------------------------------------------------------------------
 
     def fail(
-        self, method: str, path_part: str, code: int, reason: str, *, dry_run: bool = False
+        self,
+        method: str,
+        path_part: str,
+        code: int,
+        reason: str,
+        *,
+        dry_run: bool = False,
+        times: int = 1,
+        retry_after: str | None = None,
     ) -> None:
-        """Answer the next ``method`` request whose path contains ``path_part`` (a dry-run one
-        with ``dry_run=True``, else a real one) with ``code``."""
-        self._failures.append((method.upper(), path_part, code, reason, dry_run))
+        """Answer the next ``times`` ``method`` requests whose path contains ``path_part`` (a
+        dry-run one with ``dry_run=True``, else a real one) with ``code`` (and a
+        ``Retry-After`` header when given)."""
+        for _ in range(times):
+            self._failures.append(
+                _Failure(method.upper(), path_part, dry_run, "status", code, reason, retry_after)
+            )
+
+    def reset(self, method: str, path_part: str, *, dry_run: bool = False) -> None:
+        """Drop the connection of the next matching request with a TCP reset, unanswered."""
+        self._failures.append(_Failure(method.upper(), path_part, dry_run, "reset"))
+
+    def hang(self, method: str, path_part: str, *, dry_run: bool = False) -> None:
+        """Hold the next matching request unanswered (and undone) until the server stops."""
+        self._failures.append(_Failure(method.upper(), path_part, dry_run, "hang"))
+
+    def barrier(self, method: str, path_part: str, parties: int) -> None:
+        """Hold the next ``parties`` matching requests until all of them have arrived (5 s at
+        most, then they fail with 504): passes only when a client sends them at once."""
+        self._barrier = (method.upper(), path_part, threading.Barrier(parties, timeout=5))
+        self._barrier_seats = parties
+
+    def count(self, method: str, path_part: str = "") -> int:
+        """How many ``method`` requests (``*``: any) whose path contains ``path_part`` came."""
+        return sum(1 for m, p, _, _ in self.requests if (method in ("*", m)) and path_part in p)
 
     def get(self, kind: str, namespace: str, name: str) -> dict[str, Any] | None:
         k = next(x for x in self.kinds if x.kind == kind)
@@ -166,12 +204,24 @@ class FakeApiServer:
                 obj["status"] = live["status"]
         meta["resourceVersion"] = self._next()
 
-    def take_failure(self, method: str, path: str, dry: bool) -> tuple[int, str] | None:
-        for i, (m, part, code, reason, on_dry) in enumerate(self._failures):
-            if m == method and part in path and on_dry == dry:
-                del self._failures[i]
-                return code, reason
+    def take_failure(self, method: str, path: str, dry: bool) -> _Failure | None:
+        with self._lock:
+            for i, f in enumerate(self._failures):
+                if f.method == method and f.path_part in path and f.dry_run == dry:
+                    del self._failures[i]
+                    return f
         return None
+
+
+@dataclass(frozen=True)
+class _Failure:
+    method: str
+    path_part: str
+    dry_run: bool
+    action: str  # status, reset, hang
+    code: int = 0
+    reason: str = ""
+    retry_after: str | None = None
 
 
 def _status(code: int, reason: str, message: str) -> dict[str, Any]:
@@ -199,9 +249,13 @@ def _handler(server: FakeApiServer) -> type[BaseHTTPRequestHandler]:
             # delayed ACKs add ~40 ms to every request
             self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
-        def _send(self, code: int, body: dict[str, Any]) -> None:
+        def _send(
+            self, code: int, body: dict[str, Any], headers: dict[str, str] | None = None
+        ) -> None:
             data = json.dumps(body).encode()
             self.send_response(code)
+            for name, value in (headers or {}).items():
+                self.send_header(name, value)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
@@ -238,10 +292,35 @@ def _handler(server: FakeApiServer) -> type[BaseHTTPRequestHandler]:
             server.requests.append(
                 (method, parts.path, query, self.headers.get("Content-Type") or "")
             )
+            gate = server._barrier
+            if gate and gate[0] == method and gate[1] in parts.path and not query.get("dryRun"):
+                with server._lock:
+                    seated = server._barrier_seats > 0
+                    server._barrier_seats -= 1
+            else:
+                seated = False
+            if gate and seated:
+                try:
+                    gate[2].wait()
+                    server.barrier_passed = True
+                except threading.BrokenBarrierError:
+                    self._send(504, _status(504, "Timeout", "barrier: requests came one by one"))
+                    return
             failure = server.take_failure(method, parts.path, query.get("dryRun") == ["All"])
+            if failure is not None and failure.action == "status":
+                code, reason = failure.code, failure.reason
+                headers = {"Retry-After": failure.retry_after} if failure.retry_after else {}
+                self._send(code, _status(code, reason, f"injected {reason.lower()}"), headers)
+                return
             if failure is not None:
-                code, reason = failure
-                self._send(code, _status(code, reason, f"injected {reason.lower()}"))
+                if failure.action == "hang":
+                    server._release.wait(30)
+                # SO_LINGER 0: closing sends a reset instead of a clean end
+                self.connection.setsockopt(
+                    socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)
+                )
+                self.close_connection = True
+                self.connection.close()
                 return
             try:
                 code, out = self._route(method, parts.path.rstrip("/"), query, body)

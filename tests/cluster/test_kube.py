@@ -309,21 +309,24 @@ def test_conflict_is_409_cluster_error(kube: KubernetesCluster, apiserver: FakeA
 def test_server_error_is_500_cluster_error_without_token(
     kube: KubernetesCluster, apiserver: FakeApiServer
 ) -> None:
-    """A 500 from the server: ClusterError 500; the kubeconfig token never shows."""
-    apiserver.fail("GET", "/configmaps/cfg", 500, "InternalError")
+    """A 500 that persists: ClusterError 500 after the retries; the token never shows."""
+    apiserver.fail("GET", "/configmaps/cfg", 500, "InternalError", times=10)
     with pytest.raises(ClusterError) as err:
         kube.get(CM)
     assert err.value.status == 500  # type: ignore[attr-defined]
-    assert str(err.value) == "get ConfigMap demo/cfg: 500 InternalError: injected internalerror"
+    assert str(err.value) == (
+        "get ConfigMap demo/cfg: 500 InternalError: injected internalerror "
+        "(gave up after 6 attempts)"
+    )
     assert TOKEN not in str(err.value) and TOKEN not in repr(kube)
 
 
 def test_sync_failure_reports_cluster_error(
     kube: KubernetesCluster, apiserver: FakeApiServer
 ) -> None:
-    """An apply rejected with 500 during a sync fails it with the ClusterError message."""
+    """An apply rejected with 500 every time fails the sync with the ClusterError message."""
     apiserver.put({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "demo"}})
-    apiserver.fail("POST", "/configmaps", 500, "InternalError")
+    apiserver.fail("POST", "/configmaps", 500, "InternalError", times=10)
     clock = Clock()
     op = execute_plan(
         plan_sync(first_sync([configmap({"a": "1"})])),
@@ -336,7 +339,7 @@ def test_sync_failure_reports_cluster_error(
     assert op.phase == "Failed"
     assert op.message == (
         "one or more objects failed to apply, reason: create ConfigMap "
-        "demo/cfg: 500 InternalError: injected internalerror"
+        "demo/cfg: 500 InternalError: injected internalerror (gave up after 6 attempts)"
     )
 
 

@@ -1,0 +1,221 @@
+"""One API request of :class:`~gitopslib.cluster.KubernetesCluster`: a timeout on every
+request, retries of transient failures (:mod:`gitopslib.cluster._retry`), the
+operation's deadline, a ``ClusterError`` naming verb, resource, status and the server's
+message (never a credential), and one ``record_k8s_request`` per attempt.
+
+>>> _connection_reason(OSError("[Errno 111] Connection refused"))
+'[Errno 111] Connection refused'
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from gitopslib.cluster._common import cluster_error
+from gitopslib.cluster._retry import (
+    TRANSIENT_STATUSES,
+    Transient,
+    retry_after_seconds,
+    with_retries,
+)
+from gitopslib.errors import ClusterError, ClusterTimeoutError
+from gitopslib.giturl import mask_credentials
+from gitopslib.manifest import ResourceKey
+from gitopslib.observe import K8sRecorder
+from gitopslib.sync.deadline import time_left
+
+__all__ = ["RequestPolicy", "Transport"]
+
+#: Argo CD's verb label of ``argocd_app_k8s_request_total``, by our verb.
+_METRIC_VERBS = {
+    "get": "Get",
+    "list": "List",
+    "discover": "Get",
+    "create": "Create",
+    "apply": "Patch",
+    "patch": "Patch",
+    "replace": "Update",
+    "update": "Update",
+    "delete": "Delete",
+}
+
+
+def _module(name: str) -> Any:
+    return importlib.import_module(name)
+
+
+@dataclass(frozen=True, slots=True)
+class RequestPolicy:
+    """Timeouts and retries of every request.
+
+    ``request_timeout``: seconds a response may take (each try); ``connect_timeout``: seconds
+    to connect; ``attempts``: tries of a transient failure; ``backoff``/``max_backoff``: the
+    exponential backoff's first step and cap, in seconds (full jitter).
+    """
+
+    request_timeout: float = 30.0
+    connect_timeout: float = 10.0
+    attempts: int = 6
+    backoff: float = 0.2
+    max_backoff: float = 10.0
+
+
+def status_details(exc: Any) -> tuple[int, str, str]:
+    """HTTP status, reason and the server's message from an ``ApiException``."""
+    status = int(getattr(exc, "status", 0) or 0)
+    reason = str(getattr(exc, "reason", "") or "")
+    message = ""
+    body = getattr(exc, "body", None)
+    if body:
+        try:
+            data = json.loads(body)
+        except (TypeError, ValueError):
+            data = None
+        if isinstance(data, dict):
+            message = str(data.get("message") or "")
+            reason = str(data.get("reason") or reason)
+    return status, reason, message
+
+
+class Transport:
+    """Sends requests for one cluster; thread-safe (the concurrent applies share it)."""
+
+    def __init__(
+        self,
+        api_client: Any,
+        policy: RequestPolicy,
+        metrics: K8sRecorder | None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.api_client = api_client
+        self.policy = policy
+        self.metrics = metrics
+        self.sleep = sleep
+        self._api_exception = _module("kubernetes.client.exceptions").ApiException
+        urllib3_exc = _module("urllib3.exceptions")
+        self._http_error = urllib3_exc.HTTPError
+        self._timeout_errors = (urllib3_exc.TimeoutError, TimeoutError)
+        self.server = self._server()
+        # requests the client makes on its own (discovery) get the same timeouts
+        pool = getattr(getattr(api_client, "rest_client", None), "pool_manager", None)
+        if pool is not None and hasattr(pool, "connection_pool_kw"):
+            pool.connection_pool_kw["timeout"] = _module("urllib3").Timeout(
+                connect=policy.connect_timeout, read=policy.request_timeout
+            )
+
+    def _server(self) -> str:
+        host = getattr(getattr(self.api_client, "configuration", None), "host", None)
+        return mask_credentials(str(host)) if host else "(unknown server)"
+
+    def timeout(self) -> tuple[float, float]:
+        """(connect, read) seconds for the next request, cut to the operation's deadline."""
+        connect, read = self.policy.connect_timeout, self.policy.request_timeout
+        left = time_left()
+        if left is not None:
+            connect, read = min(connect, left), min(read, left)
+        return max(connect, 0.001), max(read, 0.001)
+
+    def call(
+        self,
+        verb: str,
+        key: ResourceKey | None,
+        fn: Callable[[tuple[float, float]], Any],
+        *,
+        what: str | None = None,
+    ) -> Any:
+        """Run ``fn(timeout)`` (one request) with retries; API and connection failures become
+        a ``ClusterError`` (``ClusterTimeoutError`` when time ran out)."""
+        kind = key.kind if key is not None else (what or "")
+
+        def attempt() -> Any:
+            left = time_left()
+            if left is not None and left <= 0:
+                error = cluster_error(verb, key, 0, "Timeout", "", what=what)
+                raise ClusterTimeoutError(
+                    f"{error.message}: ran out of time (the operation's deadline passed)",
+                    verb=verb,
+                    key=key,
+                    status=0,
+                    reason="Timeout",
+                )
+            try:
+                result = fn(self.timeout())
+            except self._api_exception as exc:
+                status, reason, message = status_details(exc)
+                self._record(verb, kind, status)
+                error = cluster_error(verb, key, status, reason or "Error", message, what=what)
+                if status in TRANSIENT_STATUSES:
+                    headers = getattr(exc, "headers", None)
+                    raise Transient(error, _retry_after(headers)) from None
+                raise error from None
+            except (self._http_error, OSError) as exc:
+                self._record(verb, kind, 0)
+                timed_out = isinstance(exc, self._timeout_errors) or "timed out" in str(exc)
+                detail = f"cannot reach the API server at {self.server}: {_connection_reason(exc)}"
+                if timed_out:
+                    detail = f"no answer from the API server at {self.server} in time"
+                error = cluster_error(
+                    verb, key, 0, "Timeout" if timed_out else "ConnectionError", detail, what=what
+                )
+                raise Transient(error, None, timed_out) from None
+            self._record(verb, kind, int(getattr(result, "status", 200) or 200))
+            return result
+
+        policy = self.policy
+        return with_retries(
+            attempt,
+            attempts=policy.attempts,
+            backoff=policy.backoff,
+            max_backoff=policy.max_backoff,
+            sleep=self.sleep,
+        )
+
+    def _record(self, verb: str, kind: str, code: int) -> None:
+        if self.metrics is None:
+            return
+        try:
+            self.metrics.record_k8s_request(
+                server=self.server,
+                verb=_METRIC_VERBS.get(verb, verb.capitalize()),
+                kind=kind,
+                response_code=code,
+            )
+        except Exception:  # an observer must never stop an operation
+            return
+
+
+def _retry_after(headers: Any) -> float | None:
+    try:
+        return retry_after_seconds(dict(headers) if headers else None)
+    except (TypeError, ValueError):
+        return None
+
+
+def parse(response: Any) -> dict[str, Any]:
+    """The JSON body of a raw response (the client's ``serialize=False``)."""
+    data = getattr(response, "data", response)
+    if isinstance(data, bytes | bytearray):
+        data = json.loads(data) if data else {}
+    return data if isinstance(data, dict) else {}
+
+
+def is_error(exc: BaseException, status: int) -> bool:
+    """Whether ``exc`` is a ClusterError with HTTP ``status``."""
+    return isinstance(exc, ClusterError) and getattr(exc, "status", None) == status
+
+
+_ERRNO = re.compile(r"\[Errno -?\d+\] [^'\")\]]+|timed out|Name or service not known")
+
+
+def _connection_reason(exc: BaseException) -> str:
+    """The human part of a urllib3/socket failure ("[Errno 111] Connection refused"), without
+    object reprs; the exception's type name when nothing better is found."""
+    text = str(getattr(exc, "reason", None) or exc)
+    found = _ERRNO.search(text)
+    return found.group(0).strip() if found else type(exc).__name__
