@@ -117,6 +117,11 @@ if _typing.TYPE_CHECKING:
         verify_project_token,
     )
     from gitopslib.reconcile import sync as sync
+    from gitopslib.secrets import (
+        SecretBytes,
+        SopsKeys,
+        sops_decrypt,
+    )
     from gitopslib.sources import (
         RenderCache,
         RenderContext,
@@ -172,7 +177,9 @@ _LAZY: dict[str, str] = {
     "ResourceDiff": "gitopslib.diff",
     "ResourceResult": "gitopslib.models",
     "SSHCredentials": "gitopslib.git",
+    "SecretBytes": "gitopslib.secrets",
     "SnapshotCluster": "gitopslib.cluster",
+    "SopsKeys": "gitopslib.secrets",
     "SyncDecision": "gitopslib.project",
     "SyncOptions": "gitopslib.models",
     "SyncPlan": "gitopslib.sync",
@@ -193,6 +200,7 @@ _LAZY: dict[str, str] = {
     "orphaned_resources": "gitopslib.project",
     "plan_delete": "gitopslib.sync",
     "plan_sync": "gitopslib.sync",
+    "sops_decrypt": "gitopslib.secrets",
     "render": "gitopslib.sources",
     "render_tree": "gitopslib.sources",
     "run_health_tests": "gitopslib.health",
@@ -270,8 +278,10 @@ __all__ = [
     "ResourceResult",
     "RevisionNotFoundError",
     "SSHCredentials",
+    "SecretBytes",
     "SnapshotCluster",
     "SopsError",
+    "SopsKeys",
     "SyncDecision",
     "SyncOptions",
     "SyncPlan",
@@ -304,6 +314,7 @@ __all__ = [
     "render_tree",
     "run_health_tests",
     "set_yaml_value",
+    "sops_decrypt",
     "sync",
     "verify_project_token",
 ]
