@@ -16,6 +16,7 @@ True
 from __future__ import annotations
 
 import re
+import urllib.parse
 from dataclasses import dataclass
 
 from gitopslib._masking import MASK, mask_credentials
@@ -27,6 +28,7 @@ __all__ = [
     "is_truncated_commit_sha",
     "mask_credentials",
     "normalize_git_url",
+    "repo_identity",
     "same_url",
 ]
 
@@ -354,3 +356,57 @@ def same_url(left: str, right: str) -> bool:
     a = _normalize_allow_invalid(left)
     b = _normalize_allow_invalid(right)
     return a != "" and b != "" and a == b
+
+
+# --- identity ---------------------------------------------------------------------------------
+
+_SCHEME = re.compile(r"^([a-z][a-z0-9+.\-]*)://")
+_DEFAULT_PORTS = {"https": "443", "http": "80", "ssh": "22", "git": "9418"}
+
+
+def repo_identity(url: str) -> str:
+    """The repository a URL names, whatever its spelling: ``host[:port]/path``.
+
+    Stricter than :func:`normalize_git_url` (Argo CD's form): the scheme (``https``,
+    ``http``, ``ssh``, ``git``, scp-style), credentials, a default port, empty and ``.``
+    path segments, ``x/..`` pairs, percent-encoding, a query, a fragment, a trailing ``/``
+    and ``.git`` all fall away, so every spelling of one repository gives one identity. Used
+    where a spelling must not dodge a rule (a project's ``sourceRepos`` deny entries).
+
+    >>> repo_identity("https://user:tok@GitHub.com:443//org/./x/../repo.git/")
+    'github.com/org/repo'
+    >>> repo_identity("git@github.com:org/repo.git") == repo_identity("ssh://github.com/org/repo")
+    True
+    """
+    text = _go_lower(url.strip(_GO_SPACE))
+    match = _SCHEME.match(text)
+    scheme = ""
+    if match:
+        scheme, rest = match.group(1), text[match.end() :]
+    elif is_ssh_url(text):
+        scheme = "ssh"
+        user_host, _, path = text.partition(":")
+        rest = f"{user_host}/{path}"
+    else:
+        rest = text
+    rest = rest.split("#", 1)[0].split("?", 1)[0]
+    authority, _, path = rest.partition("/")
+    authority = authority.rsplit("@", 1)[-1]
+    host, port = authority, ""
+    if authority.count(":") == 1:  # not an IPv6 literal
+        host, port = authority.split(":")
+    if port == _DEFAULT_PORTS.get(scheme, ""):
+        port = ""
+    segments: list[str] = []
+    for raw in path.split("/"):
+        seg = urllib.parse.unquote(raw)
+        if seg in ("", "."):
+            continue
+        if seg == "..":
+            if segments:
+                segments.pop()
+            continue
+        segments.append(seg)
+    if segments:
+        segments[-1] = segments[-1].removesuffix(".git")
+    return (f"{host}:{port}" if port else host) + "/" + "/".join(segments)

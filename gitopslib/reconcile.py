@@ -40,8 +40,9 @@ from gitopslib.cluster.live import live_state
 from gitopslib.diff import ComparisonResult, DiffSettings, compare
 from gitopslib.errors import OperationError
 from gitopslib.health import HealthStatus, HealthStatusCode, aggregate_health
-from gitopslib.manifest import ResourceKey
+from gitopslib.manifest import ResourceKey, crd_cluster_scoped
 from gitopslib.models import OperationState
+from gitopslib.project.admission import namespace_permits, sync_refusal
 from gitopslib.sources import RenderResult, render
 from gitopslib.sources.resolver import RepositoryLike
 from gitopslib.sync import SyncPlan, SyncPlanOptions, plan_sync
@@ -295,6 +296,20 @@ def auto_sync_decision(
 # --- entry points ---------------------------------------------------------------------------
 
 
+def known_cluster_scoped(
+    comparison: ComparisonResult, cluster: Cluster | None = None
+) -> set[tuple[str, str]]:
+    """The custom kinds known to be cluster-scoped: declared so by a CRD among the desired or
+    live objects, or by the cluster's discovery (``cluster_scoped_kinds()``, where the
+    cluster has it), so a project's cluster-resource rules see them as such."""
+    objs = [o for rd in comparison.resources for o in (rd.desired, rd.live) if o is not None]
+    scoped = crd_cluster_scoped(objs)
+    discover = getattr(cluster, "cluster_scoped_kinds", None)
+    if callable(discover):
+        scoped |= set(discover())
+    return scoped
+
+
 def _plan(
     app: Any,
     comparison: ComparisonResult,
@@ -320,6 +335,10 @@ def _plan(
         started_at=started_at,
         existing_namespaces=existing,
         permits=request.project,
+        namespace_permits=(
+            namespace_permits(request.project, app) if request.project is not None else None
+        ),
+        cluster_scoped_kinds=known_cluster_scoped(comparison, cluster),
         app_instance=app_instance_name(app, ctx.settings.controller_namespace),
     )
     return plan_sync(comparison, app=app, options=options)
@@ -376,8 +395,11 @@ def sync(
     ``dry_run``, ``resources`` (selective sync: ``(group, kind, name)`` items), ``sync_options``
     (None: the app's) and ``force`` are the operation's settings, as ``argocd app sync``
     flags. ``project`` (an AppProject): an app the project does not permit (source repo,
-    destination, ...) fails at once with the violations as message, and resources its lists
-    deny fail the sync ("one or more synchronization tasks are not valid").
+    destination, ...) or a sync its windows block fails at once with the reason as message,
+    and objects it does not permit fail the sync ("one or more synchronization tasks are not
+    valid"): a kind its resource lists deny, a namespaced object whose own namespace its
+    destinations do not allow, a cluster-scoped one (custom kinds too, their scope learned
+    from CRDs and the cluster's discovery) outside its cluster whitelist.
 
     How it runs (clocks, timeout, health, diff settings, observers, cluster registry) is the
     :class:`~gitopslib.sync.context.OperationContext` ``context``; the keywords ``settings``
@@ -437,14 +459,13 @@ def run_sync(
     settings = ctx.settings
     project = request.project
     if project is not None:
-        violations = project.check(app, control_plane_namespace=settings.controller_namespace)
-        if violations:
+        refusal = sync_refusal(
+            project, app, wall(), manual=True, control_plane=settings.controller_namespace
+        )
+        if refusal:
             moment = wall().astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
             return OperationState(
-                phase="Failed",
-                message="; ".join(str(v) for v in violations),
-                started_at=moment,
-                finished_at=moment,
+                phase="Failed", message=refusal, started_at=moment, finished_at=moment
             )
     rendered, _live, comparison = _observe(app, cluster, git, ctx)
     started = wall()

@@ -180,6 +180,11 @@ class KubernetesCluster:
             out.add(f"{resource.group_version}/{resource.kind}")
         return sorted(out)
 
+    def cluster_scoped_kinds(self) -> set[tuple[str, str]]:
+        """(group, kind) of every served kind discovery reports as not namespaced: how a
+        custom kind's scope is known before any of its CRDs is read."""
+        return {(str(r.group or ""), str(r.kind)) for r in self._resources() if not r.namespaced}
+
     def _resources(self) -> Iterator[Any]:
         resource_cls = _module("kubernetes.dynamic.resource").Resource
 

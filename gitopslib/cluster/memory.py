@@ -401,6 +401,11 @@ class MemoryCluster:
         scoped = (key.group, key.kind) in self._cluster_scoped()
         return key._replace(namespace="") if scoped and key.namespace else key
 
+    def cluster_scoped_kinds(self) -> set[tuple[str, str]]:
+        """(group, kind) of the cluster-scoped kinds: built in, given, or declared by a stored
+        CustomResourceDefinition (the in-memory stand-in for API discovery)."""
+        return set(self._cluster_scoped())
+
     def _crd_kinds(self) -> tuple[frozenset[tuple[str, str]], frozenset[tuple[str, str]]]:
         """The (group, kind) pairs the stored CRDs serve, and every cluster-scoped pair
         (built-in, configured and cluster-scoped CRDs). Cached until a CRD is written or

@@ -27,7 +27,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from gitopslib.giturl import mask_credentials, normalize_git_url
+from gitopslib.giturl import mask_credentials, normalize_git_url, repo_identity
 from gitopslib.globs import filepath_match, glob_match
 
 __all__ = [
@@ -98,14 +98,25 @@ def is_source_permitted(source_repos: Iterable[str] | None, repo_url: str) -> bo
     some entry "matched", where a deny entry that does not match counts as matched (Argo CD's
     behaviour, which makes a list of only deny entries permit everything else).
 
+    Stricter than Argo CD: a deny entry also refuses every other spelling of the repository
+    it names (scheme, scp form, credentials, default port, ``//``, ``/./``, ``x/../``, a
+    trailing ``/`` or ``.git``), compared by :func:`~gitopslib.giturl.repo_identity`; Argo
+    CD's glob over its normalised URL lets such spellings through.
+
+    >>> is_source_permitted(["*", "!https://github.com/evil/*"], "git@github.com:evil/x.git")
+    False
+
     >>> is_source_permitted(["git@github.com:argoproj/*"], "git@GITHUB.com:argoproj/cd.git")
     True
     >>> is_source_permitted([], "https://github.com/a/b")
     False
     """
     wanted = normalize_git_url(repo_url)
+    identity = repo_identity(repo_url)
     any_matched = False
     for entry in source_repos or ():
+        if _is_deny(entry) and glob_match(repo_identity(entry[1:]), identity, "/"):
+            return False
         pattern = _normalize_pattern(entry)
         if _glob_match_negatable(pattern, wanted, "/"):
             any_matched = True
