@@ -50,10 +50,12 @@ def test_only_deny_entries_permit_everything_else() -> None:
 
 
 def test_deny_entry_is_normalised_too() -> None:
-    """The pattern after `!` is normalised: an scp-style deny refuses the ssh:// spelling."""
+    """The pattern after `!` is normalised: an scp-style deny refuses the ssh:// spelling,
+    and (stricter than Argo CD, whose glob lets it through) the https:// one too."""
     repos = ["*", "!git@github.com:evil/*"]
     assert not is_source_permitted(repos, "ssh://git@github.com/evil/repo.git")
-    assert is_source_permitted(repos, "https://github.com/evil/repo")
+    assert not is_source_permitted(repos, "https://github.com/evil/repo")
+    assert is_source_permitted(repos, "https://github.com/good/repo")
 
 
 def test_star_alone_matches_urls_with_slashes() -> None:
