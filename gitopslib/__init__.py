@@ -123,6 +123,7 @@ if _typing.TYPE_CHECKING:
         sops_decrypt,
     )
     from gitopslib.sources import (
+        HelmSecrets,
         RenderCache,
         RenderContext,
         Renderer,
@@ -163,6 +164,7 @@ _LAZY: dict[str, str] = {
     "HealthScripts": "gitopslib.health",
     "HealthStatus": "gitopslib.health",
     "HealthStatusCode": "gitopslib.health",
+    "HelmSecrets": "gitopslib.sources",
     "IgnoreRule": "gitopslib.diff",
     "KubernetesCluster": "gitopslib.cluster",
     "MemoryCluster": "gitopslib.cluster",
@@ -200,11 +202,11 @@ _LAZY: dict[str, str] = {
     "orphaned_resources": "gitopslib.project",
     "plan_delete": "gitopslib.sync",
     "plan_sync": "gitopslib.sync",
-    "sops_decrypt": "gitopslib.secrets",
     "render": "gitopslib.sources",
     "render_tree": "gitopslib.sources",
     "run_health_tests": "gitopslib.health",
     "set_yaml_value": "gitopslib.git",
+    "sops_decrypt": "gitopslib.secrets",
     "verify_project_token": "gitopslib.project",
 }
 
@@ -252,6 +254,7 @@ __all__ = [
     "HealthScripts",
     "HealthStatus",
     "HealthStatusCode",
+    "HelmSecrets",
     "IgnoreRule",
     "KubernetesCluster",
     "ManifestError",

@@ -202,7 +202,7 @@ class SopsKeys:
             if not self._pgp:
                 assert self._gnupg_home is not None
                 return self._gnupg_home
-            home = Path(tempfile.mkdtemp(prefix="gitopslib-gnupg-"))
+            home = Path(tempfile.mkdtemp(prefix="gitopslib-gnupg-", dir=_short_tmp()))
             home.chmod(0o700)
             weakref.finalize(self, _remove_home, home, self._gpg)
             self._private_home = home
@@ -236,6 +236,14 @@ class SopsKeys:
         if not self.has_pgp:
             raise ValueError("no PGP key available")
         return self._run_gpg(self._home(), ["--decrypt"], envelope.encode())
+
+
+def _short_tmp() -> str | None:
+    """A temporary folder short enough for gpg-agent's socket path (about 100 bytes)."""
+    default = tempfile.gettempdir()
+    if len(default) <= 60 or not os.access("/tmp", os.W_OK):
+        return None
+    return "/tmp"
 
 
 def _remove_home(home: Path, gpg: str) -> None:

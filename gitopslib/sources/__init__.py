@@ -21,6 +21,7 @@ from gitopslib.sources._base import (
     envsubst,
     minimal_env,
 )
+from gitopslib.sources._helm_secrets import HelmSecrets
 from gitopslib.sources._registry import ENTRY_POINT_GROUP, RendererRegistry, default_registry
 from gitopslib.sources.cache import RenderCache, cache_key, tree_digest
 from gitopslib.sources.detect import detect_source_type, explicit_type
@@ -37,6 +38,7 @@ __all__ = [
     "CommandRunner",
     "DirectoryRenderer",
     "HelmRenderer",
+    "HelmSecrets",
     "HelmTemplateError",
     "RenderCache",
     "RenderContext",

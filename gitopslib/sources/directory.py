@@ -48,6 +48,7 @@ from gitopslib.sources._base import (
     envsubst,
     is_inside,
 )
+from gitopslib.sources._sops_manifests import decrypt_manifest_file, looks_encrypted
 
 __all__ = [
     "DEFAULT_MAX_COMBINED_SIZE",
@@ -339,7 +340,10 @@ class DirectoryRenderer:
         return True
 
     def cache_key(self, ctx: RenderContext) -> str | None:
-        """``directory/1``, plus the go-jsonnet version when Jsonnet may be evaluated."""
+        """``directory/1``, plus the go-jsonnet version when Jsonnet may be evaluated (None,
+        never cached, when a file is SOPS-encrypted)."""
+        if any(looks_encrypted(c.data) for c in self.candidates(ctx)):
+            return None
         return f"directory/1 libyaml/{yaml.__version__} jsonnet/{jsonnet_version()}"
 
     def candidates(self, ctx: RenderContext) -> list[_Candidate]:
@@ -420,7 +424,7 @@ class DirectoryRenderer:
                         env = build_env(ctx)
                     objs.extend(_evaluate_jsonnet(cand.path, cand.rel, ctx, env))
                     continue
-                data = cand.data
+                data = decrypt_manifest_file(cand.data, cand.rel, ctx, "Directory")
                 if cand.rel.endswith(".json"):
                     objs.extend(_objects_from_json(data, cand.rel))
                 else:

@@ -29,7 +29,7 @@ import shutil
 import tempfile
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -55,6 +55,12 @@ from gitopslib.sources._base import (
     is_inside,
     minimal_env,
     tool_kube_version,
+)
+from gitopslib.sources._helm_secrets import (
+    DecryptedValues,
+    secret_value_file,
+    uses_helm_secrets,
+    values_fifos,
 )
 from gitopslib.sync._kinds import KIND_ORDER
 
@@ -126,7 +132,7 @@ class HelmInputs:
     chart_dir: Path
     release_name: str
     namespace: str
-    value_files: list[Path] = field(default_factory=list)
+    value_files: list[Path | DecryptedValues] = field(default_factory=list)
     values_yaml: str | None = None
     values_object: dict[str, Any] | None = None
     set_values: dict[str, str] = field(default_factory=dict)
@@ -244,6 +250,17 @@ def helm_inputs(ctx: RenderContext) -> HelmInputs:
         return inputs
     ignore_missing = bool(getattr(helm, "ignore_missing_value_files", False))
     for raw in helm.value_files or []:
+        secret = secret_value_file(str(raw), ctx, env, schemes, _resolve_file)
+        if secret is not None:  # helm-secrets: decrypted in memory
+            if secret is not False:
+                inputs.value_files.append(secret)
+            elif not ignore_missing:
+                raise RenderError(
+                    f"value file {raw!r} does not exist (set ignoreMissingValueFiles to skip it)",
+                    source_type="Helm",
+                    path=str(raw),
+                )
+            continue
         path = _resolve_file(str(raw), ctx, env, what="value file", schemes=schemes)
         if not path.is_file():
             if ignore_missing:
@@ -623,7 +640,9 @@ class HelmRenderer:
         return any(p.name.endswith("Chart.yaml") for p in app_dir.iterdir() if p.is_file())
 
     def cache_key(self, ctx: RenderContext) -> str | None:
-        """The engine and its exact version."""
+        """The engine and its exact version (None, never cached, with helm-secrets files)."""
+        if uses_helm_secrets(ctx):
+            return None
         binary = self._binary()
         if binary:
             return f"helm-binary/{_binary_version(binary, Path(binary).stat().st_mtime)}"
@@ -718,8 +737,8 @@ class HelmRenderer:
             args += ["--set-string", f"{name}={value}"]
         for name, path in inputs.set_files.items():
             args += ["--set-file", f"{name}={path}"]
-        for path in inputs.value_files:
-            args += ["--values", str(path)]
+        for values in inputs.value_files:
+            args += ["--values", str(values)]
         if values_file is not None:
             args += ["--values", str(values_file)]
         for api in inputs.api_versions:
@@ -736,7 +755,10 @@ class HelmRenderer:
         self, binary: str, inputs: HelmInputs, ctx: RenderContext
     ) -> list[dict[str, Any]]:
         _check_tree(inputs.chart_dir, ctx.repo_root)
-        with tempfile.TemporaryDirectory(prefix="gitopslib-helm-") as scratch:
+        with (
+            tempfile.TemporaryDirectory(prefix="gitopslib-helm-") as scratch,
+            ExitStack() as stack,
+        ):
             values_file: Path | None = None
             if inputs.values_object is not None or inputs.values_yaml:
                 values_file = Path(scratch) / "values.yaml"
@@ -746,6 +768,7 @@ class HelmRenderer:
                     else str(inputs.values_yaml)
                 )
                 values_file.write_text(text, encoding="utf-8")
+            inputs = values_fifos(inputs, Path(scratch), stack)
             chart_copy = Path(scratch) / "chart"
             shutil.copytree(inputs.chart_dir, chart_copy, symlinks=False)
             env = minimal_env(

@@ -35,6 +35,7 @@ import shutil
 import sys
 import tempfile
 from collections.abc import Mapping, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -62,6 +63,7 @@ from gitopslib.sources._kustomize_check import (
     find_kustomization,
     looks_remote,
 )
+from gitopslib.sources._sops_manifests import ksops_generators, prepare_ksops
 
 __all__ = [
     "KUSTOMIZATION_NAMES",
@@ -450,6 +452,17 @@ def apply_overrides(
 # --- the renderer ----------------------------------------------------------------------------
 
 
+def _ksops_folders(root: Path, app_dir: Path) -> list[Path]:
+    """The kustomization folders (app and the bases it loads) that list a KSOPS generator."""
+    if not is_inside(app_dir, root) or find_kustomization(app_dir) is None:
+        return []
+    try:
+        folders = {app_dir, *check_kustomization_paths(root, app_dir)}
+    except RenderError:
+        return []  # render() reports the path problem itself
+    return sorted({folder for folder, _ in ksops_generators(folders)})
+
+
 def _rewrap(exc: CommandError, replace: Mapping[str, str], app_path: str) -> CommandError:
     def clean(text: str) -> str:
         for old, new in replace.items():
@@ -538,7 +551,9 @@ class KustomizeRenderer:
 
     def cache_key(self, ctx: RenderContext) -> str | None:
         """Engine kind and exact version, build options, and the build environment when an
-        override refers to it."""
+        override refers to it (None, never cached, with KSOPS generators)."""
+        if _ksops_folders(ctx.repo_root.resolve(), ctx.app_dir.resolve()):
+            return None
         engine = self._engine_for(ctx)
         parts = [f"kustomize/{engine.kind}@{_engine_version(engine, ctx)}", *self._options(ctx)]
         kz: Any = getattr(ctx.source, "kustomize", None)
@@ -573,7 +588,8 @@ class KustomizeRenderer:
         benv = build_env(ctx)
         env = minimal_env(benv)
         kz: Any = getattr(ctx.source, "kustomize", None)
-        if not _has_overrides(kz):
+        ksops = _ksops_folders(root, app_dir)
+        if not _has_overrides(kz) and not ksops:
             check_kustomization_paths(root, app_dir)
             return self._build(ctx, engine, root, app_dir, options, env, {}, shown)
         base = self._copy_base(root, app_dir, kz, options)
@@ -587,11 +603,16 @@ class KustomizeRenderer:
             s_app = scratch / app_dir.relative_to(root)
             kfile = find_kustomization(s_app)
             assert kfile is not None  # copied from a directory that has one
-            apply_overrides(kfile, kz, benv, repo_root=scratch)
+            if _has_overrides(kz):
+                apply_overrides(kfile, kz, benv, repo_root=scratch)
             check_kustomization_paths(scratch, s_app)
-            return self._build(
-                ctx, engine, scratch, s_app, options, env, {str(scratch): str(root)}, shown
-            )
+            with ExitStack() as pipes:
+                if ksops:  # KSOPS generators: decrypted output through named pipes
+                    moved = [scratch / f.relative_to(root) for f in ksops]
+                    prepare_ksops(scratch, moved, ctx, pipes)
+                return self._build(
+                    ctx, engine, scratch, s_app, options, env, {str(scratch): str(root)}, shown
+                )
 
     @staticmethod
     def _copy_base(root: Path, app_dir: Path, kz: Any, options: Sequence[str]) -> Path:
