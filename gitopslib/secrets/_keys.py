@@ -240,10 +240,10 @@ class SopsKeys:
 
 def _short_tmp() -> str | None:
     """A temporary folder short enough for gpg-agent's socket path (about 100 bytes)."""
-    default = tempfile.gettempdir()
-    if len(default) <= 60 or not os.access("/tmp", os.W_OK):
+    short = "/tmp"  # noqa: S108 - mkdtemp below makes a private 0700 folder inside it
+    if len(tempfile.gettempdir()) <= 60 or not os.access(short, os.W_OK):
         return None
-    return "/tmp"
+    return short
 
 
 def _remove_home(home: Path, gpg: str) -> None:
