@@ -127,16 +127,24 @@ class Apply:
     def client_side(self) -> ApplyResult:
         """As kubectl: create with the last-applied annotation, or a three-way merge patch.
         An object the caller saw absent is created without reading it first."""
-        plain = copy.deepcopy(self.desired)
-        annotations = plain["metadata"].get("annotations")
-        if isinstance(annotations, dict):
-            annotations.pop(ANNOTATION_LAST_APPLIED, None)
-            if not annotations:
-                plain["metadata"].pop("annotations")
-        body = copy.deepcopy(plain)
-        body["metadata"].setdefault("annotations", {})[ANNOTATION_LAST_APPLIED] = (
-            json.dumps(plain, sort_keys=True, separators=(",", ":")) + "\n"
-        )
+        # new dicts for the levels changed (metadata, annotations), shared below them
+        plain = dict(self.desired)
+        meta = plain["metadata"] = dict(plain["metadata"])
+        annotations = dict(meta.get("annotations") or {})
+        annotations.pop(ANNOTATION_LAST_APPLIED, None)
+        if annotations:
+            meta["annotations"] = annotations
+        else:
+            meta.pop("annotations", None)
+        body = dict(plain)
+        body["metadata"] = {
+            **meta,
+            "annotations": {
+                **annotations,
+                ANNOTATION_LAST_APPLIED: json.dumps(plain, sort_keys=True, separators=(",", ":"))
+                + "\n",
+            },
+        }
         live = None
         if self.req.exists is not False:
             live = self.cluster._get(self.resource, self.key)

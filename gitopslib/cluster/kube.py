@@ -35,10 +35,10 @@ with one list.
 from __future__ import annotations
 
 import contextvars
-import copy
 import importlib
 import os
 import tempfile
+import threading
 import time
 import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -79,6 +79,36 @@ def _module(name: str) -> Any:
     return importlib.import_module(name)
 
 
+class _Throttled:
+    """The kubeconfig loader's token refresh hook, run at most once a second: it re-reads the
+    whole configuration (and the proxy environment) on every request otherwise."""
+
+    def __init__(self, hook: Callable[[Any], None], every: float = 1.0) -> None:
+        self.hook = hook
+        self.every = every
+        self.last = -float("inf")
+        self.lock = threading.Lock()
+
+    def __call__(self, configuration: Any) -> None:
+        with self.lock:
+            now = time.monotonic()
+            if now - self.last >= self.every:
+                self.last = now
+                self.hook(configuration)
+                # the loader's hook installs itself again: keep the newest, stay in front
+                latest = getattr(configuration, "refresh_api_key_hook", None)
+                if latest is not self and latest is not None:
+                    self.hook = latest
+                    configuration.refresh_api_key_hook = self
+
+
+def _throttle_token_refresh(api_client: Any) -> None:
+    configuration: Any = getattr(api_client, "configuration", None)
+    hook = getattr(configuration, "refresh_api_key_hook", None)
+    if hook is not None and not isinstance(hook, _Throttled):
+        configuration.refresh_api_key_hook = _Throttled(hook)
+
+
 class KubernetesCluster:
     """A Kubernetes API server as a ``Cluster``; build it with :meth:`from_kubeconfig` or from
     a ``kubernetes.client.ApiClient``.
@@ -111,6 +141,7 @@ class KubernetesCluster:
         self.concurrency = max(1, concurrency)
         self.metrics = metrics
         self._http = Transport(api_client, requests or RequestPolicy(), metrics, sleep)
+        _throttle_token_refresh(api_client)
         self._tmp = tempfile.TemporaryDirectory(prefix="gitopslib-discovery-")
         self._finalizer = weakref.finalize(self, self._tmp.cleanup)
         cache = str(Path(self._tmp.name) / "discovery.json")
@@ -363,9 +394,10 @@ class KubernetesCluster:
             return [f.result() for f in futures]
 
     def _apply_one(self, req: ApplyRequest) -> ApplyResult:
-        desired = copy.deepcopy(dict(req.obj))
+        # copies of the levels changed here; nothing below them is modified
+        desired = dict(req.obj)
+        meta = desired["metadata"] = dict(desired.get("metadata") or {})
         group, kind = api_group(desired), str(desired.get("kind") or "")
-        meta = desired.setdefault("metadata", {})
         mode = req.mode
         verb = "apply" if "apply" in mode else mode
         resource = self._resource(group, kind, str(desired.get("apiVersion") or ""), verb)

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from gitopslib.errors import ClusterError
 from gitopslib.manifest import LABEL_INSTANCE, ResourceKey, key_of
-from gitopslib.sync.protocol import Cluster
+from gitopslib.sync.protocol import Cluster, get_many
 from gitopslib.tracking import app_instance_name
 
 __all__ = ["live_state"]
@@ -39,11 +40,16 @@ def live_state(
     found: dict[ResourceKey, dict[str, Any]] = {}
     for obj in cluster.list_tracked(instance, label_key=label_key):
         found[key_of(obj)] = obj
+    missing: list[ResourceKey] = []
     for target in desired:
         key = key_of(target, dest_ns)
-        if key in found or not (target.get("metadata") or {}).get("name"):
+        if key in found or key in missing or not (target.get("metadata") or {}).get("name"):
             continue
-        live = cluster.get(key)
+        missing.append(key)
+    # one batch: a cluster that can reads many objects of a kind and namespace with one list
+    for key, live in zip(missing, get_many(cluster, missing), strict=True):
+        if isinstance(live, ClusterError):
+            raise live
         if live is not None:
             found[key] = live
     return list(found.values())

@@ -155,10 +155,11 @@ class FakeApiServer:
         """Hold the next matching request unanswered (and undone) until the server stops."""
         self._failures.append(_Failure(method.upper(), path_part, dry_run, "hang"))
 
-    def barrier(self, method: str, path_part: str, parties: int) -> None:
-        """Hold the next ``parties`` matching requests until all of them have arrived (5 s at
-        most, then they fail with 504): passes only when a client sends them at once."""
-        self._barrier = (method.upper(), path_part, threading.Barrier(parties, timeout=5))
+    def barrier(self, method: str, path_part: str, parties: int, timeout: float = 5.0) -> None:
+        """Hold the next ``parties`` matching requests until all of them have arrived
+        (``timeout`` at most, then they fail with 504): passes only when a client sends them
+        at once."""
+        self._barrier = (method.upper(), path_part, threading.Barrier(parties, timeout=timeout))
         self._barrier_seats = parties
 
     def count(self, method: str, path_part: str = "") -> int:
@@ -267,7 +268,10 @@ def _handler(server: FakeApiServer) -> type[BaseHTTPRequestHandler]:
             if not raw:
                 return None
             if "yaml" in (self.headers.get("Content-Type") or ""):
-                return yaml.safe_load(raw)
+                try:  # JSON is YAML: clients send apply patches as JSON
+                    return json.loads(raw)
+                except ValueError:
+                    return yaml.safe_load(raw)
             return json.loads(raw)
 
         def do_GET(self) -> None:
