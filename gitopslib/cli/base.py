@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING, TextIO
+import traceback
+from typing import TextIO
 
 from gitopslib.errors import GitOpsError
 from gitopslib.giturl import mask_credentials
 
-if TYPE_CHECKING:
-    pass
+#: Exit codes: success (``diff``: no difference; ``health``: healthy), problems found, error.
+EXIT_OK, EXIT_PROBLEMS, EXIT_ERROR = 0, 1, 2
 
 
 class CLIError(GitOpsError):
@@ -29,5 +30,29 @@ class Progress:
 
 
 def one_line(text: str) -> str:
+    """``text`` on one line: its non-empty lines joined with ``; ``."""
     lines = [line.strip() for line in str(text).splitlines() if line.strip()]
     return "; ".join(lines) if lines else text
+
+
+def error_message(exc: BaseException) -> str:
+    """``exc`` as the one line the command prints after ``gitopslib: error:`` (credentials
+    masked; an unexpected exception, a bug of ours, says how to see its traceback)."""
+    if isinstance(exc, (GitOpsError, OSError)):
+        message = one_line(str(exc))
+    else:
+        message = f"{type(exc).__name__}: {one_line(str(exc))} (--debug shows the traceback)"
+    return mask_credentials(message)
+
+
+def report_error(exc: BaseException, *, debug: bool = False) -> None:
+    """Print ``exc`` on stderr as one line (with the traceback first under ``--debug``)."""
+    if debug:
+        # tracebacks quote messages and source lines: mask them as every other line
+        sys.stderr.write(mask_credentials("".join(traceback.format_exception(exc))))
+    print(f"gitopslib: error: {error_message(exc)}", file=sys.stderr)
+
+
+def warn(message: str) -> None:
+    """Print a warning line on stderr (credentials masked)."""
+    print(f"gitopslib: warning: {mask_credentials(message)}", file=sys.stderr)

@@ -9,14 +9,11 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
-import traceback
 from collections.abc import Callable, Sequence
 from typing import TextIO
 
-from gitopslib.cli.base import one_line
+from gitopslib.cli.base import EXIT_ERROR, report_error
 from gitopslib.cli.parser import Commands, Parser, join_dash_values
-from gitopslib.errors import GitOpsError
-from gitopslib.giturl import mask_credentials
 
 #: The command modules under ``gitopslib.cli``, in the order ``--help`` lists them.
 COMMANDS: tuple[str, ...] = (
@@ -42,7 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Render, diff, plan and check Argo CD Applications without a cluster.",
     )
     parser.add_argument("--version", action="version", version=f"gitopslib {__version__}")
-    parser.add_argument("--debug", action="store_true", help="print tracebacks on errors")
+    parser.add_argument("--debug", action="store_true", help="print the traceback of an error")
     commands = Commands(parser.add_subparsers(dest="command", metavar="COMMAND", required=True))
     for name in COMMANDS:
         importlib.import_module(f"gitopslib.cli.{name}").register(commands)
@@ -73,12 +70,5 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
         print("gitopslib: interrupted", file=sys.stderr)
         return 130
     except Exception as exc:
-        if getattr(args, "debug", False):
-            # tracebacks quote messages and source lines: mask them as every other line
-            sys.stderr.write(mask_credentials(traceback.format_exc()))
-        if isinstance(exc, (GitOpsError, OSError)):
-            message = one_line(str(exc))
-        else:  # a bug of ours: still one line, with a way to see more
-            message = f"{type(exc).__name__}: {one_line(str(exc))} (--debug shows the traceback)"
-        print(f"gitopslib: error: {mask_credentials(message)}", file=sys.stderr)
-        return 2
+        report_error(exc, debug=getattr(args, "debug", False))
+        return EXIT_ERROR

@@ -70,7 +70,7 @@ def application_files(paths: Sequence[str | os.PathLike[str]]) -> list[Path]:
     return files
 
 
-def _no_application(file: Path) -> NoReturn:
+def no_application(file: Path) -> NoReturn:
     """Raise the error for a file named on the command line that holds no Application: the
     located ``kind`` problem when a document's kind is not an Argo CD one (a typo such as
     ``Aplication``), else which documents it does hold."""
@@ -98,7 +98,7 @@ def load_applications(paths: Sequence[str | os.PathLike[str]]) -> list[Applicati
     for file in application_files(paths):
         found = application_docs(file)
         if not found and file in map(Path, paths):
-            _no_application(file)
+            no_application(file)
         apps.extend(found)
     if not apps:
         raise CLIError(f"no Application found in {', '.join(str(p) for p in paths)}")

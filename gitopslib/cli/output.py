@@ -1,16 +1,18 @@
-"""Output formats shared by commands: plain tables, Markdown and Mermaid plans."""
+"""Output formats shared by commands: JSON/YAML, plain tables, Markdown and Mermaid plans."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:
     from gitopslib.sync import SyncPlan
 
 
 def table(rows: Sequence[Sequence[str]]) -> str:
+    """Rows as left-aligned columns two spaces apart (the last column unpadded)."""
     widths = [max(len(str(r[i])) for r in rows) for i in range(len(rows[0]) - 1)]
     lines = []
     for row in rows:
@@ -71,3 +73,18 @@ def mermaid_of_many(plans: Sequence[SyncPlan]) -> str:
             lines.append(f"  {line}")
         lines.append("  end")
     return "\n".join(lines) + "\n"
+
+
+def emit(data: Any, fmt: str, out: TextIO) -> None:
+    """Write ``data`` as ``json`` (indented, sorted keys) or ``yaml`` (block style)."""
+    if fmt == "json":
+        out.write(json.dumps(data, indent=2, sort_keys=True) + "\n")
+    else:
+        import yaml
+
+        out.write(yaml.safe_dump(data, sort_keys=False))
+
+
+def one_or_many(items: list[Any]) -> Any:
+    """One app's data as an object, several as a list (as ``plan -o json`` always did)."""
+    return items[0] if len(items) == 1 else items

@@ -23,45 +23,130 @@ class Commands:
         p: argparse.ArgumentParser = self._sub.add_parser(
             name, help=help_text, description=help_text
         )
-        p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS)
+        p.add_argument(
+            "--debug",
+            action="store_true",
+            default=argparse.SUPPRESS,
+            help="print the traceback of an error",
+        )
         if apps:
             p.add_argument("apps", nargs=apps, metavar="APP", help="Application file or folder")
         return p
 
 
 def add_source_flags(p: argparse.ArgumentParser) -> None:
+    """The flags that say where manifests come from and how to change the app first."""
     g = p.add_argument_group("where manifests come from")
-    g.add_argument("--repo-root", metavar="DIR", help="render this local checkout (no cloning)")
+    g.add_argument(
+        "--repo-root",
+        "--local",
+        "--local-repo-root",
+        dest="repo_root",
+        metavar="DIR",
+        help="render this local checkout, no cloning (--local and --local-repo-root, as in "
+        "argocd app diff, are the same flag)",
+    )
     g.add_argument("--revision", metavar="REV", help="commit, branch or tag to render")
     g.add_argument("--cache-dir", metavar="DIR", help="Git and render cache folder")
     g.add_argument("--plugins-dir", metavar="DIR", help="folder of CMP plugin.yaml files")
     g.add_argument(
         "--kube-version", metavar="X.Y", help="Kubernetes version for Helm (and schemas)"
     )
-    g.add_argument("--api-versions", metavar="API", action="append", help="Helm capabilities")
-    g.add_argument("--timeout", type=float, default=90.0, help="seconds per engine run")
+    g.add_argument(
+        "--api-versions",
+        metavar="API",
+        action="append",
+        help="API version Helm's .Capabilities offers (repeatable)",
+    )
+    g.add_argument(
+        "--timeout", type=float, default=90.0, help="seconds per engine run (default: 90)"
+    )
     o = p.add_argument_group("overrides (as argocd app set)")
-    o.add_argument("--helm-set", action="append", metavar="K=V")
-    o.add_argument("--helm-set-string", action="append", metavar="K=V")
-    o.add_argument("--helm-set-file", action="append", metavar="K=PATH")
-    o.add_argument("--values", action="append", metavar="FILE", help="Helm value files")
-    o.add_argument("--release-name", metavar="NAME")
-    o.add_argument("--kustomize-image", action="append", metavar="IMAGE")
+    o.add_argument("--helm-set", action="append", metavar="K=V", help="Helm parameter (repeatable)")
+    o.add_argument(
+        "--helm-set-string",
+        action="append",
+        metavar="K=V",
+        help="Helm parameter kept a string (repeatable)",
+    )
+    o.add_argument(
+        "--helm-set-file",
+        action="append",
+        metavar="K=PATH",
+        help="Helm parameter read from a file of the repository (repeatable)",
+    )
+    o.add_argument(
+        "--values",
+        action="append",
+        metavar="FILE",
+        help="Helm value file, replacing the app's valueFiles (repeatable)",
+    )
+    o.add_argument("--release-name", metavar="NAME", help="Helm release name")
+    o.add_argument(
+        "--kustomize-image",
+        action="append",
+        metavar="IMAGE",
+        help="Kustomize image override: name=new:tag, name:tag or name@digest (repeatable)",
+    )
     o.add_argument("--nameprefix", metavar="PREFIX", help="Kustomize namePrefix")
     o.add_argument("--namesuffix", metavar="SUFFIX", help="Kustomize nameSuffix")
-    o.add_argument("--jsonnet-ext-var-str", "--jsonnet-ext-str", action="append", metavar="K=V")
-    o.add_argument("--jsonnet-ext-var-code", "--jsonnet-ext-code", action="append", metavar="K=V")
-    o.add_argument("--jsonnet-tla-str", action="append", metavar="K=V")
-    o.add_argument("--jsonnet-tla-code", action="append", metavar="K=V")
-    o.add_argument("--jsonnet-libs", action="append", metavar="DIR")
-    o.add_argument("--source-position", type=int, metavar="N", help="1-based source to override")
+    o.add_argument(
+        "--jsonnet-ext-var-str",
+        "--jsonnet-ext-str",
+        action="append",
+        metavar="K=V",
+        help="Jsonnet external variable, a string (repeatable)",
+    )
+    o.add_argument(
+        "--jsonnet-ext-var-code",
+        "--jsonnet-ext-code",
+        action="append",
+        metavar="K=V",
+        help="Jsonnet external variable, Jsonnet code (repeatable)",
+    )
+    o.add_argument(
+        "--jsonnet-tla-str",
+        action="append",
+        metavar="K=V",
+        help="Jsonnet top-level argument, a string (repeatable)",
+    )
+    o.add_argument(
+        "--jsonnet-tla-code",
+        action="append",
+        metavar="K=V",
+        help="Jsonnet top-level argument, Jsonnet code (repeatable)",
+    )
+    o.add_argument(
+        "--jsonnet-libs",
+        action="append",
+        metavar="DIR",
+        help="Jsonnet library folder of the repository (repeatable)",
+    )
+    o.add_argument(
+        "--source-position",
+        type=int,
+        metavar="N",
+        help="which source of a multi-source app the overrides change (1-based)",
+    )
 
 
 def add_live_flags(p: argparse.ArgumentParser) -> None:
+    """The flags that say where live state comes from."""
     g = p.add_argument_group("live state (default: an empty cluster)")
     g.add_argument("--live", metavar="DIR", help="YAML files of the live objects")
     g.add_argument("--kubeconfig", metavar="FILE", help="read live objects from this cluster")
     g.add_argument("--context", metavar="NAME", help="kubeconfig context")
+
+
+def add_output_flag(p: argparse.ArgumentParser, choices: tuple[str, ...], default: str) -> None:
+    """``-o/--output`` with its formats."""
+    p.add_argument(
+        "-o",
+        "--output",
+        choices=choices,
+        default=default,
+        help=f"output format: {', '.join(choices)} (default: {default})",
+    )
 
 
 class Parser(argparse.ArgumentParser):

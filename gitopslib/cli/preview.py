@@ -273,11 +273,13 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
 def register(commands: Commands) -> None:
     """Add ``preview``."""
     p = commands.add("preview", "Markdown report of rendered changes between two revisions.", "*")
-    p.add_argument("--base", required=True, metavar="REV")
-    p.add_argument("--head", required=True, metavar="REV")
+    p.add_argument("--base", required=True, metavar="REV", help="revision before the change")
+    p.add_argument("--head", required=True, metavar="REV", help="revision after the change")
     p.add_argument("--repo", default=".", metavar="DIR", help="Git repository (default: .)")
-    p.add_argument("--cache-dir", metavar="DIR")
-    p.add_argument("--plugins-dir", metavar="DIR")
-    p.add_argument("--timeout", type=float, default=90.0)
+    p.add_argument("--cache-dir", metavar="DIR", help="Git and render cache folder")
+    p.add_argument("--plugins-dir", metavar="DIR", help="folder of CMP plugin.yaml files")
+    p.add_argument(
+        "--timeout", type=float, default=90.0, help="seconds per engine run (default: 90)"
+    )
     p.add_argument("--output-file", "-O", metavar="FILE", help="write the report here")
     p.set_defaults(func=run, kube_version=None, api_versions=None, revision=None)

@@ -3,41 +3,41 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import Any, TextIO
 
-from gitopslib.cli.parser import Commands, add_source_flags
-from gitopslib.cli.session import Session, apps_of
-from gitopslib.giturl import mask_credentials
-
-if TYPE_CHECKING:
-    pass
+from gitopslib.cli.base import EXIT_OK, warn
+from gitopslib.cli.output import emit
+from gitopslib.cli.parser import Commands, add_output_flag, add_source_flags
+from gitopslib.cli.session import Session
 
 
 def run(args: argparse.Namespace, out: TextIO) -> int:
+    """Render every app; an app that fails is reported and the others are still printed.
+    The resolved revision of each app read from Git goes to stderr (stdout stays YAML)."""
     from gitopslib.manifest import dump_manifests
 
     session = Session(args)
-    apps = apps_of(args)
     docs: list[dict[str, Any]] = []
-    for app in apps:
-        result = session.render(app)
-        for warning in result.warnings:
-            line = f"gitopslib: warning: {app.metadata.name}: {warning}"
-            print(mask_credentials(line), file=sys.stderr)
-        docs.extend(result.manifests)
+    for app in session.apps():
+        with session.guard():
+            result = session.render(app)
+            for warning in result.warnings:
+                warn(f"{app.metadata.name}: {warning}")
+            revision = session.revision_of(result)
+            if revision:
+                print(f"gitopslib: {app.metadata.name}: revision {revision}", file=sys.stderr)
+            docs.extend(result.manifests)
     if args.output == "json":
-        json.dump(docs, out, indent=2, sort_keys=True)
-        out.write("\n")
+        emit(docs, "json", out)
     else:
         out.write(dump_manifests(docs))
-    return 0
+    return session.finish(EXIT_OK)
 
 
 def register(commands: Commands) -> None:
     """Add ``render``."""
     p = commands.add("render", "Print the desired manifests of Applications as YAML.")
     add_source_flags(p)
-    p.add_argument("-o", "--output", choices=("yaml", "json"), default="yaml")
+    add_output_flag(p, ("yaml", "json"), "yaml")
     p.set_defaults(func=run)

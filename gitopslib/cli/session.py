@@ -3,15 +3,31 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Sequence
+import contextlib
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from gitopslib.cli.base import CLIError, Progress, one_line
-from gitopslib.cli.loading import load_applications, yaml_files
-from gitopslib.cli.locate import located_render_error
-from gitopslib.cli.overrides import apply_overrides, overrides_from
+from gitopslib.cli.base import (
+    EXIT_ERROR,
+    EXIT_OK,
+    CLIError,
+    Progress,
+    one_line,
+    report_error,
+    warn,
+)
+from gitopslib.cli.loading import (
+    application_docs,
+    application_files,
+    load_applications,
+    no_application,
+    yaml_files,
+)
+from gitopslib.cli.locate import LocatedError, render_error_location
+from gitopslib.cli.overrides import Overrides, apply_overrides, overrides_from
+from gitopslib.cli.unmatched import unmatched_overrides
 from gitopslib.errors import GitError, RenderError
 
 if TYPE_CHECKING:
@@ -35,6 +51,59 @@ class Session:
         self._live: list[dict[str, Any]] | None = None
         self._cluster: Any = None
         self._cache: Any = None
+        self.overrides = overrides_from(args) if hasattr(args, "helm_set") else Overrides()
+        #: the worst exit code so far: an app that failed makes the command exit 2 in the end
+        self.exit_code = EXIT_OK
+
+    # one bad app does not hide the others
+
+    @contextlib.contextmanager
+    def guard(self) -> Iterator[None]:
+        """Run the block for one file or app: an error is printed as one line, remembered
+        for the exit code (2), and the command goes on with the next app."""
+        try:
+            yield
+        except Exception as exc:
+            report_error(exc, debug=getattr(self.args, "debug", False))
+            self.exit_code = EXIT_ERROR
+
+    def finish(self, code: int) -> int:
+        """The command's exit code: the worse of ``code`` and the errors seen."""
+        return max(code, self.exit_code)
+
+    def apps(self) -> list[Application]:
+        """Every Application of the command's files and folders with the override flags
+        applied; a file or app that fails is reported and the others go on."""
+        named = {Path(p) for p in self.args.apps}
+        apps: list[Application] = []
+        for raw in self.args.apps:
+            files: list[Path] = []
+            with self.guard():
+                files = application_files([raw])
+            for file in files:
+                found: list[Application] = []
+                with self.guard():
+                    found = application_docs(file)
+                    if not found and file in named:
+                        no_application(file)
+                for app in found:
+                    with self.guard():
+                        apps.append(apply_overrides(app, self.overrides))
+        if not apps and self.exit_code == EXIT_OK:
+            raise CLIError(f"no Application found in {', '.join(map(str, self.args.apps))}")
+        return apps
+
+    # what was read
+
+    @property
+    def reads_git(self) -> bool:
+        """Whether sources come from Git (no ``--repo-root``): outputs then show the
+        resolved revision."""
+        return not getattr(self.args, "repo_root", None)
+
+    def revision_of(self, result: RenderResult) -> str | None:
+        """The commit the render came from, when Git was read (None for a local folder)."""
+        return result.revision if self.reads_git else None
 
     # rendering
 
@@ -79,7 +148,7 @@ class Session:
         self.progress(f"rendering {app.metadata.name}")
         resolver = self.resolver(app)
         try:
-            return render(
+            result = render(
                 app,
                 resolver=resolver,
                 cache=self._cache,
@@ -89,13 +158,17 @@ class Session:
                 timeout=self.args.timeout,
             )
         except RenderError as exc:
-            raise CLIError(located_render_error(app, exc)) from exc
+            raise LocatedError(render_error_location(app, exc)) from exc
         except GitError as exc:
             if self.args.repo_root:
                 raise
             raise CLIError(
                 f"{one_line(str(exc))} (to render a local checkout instead: --repo-root DIR)"
             ) from exc
+        if not self.overrides.empty():
+            for message in unmatched_overrides(app, self.overrides, result, resolver):
+                warn(f"{app.metadata.name}: {message}")
+        return result
 
     # live state
 

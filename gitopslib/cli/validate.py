@@ -4,17 +4,28 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from gitopslib.cli.base import CLIError, one_line
-from gitopslib.cli.loading import application_docs, application_files, load_projects, project_for
-from gitopslib.cli.overrides import apply_overrides, overrides_from
-from gitopslib.cli.parser import Commands, add_source_flags
+from gitopslib.cli.base import EXIT_ERROR, EXIT_OK, EXIT_PROBLEMS, CLIError, one_line
+from gitopslib.cli.loading import (
+    application_docs,
+    application_files,
+    load_projects,
+    no_application,
+    project_for,
+)
+from gitopslib.cli.locate import Located, LocatedError, locate, source_field
+from gitopslib.cli.output import emit, one_or_many
+from gitopslib.cli.overrides import apply_overrides
+from gitopslib.cli.parser import Commands, add_output_flag, add_source_flags
 from gitopslib.cli.session import Session
-from gitopslib.errors import ValidationError
+from gitopslib.errors import GitOpsError, ValidationError
 
 if TYPE_CHECKING:
     from gitopslib.models import Application
+    from gitopslib.project import AppProject
 
 
 def _schema_message(obj: dict[str, Any], exc: Any) -> str:
@@ -65,75 +76,139 @@ def _schema_problems(objs: Sequence[dict[str, Any]], version: str) -> list[str]:
     return problems
 
 
-def run(args: argparse.Namespace, out: TextIO) -> int:
+@dataclass
+class _Report:
+    """What validate found in one app (or in a file that holds no valid app)."""
+
+    app: str | None
+    file: str | None
+    problems: list[Located] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "application": self.app,
+            "file": self.file,
+            "valid": not self.problems,
+            "problems": [p.to_dict() for p in self.problems],
+        }
+
+
+def _file_problem(exc: ValidationError) -> Located:
+    return Located(exc.reason, file=exc.file, line=exc.line, column=exc.column, field=exc.field)
+
+
+def _check_app(
+    session: Session, app: Application, projects: list[AppProject] | None
+) -> list[Located]:
     from gitopslib.manifest import is_cluster_scoped, key_of
 
+    args = session.args
+    problems = _spec_problems(app)
+    project = project_for(app, projects)
+    if project is not None:
+        for v in project.check(app):
+            problems.append(
+                locate(
+                    app, v.field or "spec.project", f"project {project.metadata.name}: {v.message}"
+                )
+            )
+    if not (args.kube_version or args.render):
+        return problems
+    try:
+        result = session.render(app)
+    except LocatedError as exc:
+        session.exit_code = EXIT_ERROR
+        return [*problems, exc.located]
+    except GitOpsError as exc:
+        session.exit_code = EXIT_ERROR
+        return [*problems, locate(app, source_field(app), one_line(str(exc)))]
+    where = source_field(app)
+    if project is not None:
+        dest_ns = app.spec.destination.namespace or ""
+        for obj in result.manifests:
+            key = key_of(obj, default_namespace=dest_ns)
+            namespaced = not is_cluster_scoped(key.group, key.kind)
+            if not project.is_resource_permitted(key.group, key.kind, namespaced, key.name):
+                gk = f"{key.group}/{key.kind}" if key.group else key.kind
+                problems.append(
+                    locate(
+                        app,
+                        where,
+                        f"project {project.metadata.name}: resource {gk} {key.name!r} "
+                        "is not permitted",
+                    )
+                )
+    if args.kube_version:
+        problems.extend(
+            locate(app, where, f"rendered {p}")
+            for p in _schema_problems(result.manifests, args.kube_version)
+        )
+    return problems
+
+
+def run(args: argparse.Namespace, out: TextIO) -> int:
+    """Check every app of every file; a file that does not load is a problem of its own and
+    the others are still checked. Exit 1 when a problem is found, 2 when a render failed."""
     session = Session(args)
     projects = load_projects(args.project) if args.project else None
-    overrides = overrides_from(args)
-    problems = 0
+    named = {Path(p) for p in args.apps}
+    reports: list[_Report] = []
     apps: list[Application] = []
-    for file in application_files(args.apps):
-        # every file is checked: a malformed one is reported and the others still run
-        try:
-            found = application_docs(file)
-        except ValidationError as exc:
-            problems += 1
-            out.write(f"{one_line(str(exc))}\n")
-            continue
-        apps.extend(apply_overrides(app, overrides) for app in found)
-    if not apps and not problems:
+    for raw in args.apps:
+        for file in application_files([raw]):
+            try:
+                found = application_docs(file)
+                if not found and file in named:
+                    no_application(file)
+            except ValidationError as exc:
+                reports.append(_Report(None, str(file), [_file_problem(exc)]))
+                continue
+            for app in found:
+                with session.guard():
+                    apps.append(apply_overrides(app, session.overrides))
+    if not apps and not reports and session.exit_code == EXIT_OK:
         raise CLIError(f"no Application found in {', '.join(args.apps)}")
     for app in apps:
-        name = str(app.metadata.name)
-        found_problems: list[str] = _spec_problems(app)
-        project = project_for(app, projects)
-        if project is not None:
-            found_problems.extend(
-                f"project {project.metadata.name}: {v.message}" for v in project.check(app)
+        doc = getattr(app, "_source", None)
+        reports.append(
+            _Report(
+                str(app.metadata.name),
+                getattr(doc, "file", None),
+                _check_app(session, app, projects),
             )
-        if args.kube_version or args.render:
-            result = session.render(app)
-            if project is not None:
-                dest_ns = app.spec.destination.namespace or ""
-                for obj in result.manifests:
-                    key = key_of(obj, default_namespace=dest_ns)
-                    namespaced = not is_cluster_scoped(key.group, key.kind)
-                    if not project.is_resource_permitted(key.group, key.kind, namespaced, key.name):
-                        gk = f"{key.group}/{key.kind}" if key.group else key.kind
-                        found_problems.append(
-                            f"project {project.metadata.name}: resource {gk} {key.name!r} "
-                            "is not permitted"
-                        )
-            if args.kube_version:
-                found_problems.extend(_schema_problems(result.manifests, args.kube_version))
-        if found_problems:
-            problems += len(found_problems)
-            for line in found_problems:
-                out.write(f"{name}: {line}\n")
-        else:
-            out.write(f"{name}: valid\n")
-    return 1 if problems else 0
+        )
+    if args.output in ("json", "yaml"):
+        emit(one_or_many([r.to_dict() for r in reports]), args.output, out)
+    else:
+        for report in reports:
+            if not report.problems:
+                out.write(f"{report.app}: valid\n")
+            out.writelines(f"{p.text()}\n" for p in report.problems)
+    found_any = any(r.problems for r in reports)
+    return session.finish(EXIT_PROBLEMS if found_any else EXIT_OK)
 
 
-def _spec_problems(app: Application) -> list[str]:
+def _spec_problems(app: Application) -> list[Located]:
     """What Argo CD's API server refuses in an Application spec that still loads as YAML
-    (a snippet without destination or source): its ValidateRepo/ValidateDestination rules."""
-    problems: list[str] = []
+    (a snippet without destination or source): its ValidateRepo/ValidateDestination rules,
+    each at the line where the field is (or belongs)."""
+    problems: list[Located] = []
     dest = app.spec.destination
     if dest is None or not (dest.server or dest.name):
-        problems.append("spec.destination: required: set server or name (and namespace)")
+        problems.append(
+            locate(app, "spec.destination", "required: set server or name (and namespace)")
+        )
     sources = (
-        [("spec.source", app.spec.source)]
+        [(("spec", "source"), app.spec.source)]
         if not app.spec.sources
-        else [(f"spec.sources[{i}]", s) for i, s in enumerate(app.spec.sources)]
+        else [(("spec", "sources", i), s) for i, s in enumerate(app.spec.sources)]
     )
-    for field_path, source in sources:
+    for path, source in sources:
         if source is None:
-            problems.append(f"{field_path}: required: the application has no source")
+            problems.append(locate(app, path, "required: the application has no source"))
             continue
         if not source.repo_url or not (source.path or source.chart or source.ref):
-            problems.append(f"{field_path}: repoURL and one of path, chart or ref are required")
+            problems.append(locate(app, path, "repoURL and one of path, chart or ref are required"))
     return problems
 
 
@@ -143,4 +218,5 @@ def register(commands: Commands) -> None:
     add_source_flags(p)
     p.add_argument("--project", metavar="FILE", help="AppProject YAML file or folder")
     p.add_argument("--render", action="store_true", help="also render and check resources")
+    add_output_flag(p, ("text", "json", "yaml"), "text")
     p.set_defaults(func=run)

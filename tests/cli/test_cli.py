@@ -245,7 +245,7 @@ def test_health_of_live_objects(cli: CliRun, guestbook_render, example_apps, tmp
         "health", app, "--repo-root", example_apps, "--live", _write_live(tmp_path / "l", live)
     )
     assert run.code == 0, run.out + run.err
-    assert "Application  guestbook" in run.out and "Healthy" in run.out
+    assert "Application  argocd/guestbook" in run.out and "Healthy" in run.out
 
 
 def test_health_exit_1_when_progressing(cli: CliRun, tmp_path) -> None:
@@ -280,7 +280,8 @@ def test_validate_reports_project_violation(cli: CliRun, write_app, tmp_path) ->
     app = write_app("gb", "guestbook", project="team")
     run = cli("validate", app, "--project", tmp_path / "project.yaml")
     assert run.code == 1
-    assert "gb: project team:" in run.out and "argocd-example-apps" in run.out
+    assert run.out.startswith(f"{app}:9:14: spec.source.repoURL: project team: ")
+    assert "argocd-example-apps" in run.out
 
 
 def test_validate_ok_for_default_project(cli: CliRun, write_app) -> None:
@@ -300,7 +301,8 @@ def test_validate_schema_against_kubernetes_version(cli: CliRun, write_app, tmp_
     )
     run = cli("validate", write_app("bad", "bad"), "--repo-root", repo, "--kube-version", "1.30")
     assert run.code == 1
-    assert "bad: Service web: spec/ports/0/port:" in run.out
+    app = tmp_path / "bad.yaml"
+    assert run.out.startswith(f"{app}:9:5: spec.source: rendered Service web: spec/ports/0/port:")
 
 
 # ------------------------------------------------------------------------------- errors
@@ -428,7 +430,9 @@ def test_validate_render_checks_project_resource_rules(
         example_apps,
     )
     assert run.code == 1
-    assert run.out == "gb: project team: resource Service 'guestbook-ui' is not permitted\n"
+    assert run.out == (
+        f"{app}:9:5: spec.source: project team: resource Service 'guestbook-ui' is not permitted\n"
+    )
 
 
 def test_usage_error_is_one_line(cli: CliRun, write_app) -> None:

@@ -176,7 +176,8 @@ def test_schema_problem_in_a_secret_does_not_show_its_value(
     assert run.code == 1, run.err
     # the published schema allows string or null (kubernetes-validate's own type list)
     assert run.out == (
-        "api: Secret api: stringData/token: the value is not of type 'string', 'null'\n"
+        f"{app}:9:5: spec.source: rendered Secret api: stringData/token: "
+        "the value is not of type 'string', 'null'\n"
     )
     assert "918273645" not in run.out + run.err
 

@@ -212,7 +212,8 @@ def test_07_project_validation_and_windows() -> None:
     )
     assert proc.returncode == 1
     assert "checkout: valid" in proc.stdout
-    assert [line.split(":")[0] for line in proc.stdout.splitlines()].count("ledger") == 2
+    ledger = "examples/07-project-with-windows/apps/ledger.yaml"
+    assert [line.split(":")[0] for line in proc.stdout.splitlines()].count(ledger) == 2
     plan = gitopslib(
         "plan",
         "examples/07-project-with-windows/apps/checkout.yaml",
