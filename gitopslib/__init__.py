@@ -96,15 +96,17 @@ if _typing.TYPE_CHECKING:
     from gitopslib.models import (
         Application,
         ApplicationSource,
+        ApplicationStatus,
         ConfigManagementPlugin,
         Operation,
         OperationState,
         ResourceResult,
+        RevisionHistory,
         SyncOptions,
         SyncResult,
         load_documents,
     )
-    from gitopslib.operations import OperationContext
+    from gitopslib.operations import OperationContext, app_status
     from gitopslib.project import (
         AppProject,
         Enforcer,
@@ -153,6 +155,9 @@ _LAZY: dict[str, str] = {
     "ApplicationSource": "gitopslib.models",
     "Cluster": "gitopslib.sync",
     "OperationContext": "gitopslib.operations",
+    "app_status": "gitopslib.operations",
+    "ApplicationStatus": "gitopslib.models",
+    "RevisionHistory": "gitopslib.models",
     "ComparisonResult": "gitopslib.diff",
     "ConfigManagementPlugin": "gitopslib.models",
     "DiffSettings": "gitopslib.diff",
@@ -231,6 +236,7 @@ __all__ = [
     "AppProject",
     "Application",
     "ApplicationSource",
+    "ApplicationStatus",
     "Cluster",
     "ClusterError",
     "ClusterTimeoutError",
@@ -279,6 +285,7 @@ __all__ = [
     "ResourceDiff",
     "ResourceKey",
     "ResourceResult",
+    "RevisionHistory",
     "RevisionNotFoundError",
     "SSHCredentials",
     "SecretBytes",
@@ -299,6 +306,7 @@ __all__ = [
     "WebhookError",
     "__version__",
     "aggregate_health",
+    "app_status",
     "assess_health",
     "compare",
     "credentials_from_secrets",

@@ -30,26 +30,39 @@ self-heals (a selective sync of the drifted resources, hooks skipped) when ``sel
 
 from __future__ import annotations
 
+import logging
 import os
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from gitopslib.cluster.live import live_state
-from gitopslib.diff import ComparisonResult, DiffSettings, compare
-from gitopslib.errors import OperationError
-from gitopslib.health import HealthStatus, HealthStatusCode, aggregate_health
-from gitopslib.manifest import ResourceKey, crd_cluster_scoped
-from gitopslib.models import OperationState
-from gitopslib.project.admission import namespace_permits, sync_refusal
-from gitopslib.sources import RenderResult, render
+from gitopslib.diff import ComparisonResult, DiffSettings
+from gitopslib.errors import ClusterError, OperationError
+from gitopslib.health import HealthStatus
+from gitopslib.manifest import ResourceKey
+from gitopslib.models import ApplicationCondition, OperationState
+from gitopslib.operations._loop import (
+    GitSource,
+    SyncRequest,
+    app_health,
+    context_from,
+    observe,
+    plan_operation,
+    resolve_cluster,
+    resource_health,
+    source_dicts,
+)
+from gitopslib.operations._sync import run_sync, status_store, sync
+from gitopslib.sources import RenderResult
 from gitopslib.sources.resolver import RepositoryLike
-from gitopslib.sync import SyncPlan, SyncPlanOptions, plan_sync
+from gitopslib.sync import SyncPlan
 from gitopslib.sync.context import HealthFunction, OperationContext
-from gitopslib.sync.execute import run_plan
 from gitopslib.sync.protocol import Cluster
-from gitopslib.tracking import app_instance_name
+from gitopslib.sync.status import health_status, resource_statuses, sync_status
+
+_log = logging.getLogger("gitopslib.operations")
 
 __all__ = [
     "AutoSyncDecision",
@@ -103,105 +116,6 @@ class ReconcileResult:
         return self.comparison.sync_status
 
 
-# --- pieces ---------------------------------------------------------------------------------
-
-
-def _dest_namespace(app: Any) -> str:
-    dest = getattr(app.spec, "destination", None)
-    return str(getattr(dest, "namespace", None) or "")
-
-
-@dataclass(frozen=True)
-class GitSource:
-    """Where an operation reads Git: a ``GitRepository`` (``revision`` overriding the app's
-    ``targetRevision``) or a local checkout ``repo_root``."""
-
-    repository: RepositoryLike | None = None
-    repo_root: str | os.PathLike[str] | None = None
-    revision: str | None = None
-
-
-def _render(app: Any, cluster: Cluster, git: GitSource, ctx: OperationContext) -> RenderResult:
-    options = dict(ctx.render_options or {})
-    version = getattr(cluster, "server_version", None)
-    apis = getattr(cluster, "api_versions", None)
-    if "kube_version" not in options and isinstance(version, str) and version:
-        options["kube_version"] = version.lstrip("v")
-    elif "kube_version" not in options and callable(version):
-        options["kube_version"] = str(version()).lstrip("v") or None
-    if "api_versions" not in options and callable(apis):
-        options["api_versions"] = list(apis())
-    return render(
-        app, repo_root=git.repo_root, repository=git.repository, revision=git.revision, **options
-    )
-
-
-def _observe(
-    app: Any, cluster: Cluster, git: GitSource, ctx: OperationContext
-) -> tuple[RenderResult, list[dict[str, Any]], ComparisonResult]:
-    """Render the app, read its live state and compare the two."""
-    settings = ctx.settings
-    rendered = _render(app, cluster, git, ctx)
-    live = live_state(
-        app,
-        cluster,
-        rendered.manifests,
-        label_key=settings.instance_label_key,
-        controller_namespace=settings.controller_namespace,
-    )
-    comparison = compare(rendered.manifests, live, app=app, settings=settings)
-    return rendered, live, comparison
-
-
-def _resource_health(
-    comparison: ComparisonResult, health: HealthFunction
-) -> list[tuple[ResourceKey, HealthStatus | None]]:
-    rows: list[tuple[ResourceKey, HealthStatus | None]] = []
-    for rd in comparison.resources:
-        if rd.hook or getattr(rd, "skip", False) or (rd.status == "" and rd.desired is None):
-            continue
-        if rd.live is None:
-            rows.append((rd.key, HealthStatus(HealthStatusCode.MISSING)))
-        else:
-            rows.append((rd.key, health(rd.live)))
-    return rows
-
-
-def _app_health(
-    comparison: ComparisonResult, rows: list[tuple[ResourceKey, HealthStatus | None]]
-) -> HealthStatus:
-    by_key = {rd.key: rd for rd in comparison.resources}
-    items: list[Any] = []
-    for key, status in rows:
-        rd = by_key.get(key)
-        target = rd.live if rd is not None and rd.live is not None else key
-        items.append((target, status))
-    return aggregate_health(items)
-
-
-def _source_dicts(app: Any) -> tuple[dict[str, Any] | None, list[dict[str, Any]] | None]:
-    spec = app.spec
-    sources = getattr(spec, "sources", None)
-    if sources:
-        return None, [s.to_dict() if hasattr(s, "to_dict") else dict(s) for s in sources]
-    source = getattr(spec, "source", None)
-    if source is None:
-        return None, None
-    return (source.to_dict() if hasattr(source, "to_dict") else dict(source)), None
-
-
-def _record_source(op: OperationState, app: Any, rendered: RenderResult) -> OperationState:
-    if op.sync_result is None:
-        return op
-    source, sources = _source_dicts(app)
-    op.sync_result.source = source
-    op.sync_result.sources = sources
-    if sources is not None:
-        op.sync_result.revisions = [r or "" for r in rendered.revisions]
-    op.sync_result.revision = rendered.revision or op.sync_result.revision
-    return op
-
-
 def _automated(app: Any) -> Any:
     policy = getattr(app.spec, "sync_policy", None)
     automated = getattr(policy, "automated", None) if policy is not None else None
@@ -218,7 +132,7 @@ def _already_attempted(app: Any, rendered: RenderResult) -> tuple[bool, Operatio
     result = last.sync_result
     if result is None:
         return last.is_completed, last
-    source, sources = _source_dicts(app)
+    source, sources = source_dicts(app)
     if sources is not None:
         same_rev = list(result.revisions or []) == [r or "" for r in rendered.revisions]
         same_src = result.sources is None or result.sources == sources
@@ -293,203 +207,6 @@ def auto_sync_decision(
     return AutoSyncDecision(True, f"OutOfSync at revision {revision}")
 
 
-# --- entry points ---------------------------------------------------------------------------
-
-
-def known_cluster_scoped(
-    comparison: ComparisonResult, cluster: Cluster | None = None
-) -> set[tuple[str, str]]:
-    """The custom kinds known to be cluster-scoped: declared so by a CRD among the desired or
-    live objects, or by the cluster's discovery (``cluster_scoped_kinds()``, where the
-    cluster has it), so a project's cluster-resource rules see them as such."""
-    objs = [o for rd in comparison.resources for o in (rd.desired, rd.live) if o is not None]
-    scoped = crd_cluster_scoped(objs)
-    discover = getattr(cluster, "cluster_scoped_kinds", None)
-    if callable(discover):
-        scoped |= set(discover())
-    return scoped
-
-
-def _plan(
-    app: Any,
-    comparison: ComparisonResult,
-    rendered: RenderResult,
-    cluster: Cluster,
-    request: SyncRequest,
-    started_at: datetime,
-    ctx: OperationContext,
-) -> SyncPlan:
-    dest_ns = _dest_namespace(app)
-    existing: list[str] | None = None
-    if dest_ns:
-        found = cluster.get(ResourceKey("", "Namespace", "", dest_ns))
-        existing = [dest_ns] if found is not None else []
-    options = SyncPlanOptions(
-        prune=request.prune,
-        dry_run=request.dry_run,
-        sync_options=request.sync_options,
-        resources=request.resources,
-        skip_hooks=request.skip_hooks,
-        force=request.force,
-        revision=rendered.revision,
-        started_at=started_at,
-        existing_namespaces=existing,
-        permits=request.project,
-        namespace_permits=(
-            namespace_permits(request.project, app) if request.project is not None else None
-        ),
-        cluster_scoped_kinds=known_cluster_scoped(comparison, cluster),
-        app_instance=app_instance_name(app, ctx.settings.controller_namespace),
-    )
-    return plan_sync(comparison, app=app, options=options)
-
-
-def _context(context: OperationContext | None, **changes: Any) -> OperationContext:
-    """``context`` (default: Argo CD's defaults) with the keywords the caller gave."""
-    return (context or OperationContext()).replace(**changes)
-
-
-def _resolve_cluster(app: Any, cluster: Cluster | None, ctx: OperationContext) -> Cluster:
-    """``cluster`` when given, else the app's destination through ``ctx.clusters``."""
-    if cluster is not None:
-        return cluster
-    if ctx.clusters is None:
-        name = getattr(getattr(app, "metadata", None), "name", None) or "?"
-        raise OperationError(f"application {name}: no cluster given (pass cluster= or clusters=)")
-    resolved: Cluster = ctx.clusters.for_app(app)
-    return resolved
-
-
-def sync(
-    app: Any,
-    cluster: Cluster | None = None,
-    repository: RepositoryLike | None = None,
-    repo_root: str | os.PathLike[str] | None = None,
-    revision: str | None = None,
-    dry_run: bool = False,
-    prune: bool | None = None,
-    *,
-    project: Any = None,
-    resources: Collection[Sequence[str]] | None = None,
-    sync_options: Sequence[str] | None = None,
-    force: bool = False,
-    context: OperationContext | None = None,
-    settings: DiffSettings | None = None,
-    render_options: Mapping[str, Any] | None = None,
-    health: HealthFunction | None = None,
-    timeout: float | None = None,
-    poll_interval: float | None = None,
-    wave_delay: float | None = None,
-    clock: Callable[[], float] | None = None,
-    sleep: Callable[[float], None] | None = None,
-    now: Callable[[], datetime] | None = None,
-    on_progress: Callable[[OperationState], None] | None = None,
-    metrics: Any = None,
-    notifier: Any = None,
-    clusters: Any = None,
-) -> OperationState:
-    """Sync ``app`` to ``cluster``: render -> live state -> compare -> plan -> execute.
-
-    Where Git is: ``repo_root`` (a local checkout) or ``repository`` (a ``GitRepository``;
-    ``revision`` overrides ``targetRevision``). ``prune`` (None: the automated policy's),
-    ``dry_run``, ``resources`` (selective sync: ``(group, kind, name)`` items), ``sync_options``
-    (None: the app's) and ``force`` are the operation's settings, as ``argocd app sync``
-    flags. ``project`` (an AppProject): an app the project does not permit (source repo,
-    destination, ...) or a sync its windows block fails at once with the reason as message,
-    and objects it does not permit fail the sync ("one or more synchronization tasks are not
-    valid"): a kind its resource lists deny, a namespaced object whose own namespace its
-    destinations do not allow, a cluster-scoped one (custom kinds too, their scope learned
-    from CRDs and the cluster's discovery) outside its cluster whitelist.
-
-    How it runs (clocks, timeout, health, diff settings, observers, cluster registry) is the
-    :class:`~gitopslib.sync.context.OperationContext` ``context``; the keywords ``settings``
-    ... ``clusters`` are a shortcut that override its fields. Without ``cluster``, the app's
-    destination is resolved through ``clusters``. Returns the OperationState with the synced
-    revision and source recorded (so :func:`reconcile` can tell an attempted revision).
-    """
-    ctx = _context(
-        context,
-        settings=settings,
-        render_options=render_options,
-        health=health,
-        timeout=timeout,
-        poll_interval=poll_interval,
-        wave_delay=wave_delay,
-        clock=clock,
-        sleep=sleep,
-        now=now,
-        on_progress=on_progress,
-        metrics=metrics,
-        notifier=notifier,
-        clusters=clusters,
-    )
-    target = _resolve_cluster(app, cluster, ctx)
-    request = SyncRequest(
-        prune=prune,
-        dry_run=dry_run,
-        resources=resources,
-        sync_options=sync_options,
-        force=force,
-        project=project,
-    )
-    return run_sync(app, target, GitSource(repository, repo_root, revision), request, ctx)
-
-
-@dataclass(frozen=True)
-class SyncRequest:
-    """What one sync operation asks for (``argocd app sync`` flags): ``prune`` (None: the
-    automated policy's), ``dry_run``, selective ``resources``, ``sync_options`` (None: the
-    app's), ``force``, ``skip_hooks`` (``syncStrategy.apply``, as a rollback), and the
-    ``project`` whose rules apply."""
-
-    prune: bool | None = None
-    dry_run: bool = False
-    resources: Collection[Sequence[str]] | None = None
-    sync_options: Sequence[str] | None = None
-    force: bool = False
-    skip_hooks: bool = False
-    project: Any = None
-
-
-def run_sync(
-    app: Any, cluster: Cluster, git: GitSource, request: SyncRequest, ctx: OperationContext
-) -> OperationState:
-    """One sync attempt with everything resolved (the body of :func:`sync`)."""
-    wall = ctx.now
-    settings = ctx.settings
-    project = request.project
-    if project is not None:
-        refusal = sync_refusal(
-            project, app, wall(), manual=True, control_plane=settings.controller_namespace
-        )
-        if refusal:
-            moment = wall().astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-            return OperationState(
-                phase="Failed", message=refusal, started_at=moment, finished_at=moment
-            )
-    rendered, _live, comparison = _observe(app, cluster, git, ctx)
-    started = wall()
-    plan = _plan(app, comparison, rendered, cluster, request, started, ctx)
-    op = _execute(plan, cluster, app, ctx)
-    return _record_source(op, app, rendered)
-
-
-def _execute(plan: Any, cluster: Cluster, app: Any, ctx: OperationContext) -> OperationState:
-    """``run_plan`` with the tracking settings of the context (shared by sync and
-    reconcile)."""
-    settings = ctx.settings
-    return run_plan(
-        plan,
-        cluster,
-        ctx,
-        app=app,
-        app_instance=app_instance_name(app, settings.controller_namespace),
-        destination_namespace=_dest_namespace(app),
-        tracking_method=settings.tracking_method,
-        label_key=settings.instance_label_key,
-    )
-
-
 def reconcile(
     app: Any,
     cluster: Cluster | None = None,
@@ -516,10 +233,16 @@ def reconcile(
     """One controller pass over ``app``: comparison, health, plan and, if the automated
     policy says so (and ``auto_sync`` is True), the sync (``result.operation``).
 
-    ``result.conditions`` holds ``SyncError`` conditions (refused wipe-out, failed revision).
-    ``context`` and the keywords after it work as for :func:`sync`.
+    The auto-sync rules read the last operation from ``app.status`` as the caller passes
+    it (a controller passes the status it keeps, e.g. ``app.status =
+    gitopslib.app_status(app, cluster=...)``); an operation running according to the
+    status recorded in the cluster stops auto-sync. The pass records the comparison
+    (``status.sync``, ``health``, ``resources``, ``reconciledAt``, ``conditions``) there,
+    and the sync it starts as :func:`sync` does. ``result.conditions`` holds ``SyncError``
+    conditions (refused wipe-out, failed revision). ``context`` and the keywords after it
+    work as for :func:`sync`.
     """
-    ctx = _context(
+    ctx = context_from(
         context,
         settings=settings,
         render_options=render_options,
@@ -534,7 +257,7 @@ def reconcile(
         notifier=notifier,
         clusters=clusters,
     )
-    target = _resolve_cluster(app, cluster, ctx)
+    target = resolve_cluster(app, cluster, ctx)
     return run_reconcile(
         app, target, GitSource(repository, repo_root, revision), ctx, project, auto_sync
     )
@@ -549,38 +272,92 @@ def run_reconcile(
     auto_sync: bool = True,
 ) -> ReconcileResult:
     """One reconcile pass with everything resolved (the body of :func:`reconcile`)."""
+    begun = ctx.clock()
     wall = ctx.now
-    rendered, live, comparison = _observe(app, cluster, git, ctx)
-    rows = _resource_health(comparison, ctx.health)
-    app_health = _app_health(comparison, rows)
-    automated = _automated(app)
+    store = status_store(cluster, ctx)
+    recorded = store.load(app)
+    view = app
+    rendered, live, comparison = observe(view, cluster, git, ctx)
+    rows = resource_health(comparison, ctx.health)
+    health = app_health(comparison, rows)
+    automated = _automated(view)
     prune = bool(getattr(automated, "prune", False)) if automated is not None else None
     started = wall()
     request = SyncRequest(prune=prune, project=project)
-    plan = _plan(app, comparison, rendered, cluster, request, started, ctx)
-    decision = auto_sync_decision(app, comparison, rendered, project=project, now=wall())
+    plan = plan_operation(view, comparison, rendered, cluster, request, started, ctx)
+    if recorded.running is not None and not store.stale(recorded):
+        decision = AutoSyncDecision(False, "an operation is already in progress")
+    else:
+        decision = auto_sync_decision(view, comparison, rendered, project=project, now=wall())
     result = ReconcileResult(
         render=rendered,
         live=live,
         comparison=comparison,
-        health=app_health,
+        health=health,
         resource_health=rows,
         plan=plan,
         auto_sync=decision,
     )
     if decision.condition:
         result.conditions.append({"type": "SyncError", "message": decision.condition})
-    if not (decision.sync and auto_sync):
-        return result
-    run = plan
-    if decision.self_heal:
-        # self-heal is a selective sync of the drifted resources (§4.3): plan it again
-        selection = [(g, k, ns, n) for g, k, ns, n in decision.resources] or None
-        heal = SyncRequest(prune=prune, resources=selection, project=project)
-        run = _plan(app, comparison, rendered, cluster, heal, started, ctx)
-    op = _execute(run, cluster, app, ctx)
-    if op.operation is not None and op.operation.initiated_by is not None:
-        op.operation.initiated_by.username = None
-        op.operation.initiated_by.automated = True
-    result.operation = _record_source(op, app, rendered)
+    if decision.sync and auto_sync:
+        selection = None
+        if decision.self_heal:
+            # self-heal is a selective sync of the drifted resources (§4.3)
+            selection = [(g, k, ns, n) for g, k, ns, n in decision.resources] or None
+        sync_request = SyncRequest(
+            prune=prune, resources=selection, project=project, automated=True
+        )
+        op = run_sync(view, cluster, git, sync_request, ctx)
+        if op.operation is not None and op.operation.initiated_by is not None:
+            op.operation.initiated_by.username = None
+            op.operation.initiated_by.automated = True
+        result.operation = op
+    else:
+        _record_comparison(view, store, result, ctx)
+    ctx.observe(
+        "metrics.record_reconcile",
+        getattr(ctx.metrics, "record_reconcile", None),
+        view,
+        max(ctx.clock() - begun, 0.0),
+    )
     return result
+
+
+def _record_comparison(
+    app: Any, store: Any, result: ReconcileResult, ctx: OperationContext
+) -> None:
+    """Write what this pass saw into the recorded status (best effort: a conflict with a
+    running operation, or a read-only cluster, leaves the record as it is)."""
+    try:
+        record = store.load(app)
+        if record.running is not None and not store.stale(record):
+            return
+        status = record.status.model_copy(deep=True)
+        source, sources = source_dicts(app)
+        destination = getattr(getattr(app, "spec", None), "destination", None)
+        rendered = result.render
+        status.sync = sync_status(
+            result.comparison,
+            revision=rendered.revision,
+            revisions=[r or "" for r in rendered.revisions],
+            source=source,
+            sources=sources,
+            destination=destination.to_dict() if destination is not None else None,
+        )
+        health = health_status(result.health)
+        if health is not None:
+            status.health = health
+        status.resources = resource_statuses(result.comparison, result.resource_health)
+        status.reconciled_at = ctx.now().astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        if result.conditions or status.conditions:
+            status.conditions = [
+                ApplicationCondition(type=c["type"], message=c["message"])
+                for c in result.conditions
+            ]
+        store.save(app, record, status)
+    except (ClusterError, OperationError) as exc:
+        _log.info("reconcile of %s: status not recorded: %s", getattr(app, "name", "?"), exc)
+        return
+    view = app.model_copy(update={"status": status}) if hasattr(app, "model_copy") else app
+    ctx.observe("metrics.record_app", getattr(ctx.metrics, "record_app", None), view)

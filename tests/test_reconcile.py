@@ -268,7 +268,7 @@ def test_project_denied_kind_fails_sync(repo: Path) -> None:
     cluster = MemoryCluster()
     op = sync(make_app(), cluster=cluster, repo_root=repo, project=project, **fast())
     assert (op.phase, op.message) == ("Failed", "one or more synchronization tasks are not valid")
-    assert cluster.events == []
+    assert cluster.writes == []  # the status record aside, nothing written
 
 
 def test_operation_state_model_round_trips(repo: Path) -> None:
@@ -291,7 +291,7 @@ def test_project_refusing_destination_fails_before_render(repo: Path) -> None:
     op = sync(make_app(), cluster=cluster, repo_root=repo, project=project, **fast())
     assert op.phase == "Failed"
     assert op.message is not None and op.message.startswith("spec.destination")
-    assert cluster.events == []
+    assert cluster.writes == []  # the status record aside, nothing written
 
 
 def _git(cwd: Path, *args: str) -> str:

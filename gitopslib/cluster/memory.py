@@ -62,6 +62,8 @@ from gitopslib.sync.protocol import (
 __all__ = ["MemoryCluster"]
 
 _CRD = ("apiextensions.k8s.io", "CustomResourceDefinition")
+#: Names of the status ConfigMaps of :mod:`gitopslib.cluster.status` (not the app's writes).
+STATUS_RECORD_PREFIX = "gitopslib.app."
 _UID_NAMESPACE = uuid.UUID("6f1d3a52-9a57-4c1e-8c55-2d0b7f0e4a11")
 _SERVER_FIELDS = ("uid", "resourceVersion", "generation", "creationTimestamp", "managedFields")
 
@@ -142,21 +144,40 @@ class MemoryCluster:
 
     @property
     def writes(self) -> list[tuple[str, str, str]]:
-        """``(verb, kind, name)`` of every real (not dry-run) write, in order.
+        """``(verb, kind, name)`` of every real (not dry-run) write, in order, leaving out
+        the status records operations keep (:mod:`gitopslib.cluster.status`; see
+        :attr:`events` for those).
 
         >>> c = MemoryCluster()
         >>> _ = c.apply({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "a"}})
         >>> c.writes
         [('create', 'ConfigMap', 'a')]
         """
-        return [(e.verb, e.key.kind, e.key.name) for e in self.events if not e.dry_run]
+        return [
+            (e.verb, e.key.kind, e.key.name)
+            for e in self.events
+            if not e.dry_run and not self._bookkeeping(e.key)
+        ]
 
-    def objects(self) -> list[dict[str, Any]]:
-        """Copies of every stored object, sorted by key."""
+    def _bookkeeping(self, key: ResourceKey) -> bool:
+        if key.kind == "ConfigMap" and not key.group:
+            return key.name.startswith(STATUS_RECORD_PREFIX)
+        if key.kind == "Namespace" and not key.group:
+            labels = (self._objects.get(key) or {}).get("metadata", {}).get("labels") or {}
+            return labels.get("app.kubernetes.io/managed-by") == "gitopslib"
+        return False
+
+    def objects(self, *, status_records: bool = False) -> list[dict[str, Any]]:
+        """Copies of every stored object, sorted by key; the status records operations keep
+        (and the namespace made for them) only with ``status_records=True``."""
         with self._lock:
             for key in list(self._settle_at):
                 self._settle(key)
-            return [copy.deepcopy(self._objects[k]) for k in sorted(self._objects)]
+            return [
+                copy.deepcopy(self._objects[k])
+                for k in sorted(self._objects)
+                if status_records or not self._bookkeeping(k)
+            ]
 
     def list_tracked(
         self, app_instance: str, *, label_key: str = LABEL_INSTANCE
@@ -368,6 +389,10 @@ class MemoryCluster:
             live = self._objects.get(key)
             if live is None:
                 return None
+            sent = (patch.get("metadata") or {}).get("resourceVersion")
+            if sent and str(sent) != str(live["metadata"].get("resourceVersion")):
+                # a resourceVersion in a patch is a precondition, as on an API server
+                raise cluster_error("patch", key, 409, "Conflict", "the object has been modified")
             new: dict[str, Any] = json_merge_patch(live, dict(patch))
             self.events.append(ClusterEvent("patch", key, dry_run, {"patch": dict(patch)}))
             if dry_run:

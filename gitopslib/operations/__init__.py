@@ -13,10 +13,21 @@ of this package.
 
 from __future__ import annotations
 
+from gitopslib.cluster.status import StatusRecord, StatusStore
+from gitopslib.operations._loop import GitSource, SyncRequest
+from gitopslib.operations._status import app_status
+from gitopslib.operations._sync import run_sync, sync
 from gitopslib.sync.context import ClusterResolver, HealthFunction, OperationContext
 
 __all__ = [
     "ClusterResolver",
+    "GitSource",
     "HealthFunction",
     "OperationContext",
+    "StatusRecord",
+    "StatusStore",
+    "SyncRequest",
+    "app_status",
+    "run_sync",
+    "sync",
 ]

@@ -105,7 +105,7 @@ class OperationContext:
         given = {k: v for k, v in changes.items() if v is not None}
         return dataclasses.replace(self, **given) if given else self
 
-    def observe(self, what: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    def observe(self, what: str, fn: Callable[..., Any] | None, *args: Any, **kwargs: Any) -> Any:
         """Call an observer method; a failure is logged (never raised, never a value).
 
         >>> OperationContext().observe("record_sync", None) is None

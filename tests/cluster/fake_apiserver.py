@@ -471,6 +471,14 @@ def _handler(server: FakeApiServer) -> type[BaseHTTPRequestHandler]:
                     return self._write(kind, key, new, live, dry, 200 if live else 201)
                 if live is None:
                     return 404, _status(404, "NotFound", f"{what} not found")
+                rv = (body.get("metadata") or {}).get("resourceVersion")
+                if rv and rv != live["metadata"]["resourceVersion"]:
+                    # a resourceVersion in a patch is a precondition (optimistic concurrency)
+                    return 409, _status(
+                        409,
+                        "Conflict",
+                        f"Operation cannot be fulfilled on {what}: the object has been modified",
+                    )
                 return self._write(kind, key, _merge(live, body), live, dry, 200)
             if method == "DELETE":
                 if live is None:

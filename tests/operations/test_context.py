@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import FakeTime
+from ops_helpers import FakeTime
 
 import gitopslib as g
 from gitopslib.cluster import MemoryCluster
