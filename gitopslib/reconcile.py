@@ -314,7 +314,8 @@ def run_reconcile(
             op.operation.initiated_by.automated = True
         result.operation = op
     else:
-        _record_comparison(view, store, result, ctx)
+        if ctx.record_status:
+            _record_comparison(view, store, result, ctx)
     ctx.observe(
         "metrics.record_reconcile",
         getattr(ctx.metrics, "record_reconcile", None),

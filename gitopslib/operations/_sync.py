@@ -225,11 +225,13 @@ def _notify(app: Any, status: ApplicationStatus, ctx: OperationContext) -> None:
 def _record(
     store: StatusStore,
     app: Any,
-    record: StatusRecord,
+    record: StatusRecord | None,
     status: ApplicationStatus,
     ctx: OperationContext,
     deadline: datetime | None = None,
-) -> StatusRecord:
+) -> StatusRecord | None:
+    if record is None:  # OperationContext(record_status=False)
+        return None
     new = store.save(app, record, status, deadline=deadline)
     _notify(app, new.status, ctx)
     return new
@@ -249,15 +251,18 @@ def run_sync(
         message="",
         started_at=_rfc3339(started),
     )
+    record: StatusRecord | None = None
     if request.dry_run:
         # a dry run changes nothing in the cluster, its status record included
-        store.check_idle(app)
+        if ctx.record_status:
+            store.check_idle(app)
         op, _rendered = _attempt(app, cluster, git, request, ctx)
         op.operation, op.started_at = running.operation, running.started_at
         _observe_sync(app, op, request, ctx)
         return op
-    record = store.begin(app, running, deadline=deadline)
-    _notify(app, record.status, ctx)
+    if ctx.record_status:
+        record = store.begin(app, running, deadline=deadline)
+        _notify(app, record.status, ctx)
     rendered: RenderResult | None = None
     count = 0
     limit = (retry.limit or 0) if retry is not None else 0
@@ -270,7 +275,7 @@ def run_sync(
             failed.finished_at = _rfc3339(ctx.now())
             if count:
                 failed.retry_count = count
-            status = record.status.model_copy(deep=True)
+            status = _previous(record)
             status.operation_state = failed
             _record(store, app, record, status, ctx)
             _observe_sync(app, failed, request, ctx)
@@ -288,7 +293,7 @@ def run_sync(
         waiting.message = f"{op.message}. Retrying attempt #{count} at {at.strftime('%H:%M:%S')}."
         waiting.retry_count = count
         waiting.started_at = running.started_at
-        status = record.status.model_copy(deep=True)
+        status = _previous(record)
         status.operation_state = waiting
         record = _record(store, app, record, status, ctx, deadline)
         ctx.sleep(delay)
@@ -298,10 +303,15 @@ def run_sync(
         op.retry_count = count
         if op.phase != "Succeeded":
             op.message = f"{op.message} (retried {count} times)."
-    status = _status_after(app, cluster, record.status, op, rendered, request, ctx)
-    _record(store, app, record, status, ctx)
+    if record is not None:
+        status = _status_after(app, cluster, record.status, op, rendered, request, ctx)
+        _record(store, app, record, status, ctx)
     _observe_sync(app, op, request, ctx)
     return op
+
+
+def _previous(record: StatusRecord | None) -> ApplicationStatus:
+    return record.status.model_copy(deep=True) if record is not None else ApplicationStatus()
 
 
 def _observe_sync(

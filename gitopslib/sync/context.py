@@ -75,6 +75,8 @@ class OperationContext:
     without an Application object is kept (None: the app's ``metadata.namespace``, else
     ``argocd``); ``stale_after`` is how long a ``Running`` record without a deadline counts
     as alive. ``initiated_by`` is the user name recorded in ``initiatedBy``.
+    ``record_status=False`` records nothing (and takes no lock): for an identity that may
+    not write ConfigMaps, or a caller that keeps status itself.
     """
 
     clock: Callable[[], float] = time.monotonic
@@ -94,6 +96,7 @@ class OperationContext:
     status_namespace: str | None = None
     stale_after: float | None = None
     initiated_by: str = "gitopslib"
+    record_status: bool = True
 
     def replace(self, **changes: Any) -> OperationContext:
         """A copy with ``changes``; ``None`` values are ignored (a keyword left at its
