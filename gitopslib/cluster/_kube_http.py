@@ -101,6 +101,8 @@ class Transport:
         urllib3_exc = _module("urllib3.exceptions")
         self._http_error = urllib3_exc.HTTPError
         self._timeout_errors = (urllib3_exc.TimeoutError, TimeoutError)
+        # urllib3 makes "connection refused" a kind of connect timeout: it is not one here
+        self._refused = urllib3_exc.NewConnectionError
         self.server = self._server()
         # requests the client makes on its own (discovery) get the same timeouts
         pool = getattr(getattr(api_client, "rest_client", None), "pool_manager", None)
@@ -108,6 +110,8 @@ class Transport:
             pool.connection_pool_kw["timeout"] = _module("urllib3").Timeout(
                 connect=policy.connect_timeout, read=policy.request_timeout
             )
+            # one retry layer (ours): urllib3's own would multiply tries and timeouts
+            pool.connection_pool_kw["retries"] = False
 
     def _server(self) -> str:
         host = getattr(getattr(self.api_client, "configuration", None), "host", None)
@@ -156,7 +160,9 @@ class Transport:
                 raise error from None
             except (self._http_error, OSError) as exc:
                 self._record(verb, kind, 0)
-                timed_out = isinstance(exc, self._timeout_errors) or "timed out" in str(exc)
+                timed_out = not isinstance(exc, self._refused) and (
+                    isinstance(exc, self._timeout_errors) or "timed out" in str(exc)
+                )
                 detail = f"cannot reach the API server at {self.server}: {_connection_reason(exc)}"
                 if timed_out:
                     detail = f"no answer from the API server at {self.server} in time"

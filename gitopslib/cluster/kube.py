@@ -141,6 +141,8 @@ class KubernetesCluster:
         self.concurrency = max(1, concurrency)
         self.metrics = metrics
         self._http = Transport(api_client, requests or RequestPolicy(), metrics, sleep)
+        self._found: dict[tuple[str, str, str], Any] = {}
+        self._discovery_lock = threading.RLock()
         _throttle_token_refresh(api_client)
         self._tmp = tempfile.TemporaryDirectory(prefix="gitopslib-discovery-")
         self._finalizer = weakref.finalize(self, self._tmp.cleanup)
@@ -227,7 +229,13 @@ class KubernetesCluster:
             yield resource
 
     def _resource(self, group: str, kind: str, api_version: str | None, verb: str) -> Any:
+        """The discovered resource of a kind (``api_version``'s, else the group's preferred
+        version); discovery is refreshed once when the kind is unknown (a CRD just created)."""
         not_found = _module("kubernetes.dynamic.exceptions").ResourceNotFoundError
+        cache_key = (group, kind, api_version or "")
+        found = self._found.get(cache_key)
+        if found is not None:
+            return found
 
         def find() -> Any:
             if api_version:
@@ -238,23 +246,27 @@ class KubernetesCluster:
                 raise not_found(f"no {kind} in group {group!r}")
             return (preferred or matches)[0]
 
-        try:
-            return find()
-        except not_found:
-            self._http.call("discover", None, lambda _: self._dyn.resources.invalidate_cache())
+        with self._discovery_lock:  # the concurrent applies share one discovery
             try:
-                return find()
+                found = find()
             except not_found:
-                shown = api_version or group or "v1"
-                raise cluster_error(
-                    verb,
-                    None,
-                    404,
-                    "NotFound",
-                    f'the server could not find the requested resource (kind "{kind}" in '
-                    f'"{shown}")',
-                    what=f"{group}/{kind}" if group else kind,
-                ) from None
+                self._found.clear()
+                self._http.call("discover", None, lambda _: self._dyn.resources.invalidate_cache())
+                try:
+                    found = find()
+                except not_found:
+                    shown = api_version or group or "v1"
+                    raise cluster_error(
+                        verb,
+                        None,
+                        404,
+                        "NotFound",
+                        f'the server could not find the requested resource (kind "{kind}" in '
+                        f'"{shown}")',
+                        what=f"{group}/{kind}" if group else kind,
+                    ) from None
+            self._found[cache_key] = found
+            return found
 
     def _send(
         self,

@@ -348,8 +348,9 @@ def test_unreachable_server_is_cluster_error(tmp_path: Path) -> None:
     with FakeApiServer() as server:
         kubeconfig = server.write_kubeconfig(tmp_path / "kc")
     with pytest.raises(ClusterError) as err:
-        KubernetesCluster.from_kubeconfig(kubeconfig)
+        KubernetesCluster.from_kubeconfig(kubeconfig, sleep=lambda s: None)
     assert "ConnectionError" in str(err.value)
+    assert "Connection refused" in str(err.value)
 
 
 def test_kubeconfig_errors(tmp_path: Path, kubeconfig: Path) -> None:

@@ -14,9 +14,11 @@ from fake_apiserver import FakeApiServer
 
 import gitopslib
 from gitopslib.cluster import KubernetesCluster
-from gitopslib.errors import ClusterError
+from gitopslib.cluster.kube import RequestPolicy
+from gitopslib.errors import ClusterError, ClusterTimeoutError
 from gitopslib.manifest import ResourceKey
 from gitopslib.models import Application, OperationState
+from gitopslib.sync.protocol import ApplyRequest
 
 N = 4
 
@@ -218,3 +220,47 @@ def test_metrics_see_every_request_and_retry(
         ("Create", "ConfigMap", 503),
         ("Create", "ConfigMap", 201),
     ]
+
+
+def test_every_request_has_a_timeout(kubeconfig: Path, apiserver: FakeApiServer) -> None:
+    """Without any deadline, a request that never answers times out after request_timeout,
+    is tried again (a timeout is transient) and ends in a ClusterTimeoutError."""
+    apiserver.hang("GET", "/configmaps/x")
+    apiserver.hang("GET", "/configmaps/x")
+    policy = RequestPolicy(request_timeout=0.2, attempts=2)
+    with (
+        KubernetesCluster.from_kubeconfig(
+            kubeconfig, requests=policy, sleep=lambda s: None
+        ) as cluster,
+        pytest.raises(ClusterTimeoutError) as err,
+    ):
+        cluster.get(ResourceKey("", "ConfigMap", "demo", "x"))
+    assert str(err.value) == (
+        f"get ConfigMap demo/x: 0 Timeout: no answer from the API server at {apiserver.url} "
+        "in time (gave up after 2 attempts)"
+    )
+    assert apiserver.count("GET", "/configmaps/x") == 2
+
+
+def test_create_of_an_object_that_appeared_meanwhile_patches_it(
+    kube: KubernetesCluster, apiserver: FakeApiServer
+) -> None:
+    """A client-side apply told the object is absent creates it; when the create meets 409
+    AlreadyExists (someone, or our own retried create, made it meanwhile) the object is read
+    and patched instead."""
+    apiserver.put({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "demo"}})
+    apiserver.put(
+        {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x", "namespace": "demo"}}
+    )
+    cm = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "x", "namespace": "demo"},
+        "data": {"a": "1"},
+    }
+    since = len(apiserver.requests)
+    (result,) = kube.apply_many([ApplyRequest(cm, exists=False)])
+    assert not isinstance(result, ClusterError)
+    assert result.message == "configmap/x configured"
+    assert [m for m, _, _, _ in apiserver.requests[since:]] == ["POST", "GET", "PATCH"]
+    assert apiserver.get("ConfigMap", "demo", "x")["data"] == {"a": "1"}  # type: ignore[index]
