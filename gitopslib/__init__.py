@@ -106,6 +106,10 @@ if _typing.TYPE_CHECKING:
         SyncResult,
         load_documents,
     )
+    from gitopslib.notifications import (
+        Delivery,
+        Notifier,
+    )
     from gitopslib.operations import OperationContext, app_status
     from gitopslib.project import (
         AppProject,
@@ -160,6 +164,7 @@ _LAZY: dict[str, str] = {
     "RevisionHistory": "gitopslib.models",
     "ComparisonResult": "gitopslib.diff",
     "ConfigManagementPlugin": "gitopslib.models",
+    "Delivery": "gitopslib.notifications",
     "DiffSettings": "gitopslib.diff",
     "DriftReason": "gitopslib.diff",
     "Enforcer": "gitopslib.project",
@@ -173,6 +178,7 @@ _LAZY: dict[str, str] = {
     "IgnoreRule": "gitopslib.diff",
     "KubernetesCluster": "gitopslib.cluster",
     "MemoryCluster": "gitopslib.cluster",
+    "Notifier": "gitopslib.notifications",
     "Operation": "gitopslib.models",
     "OperationState": "gitopslib.models",
     "RenderCache": "gitopslib.sources",
@@ -244,6 +250,7 @@ __all__ = [
     "CommandTimeoutError",
     "ComparisonResult",
     "ConfigManagementPlugin",
+    "Delivery",
     "DiffError",
     "DiffSettings",
     "DriftReason",
@@ -266,6 +273,7 @@ __all__ = [
     "ManifestError",
     "MemoryCluster",
     "NotificationError",
+    "Notifier",
     "Operation",
     "OperationContext",
     "OperationError",

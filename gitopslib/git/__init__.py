@@ -14,12 +14,19 @@ from gitopslib.git._credentials import (
     SSHCredentials,
     credentials_from_secrets,
 )
-from gitopslib.git._repo import CommitResult, GitPathNotFoundError, GitRepository, TreeEntry
+from gitopslib.git._repo import (
+    CommitInfo,
+    CommitResult,
+    GitPathNotFoundError,
+    GitRepository,
+    TreeEntry,
+)
 from gitopslib.git._semver import max_version
 from gitopslib.git._transport import build_ssh_command
 from gitopslib.git._yamledit import set_yaml_value
 
 __all__ = [
+    "CommitInfo",
     "CommitResult",
     "Credentials",
     "GitPathNotFoundError",

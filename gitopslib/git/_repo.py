@@ -8,6 +8,7 @@ back (commit on top of the remote branch, push, rebase-and-retry on a lost race)
 from __future__ import annotations
 
 import contextlib
+import datetime
 import logging
 import os
 import posixpath
@@ -42,7 +43,7 @@ from gitopslib.git._semver import max_version
 from gitopslib.git._transport import Remote, open_client, parse_remote
 from gitopslib.giturl import is_commit_sha, is_truncated_commit_sha
 
-__all__ = ["CommitResult", "GitPathNotFoundError", "GitRepository", "TreeEntry"]
+__all__ = ["CommitInfo", "CommitResult", "GitPathNotFoundError", "GitRepository", "TreeEntry"]
 
 log = logging.getLogger("gitopslib.git")
 
@@ -68,6 +69,18 @@ class TreeEntry:
     kind: str
     mode: int
     sha: str
+
+
+@dataclass(frozen=True)
+class CommitInfo:
+    """What a commit says about itself: ``author`` as ``Name <email>``, ``date`` (the author
+    date, aware), the full ``message`` and the ``tags`` that point at it (sorted)."""
+
+    sha: str
+    message: str
+    author: str
+    date: datetime.datetime
+    tags: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -542,6 +555,33 @@ class GitRepository:
         return repo, obj
 
     # --- reading ------------------------------------------------------------------------
+
+    def commit_info(self, sha: str) -> CommitInfo:
+        """Message, author, date and tags of commit ``sha`` (Argo CD's ``GetCommitMetadata``)."""
+        repo, commit = self._commit(sha)
+        tz = datetime.timezone(datetime.timedelta(seconds=commit.author_timezone))
+        date = datetime.datetime.fromtimestamp(commit.author_time, tz)
+        key = sha.lower().encode("ascii")
+        tags: list[str] = []
+        with self._mutex:
+            for ref in repo.refs.keys(base=Ref(b"refs/tags/")):
+                full = Ref(b"refs/tags/" + ref)
+                try:
+                    peeled = repo.refs.get_peeled(full) or repo.refs[full]
+                    obj = repo.object_store[peeled]
+                    while isinstance(obj, Tag):
+                        obj = repo.object_store[obj.object[1]]
+                except KeyError:
+                    continue
+                if obj.id == key:
+                    tags.append(ref.decode("utf-8", "replace"))
+        return CommitInfo(
+            sha=sha.lower(),
+            message=commit.message.decode("utf-8", "replace"),
+            author=commit.author.decode("utf-8", "replace"),
+            date=date,
+            tags=tuple(sorted(tags)),
+        )
 
     def _walk(
         self, repo: Repo, root: bytes, parts: list[str], *, follow_last: bool, path: str, sha: str
