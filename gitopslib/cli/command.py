@@ -23,6 +23,7 @@ COMMANDS: tuple[str, ...] = (
     "health",
     "validate",
     "preview",
+    "notifications",
 )
 
 

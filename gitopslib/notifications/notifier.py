@@ -382,6 +382,22 @@ class Notifier:
 
     # --- delivery -------------------------------------------------------------------------
 
+    def resolve_destination(self, text: str) -> Destination:
+        """``service[:recipient]`` as Argo CD reads it; ``<type>:<name>`` (``webhook:dingtalk``)
+        is also accepted for a service configured as ``service.<type>.<name>``.
+
+        >>> n = Notifier.from_yaml({"data": {"service.webhook.hook": "url: http://h"}})
+        >>> str(n.resolve_destination("webhook:hook")), str(n.resolve_destination("hook:x"))
+        ('hook', 'hook:x')
+        """
+        dest = _parse_recipient(text)
+        services = self.config.services
+        if dest.service not in services and dest.recipient in services:
+            svc = services[dest.recipient]
+            if svc.type == dest.service:
+                return Destination(svc.name, "")
+        return dest
+
     def send(
         self, templates: Sequence[str], app: Any, destination: Destination | str, *,
         trigger: str = "",

@@ -329,3 +329,21 @@ def test_09_kopf_handlers_registered(controller: ModuleType) -> None:
     ]
     timers = [h for h in registry._spawning.get_all_handlers() if h.fn is controller.on_application]
     assert handlers and timers
+
+
+def test_12_notifications_trigger_and_template() -> None:
+    """The guide's on-deployed holds for the synced, healthy app, once per its revision, and the
+    rendered webhook body is the template's JSON with the app filled in."""
+    cm = "examples/12-notifications/argocd-notifications-cm.yaml"
+    app = "examples/12-notifications/application.yaml"
+    proc = gitopslib("notifications", "trigger", "run", "on-deployed", app, "--config", cm,
+                     "-o", "json")  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    (cond,) = json.loads(proc.stdout)
+    assert (cond["result"], cond["oncePer"]) == (True, "53e28ff20cc530b9ada2173fbbd64d48338583ba")
+    shown = gitopslib("notifications", "template", "notify", "app-sync-change", app,
+                      "--config", cm)  # fmt: skip
+    body = yaml.safe_load(shown.stdout)["webhook"]["dingtalk"]["body"]
+    assert json.loads(body)["markdown"]["text"].startswith(
+        "### ArgoCD sync status\n> - app: guestbook\n> - phase: Succeeded\n"
+    )

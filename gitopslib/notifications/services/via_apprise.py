@@ -19,6 +19,7 @@ The title is the template's ``<type>.title`` (or ``email.subject``), the body it
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 from typing import Any
 
@@ -72,7 +73,10 @@ def send_apprise(service: ServiceConfig, notification: Mapping[str, Any], recipi
     """Notify through apprise; :class:`DeliveryError` when apprise reports a failure."""
     urls = apprise_urls(service, recipient)
     try:
-        import apprise
+        with warnings.catch_warnings():
+            # apprise imports the deprecated imghdr module; that is apprise's business
+            warnings.simplefilter("ignore", DeprecationWarning)
+            import apprise
     except ImportError:
         raise NotificationError(
             f"{service.key}: service type {service.type!r} needs apprise: "
@@ -86,14 +90,17 @@ def send_apprise(service: ServiceConfig, notification: Mapping[str, Any], recipi
     if not title:
         title = str((notification.get("email") or {}).get("subject") or "")
     body = str(notification.get("message") or "")
-    notifier = apprise.Apprise()
-    for url in urls:
-        if not notifier.add(url):
-            raise NotificationError(
-                f"{service.key}: apprise does not understand the URL built for {service.type}",
-                key=service.key,
-            )
-    if not notifier.notify(body=body or " ", title=title):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # apprise's imghdr, see above
+        notifier = apprise.Apprise()
+        for url in urls:
+            if not notifier.add(url):
+                raise NotificationError(
+                    f"{service.key}: apprise does not understand the URL built for {service.type}",
+                    key=service.key,
+                )
+        delivered = notifier.notify(body=body or " ", title=title)
+    if not delivered:
         raise DeliveryError(
             f"{service.key}: apprise could not deliver to {service.type}",
             key=service.key,
