@@ -164,7 +164,9 @@ def register(commands: Commands) -> None:
     tget = tpl_cmds.add_parser("get", help="list templates, or show one")
     tget.add_argument("name", nargs="?", metavar="NAME")
     _config_flags(tget)
-    tget.add_argument("-o", "--output", choices=("table", "yaml"), default="table")
+    tget.add_argument(
+        "-o", "--output", choices=("table", "yaml"), default="table", help="output format"
+    )
     tget.set_defaults(func=template_get)
 
     trg = groups.add_parser("trigger", help="notification triggers")
@@ -173,10 +175,14 @@ def register(commands: Commands) -> None:
     run.add_argument("trigger", metavar="TRIGGER")
     run.add_argument("app", metavar="APP.yaml", help="Application (with status) YAML")
     _config_flags(run)
-    run.add_argument("-o", "--output", choices=("table", "json"), default="table")
+    run.add_argument(
+        "-o", "--output", choices=("table", "json"), default="table", help="output format"
+    )
     run.set_defaults(func=trigger_run)
     rget = trg_cmds.add_parser("get", help="list triggers, or show one")
     rget.add_argument("name", nargs="?", metavar="NAME")
     _config_flags(rget)
-    rget.add_argument("-o", "--output", choices=("table", "json"), default="table")
+    rget.add_argument(
+        "-o", "--output", choices=("table", "json"), default="table", help="output format"
+    )
     rget.set_defaults(func=trigger_get)

@@ -5,6 +5,8 @@ exact bodies received."""
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -96,3 +98,72 @@ def test_exact_body_received(guide: Notifier, http: Recorder) -> None:
 def test_failed_sync_sends_on_sync_failed(guide: Notifier, http: Recorder) -> None:
     """A failed operation sends on-sync-failed and nothing about success."""
     assert [d.trigger for d in guide.process(guestbook("Failed", "Degraded"))] == ["on-sync-failed"]
+
+
+# --- a real sync --------------------------------------------------------------------------
+
+
+def _git(repo: Path, *args: str) -> str:
+    proc = subprocess.run(
+        ["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@t", *args],
+        check=True, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    return proc.stdout.strip()
+
+
+def test_real_sync_sends_succeeded_and_deployed_once_per_revision(
+    guide: Notifier, http: Recorder, tmp_path: Path
+) -> None:
+    """Two real syncs (example 01's manifests in a Git repository, into a MemoryCluster):
+    each sends one on-sync-running as it starts, one on-sync-succeeded and, healthy, one
+    on-deployed for its revision; a reconcile pass of the same revision sends nothing."""
+    import gitopslib as g
+    from gitopslib.reconcile import reconcile
+
+    example = Path(__file__).resolve().parents[2] / "examples/01-directory-app"
+    src = tmp_path / "src"
+    shutil.copytree(example / "repo", src)
+    _git(src, "init", "-q", "-b", "main")
+    _git(src, "add", ".")
+    _git(src, "commit", "-qm", "first")
+    repo = g.GitRepository(str(src), cache_dir=tmp_path / "cache")
+    app = g.Application.from_yaml(example / "application.yaml")
+    doc = app.to_dict()
+    cluster = g.MemoryCluster(simulate=True)
+    sent: list[list[str]] = []
+
+    def observe(status: dict[str, Any]) -> None:
+        doc["status"] = status
+        sent.append([d.trigger for d in guide.process(doc) if d.sent])
+
+    def status_after(op: Any) -> dict[str, Any]:
+        res = reconcile(app, cluster, repository=repo, revision="main", auto_sync=False)
+        return {
+            "operationState": op.to_dict(),
+            "sync": {"status": res.sync_status, "revision": res.render.revision},
+            "health": {"status": str(res.health.status)},
+        }
+
+    revisions = []
+    for change in ("first", "second"):
+        if change == "second":
+            (src / "guestbook" / "extra.yaml").write_text(
+                "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: extra}\ndata: {a: b}\n"
+            )
+            _git(src, "add", ".")
+            _git(src, "commit", "-qm", "second")
+        revisions.append(_git(src, "rev-parse", "HEAD"))
+        # Argo CD records a Running operation as the sync starts (hand-made until the
+        # operation status is recorded by sync itself)
+        observe({"operationState": {"phase": "Running", "startedAt": "2024-05-01T10:00:00Z"},
+                 "sync": {"status": "OutOfSync"}, "health": {"status": "Healthy"}})  # fmt: skip
+        op = g.sync(app, cluster=cluster, repository=repo, revision="main", poll_interval=0.0)
+        assert op.phase == "Succeeded"
+        observe(status_after(op))
+        observe(status_after(op))  # another pass, same revision
+    assert revisions[0] != revisions[1]
+    assert sent == [
+        ["on-sync-running"], ["on-deployed", "on-sync-succeeded"], [],
+        ["on-sync-running"], ["on-deployed", "on-sync-succeeded"], [],
+    ]  # fmt: skip
+    assert len(http.requests) == 6

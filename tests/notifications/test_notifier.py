@@ -211,3 +211,10 @@ def test_state_store_hook(http: Recorder) -> None:
     Notifier.from_yaml(config(http.url), state_store=store).process(copy.deepcopy(a))
     assert store.value is not None and "r1:on-synced" in store.value
     assert Notifier.from_yaml(config(http.url), state_store=store).process(a) == []
+
+
+def test_notifier_is_the_loops_notifier_like() -> None:
+    """`Notifier` satisfies observe.NotifierLike, the protocol sync/reconcile/wait call."""
+    from gitopslib.observe import NotifierLike
+
+    assert isinstance(Notifier.from_yaml({"data": {}}), NotifierLike)
