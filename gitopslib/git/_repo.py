@@ -15,6 +15,7 @@ import posixpath
 import stat
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -196,6 +197,9 @@ class GitRepository:
         self._repo: Repo | None = None
         self._refs_ttl = float(refs_ttl)
         self._refs_cache: tuple[float, dict[str, str]] | None = None
+        # parsed commits and trees by object id: content-addressed, so never stale
+        self._commits: dict[bytes, Commit] = {}
+        self._parsed_trees: OrderedDict[bytes, Tree] = OrderedDict()
 
     # --- identity -----------------------------------------------------------------------
 
@@ -531,6 +535,10 @@ class GitRepository:
                 revision=sha,
             )
         key = sha.lower().encode("ascii")
+        with self._mutex:
+            known = self._commits.get(key)
+        if known is not None and self._repo is not None:
+            return self._repo, known
         if not self._has(key):
             with self._locked():
                 if not self._has(key):
@@ -552,7 +560,25 @@ class GitRepository:
                 f"{sha} in {self.url} is a {obj.type_name.decode()}, not a commit",
                 revision=sha,
             )
+        with self._mutex:
+            if len(self._commits) > 1024:
+                self._commits.clear()
+            self._commits[key] = obj
         return repo, obj
+
+    def _tree(self, store: BaseObjectStore, sha: bytes) -> Tree:
+        """The parsed tree ``sha`` (the last 512 parsed are kept: a fleet's apps share
+        their parent folders, whose trees would otherwise be parsed once per app)."""
+        found = self._parsed_trees.get(sha)
+        if found is not None:
+            self._parsed_trees.move_to_end(sha)
+            return found
+        tree = store[ObjectID(sha)]
+        assert isinstance(tree, Tree)
+        self._parsed_trees[sha] = tree
+        if len(self._parsed_trees) > 512:
+            self._parsed_trees.popitem(last=False)
+        return tree
 
     # --- reading ------------------------------------------------------------------------
 
@@ -606,8 +632,7 @@ class GitRepository:
                 continue
             if not stat.S_ISDIR(mode):
                 raise self._not_found(path, sha)
-            tree = store[ObjectID(current)]
-            assert isinstance(tree, Tree)
+            tree = self._tree(store, current)
             try:
                 mode, current = tree[name.encode("utf-8", "surrogateescape")]
             except KeyError:
@@ -658,6 +683,23 @@ class GitRepository:
             blob = repo.object_store[ObjectID(obj_sha)]
             assert isinstance(blob, Blob)
             return blob.as_raw_string()
+
+    def path_sha(self, sha: str, path: str = "") -> str | None:
+        """The object id of ``path`` at commit ``sha`` (a tree for a directory, a blob for a
+        file), or None when nothing is there. Content-addressed: it changes exactly when
+        something under ``path`` changes, which makes it a cache key for whatever is rendered
+        from that path alone. ``""`` is the root tree.
+        """
+        parts = _clean_path(path, url=self.url)
+        repo, commit = self._commit(sha)
+        with self._mutex:
+            try:
+                _mode, obj_sha = self._walk(
+                    repo, commit.tree, parts, follow_last=False, path=path, sha=sha
+                )
+            except GitPathNotFoundError:
+                return None
+        return obj_sha.decode("ascii")
 
     def list_tree(self, sha: str, path: str = "", *, recursive: bool = False) -> list[TreeEntry]:
         """Entries of directory ``path`` at commit ``sha`` (sorted by path).

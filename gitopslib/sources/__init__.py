@@ -28,6 +28,7 @@ from gitopslib.sources.detect import detect_source_type, explicit_type
 from gitopslib.sources.directory import DirectoryRenderer, glob_match
 from gitopslib.sources.helm import HelmRenderer, HelmTemplateError
 from gitopslib.sources.render import RenderResult, SourceRender, expand_lists, render
+from gitopslib.sources.renderpass import RenderPass
 from gitopslib.sources.resolver import AppNode, ResolvedSource, Resolver, render_tree
 
 __all__ = [
@@ -42,6 +43,7 @@ __all__ = [
     "HelmTemplateError",
     "RenderCache",
     "RenderContext",
+    "RenderPass",
     "RenderResult",
     "Renderer",
     "RendererRegistry",

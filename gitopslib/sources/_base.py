@@ -347,7 +347,8 @@ class RenderContext:
 
     ``repo_root`` is the checkout of the source's repository; ``app_dir`` the source path
     inside it (already confined). ``ref_roots`` maps a multi-source ``ref`` name to the root
-    of that source's checkout (for ``$ref/values.yaml``).
+    of that source's checkout (for ``$ref/values.yaml``). A renderer that decrypts anything
+    sets ``contains_secrets`` so the result is not cached.
     """
 
     app: Application
@@ -362,6 +363,9 @@ class RenderContext:
     timeout: float = DEFAULT_TIMEOUT
     plugins_dir: Path | None = None
     options: Mapping[str, Any] = field(default_factory=dict)
+    #: Set by a renderer that decrypted something (SOPS values) to produce its output: the
+    #: render is then never stored in a render cache.
+    contains_secrets: bool = False
 
 
 @runtime_checkable

@@ -208,6 +208,19 @@ class RenderCache:
             while len(self._memory) > self.memory_items:
                 self._memory.popitem(last=False)
 
+    def fit(self, items: int) -> None:
+        """Grow the memory LRU to hold at least ``items`` entries (a fleet's worth: a pass
+        over more apps than the LRU holds would evict every entry before it is asked for
+        again). Never shrinks.
+
+        >>> c = RenderCache(directory=None, memory_items=2)
+        >>> c.fit(1000); c.memory_items
+        1000
+        """
+        if items > self.memory_items:
+            with self._lock:
+                self.memory_items = max(self.memory_items, items)
+
     def put(self, key: str, entry: dict[str, Any]) -> None:
         """Store ``entry`` (JSON-serialisable) under ``key`` in memory and on disk."""
         self._remember(key, entry)

@@ -23,8 +23,10 @@ keeps its last occurrence and a ``RepeatedResourceWarning`` message is recorded.
 
 from __future__ import annotations
 
+import functools
 import os
-from collections.abc import Mapping, Sequence
+import posixpath
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,6 +47,8 @@ from gitopslib.sources._base import (
 from gitopslib.sources._registry import RendererRegistry, default_registry
 from gitopslib.sources.cache import RenderCache, cache_key, tree_digest
 from gitopslib.sources.detect import detect_source_type, explicit_type
+from gitopslib.sources.inputs import input_paths, path_digest
+from gitopslib.sources.renderpass import RenderPass
 from gitopslib.sources.resolver import RepositoryLike, ResolvedSource, Resolver
 from gitopslib.tracking import app_instance_name
 
@@ -66,7 +70,8 @@ class SourceRender:
     source_type: str | None
     revision: str | None
     manifests: list[dict[str, Any]]
-    cached: Literal["memory", "disk"] | None = None
+    cached: Literal["memory", "disk", "shared"] | None = None
+    contains_secrets: bool = False
 
 
 @dataclass(frozen=True)
@@ -78,7 +83,8 @@ class RenderResult:
     one for single-source apps); ``revisions``/``source_types`` list every source (None for
     the type of a reference-only source). ``warnings`` holds Argo CD's
     RepeatedResourceWarning messages. Manifests may be shared with the render cache: copy
-    one before editing it.
+    one before editing it. ``contains_secrets``: a renderer decrypted something (SOPS) to
+    produce it, so it was not cached.
     """
 
     manifests: list[dict[str, Any]]
@@ -88,6 +94,7 @@ class RenderResult:
     source_types: tuple[str | None, ...] = ()
     warnings: tuple[str, ...] = ()
     sources: tuple[SourceRender, ...] = field(default=(), repr=False)
+    contains_secrets: bool = False
 
     @property
     def cached(self) -> bool:
@@ -213,8 +220,64 @@ def _dedupe(objs: list[dict[str, Any]], namespace: str) -> tuple[list[dict[str, 
     return kept, warnings
 
 
-def _input_digest(resolved: ResolvedSource) -> str:
-    return resolved.revision if resolved.revision else "tree:" + tree_digest(resolved.root)
+def _input_digest(
+    resolved: ResolvedSource, paths: Sequence[str] | None, render_pass: RenderPass
+) -> str:
+    """What keys a source's input: the content of ``paths`` (a Git object id per path, or a
+    digest of a folder's files), or, when ``paths`` is None, the whole repository (the
+    commit SHA, or a digest of every file of a folder). Each answer is computed once per
+    pass."""
+    root, revision, repo = resolved.root, resolved.revision, resolved.repository
+    path_sha = getattr(repo, "path_sha", None) if repo is not None else None
+    if paths is None or (repo is not None and (path_sha is None or not revision)):
+        if revision:
+            return revision
+        return "tree:" + render_pass.remember(("tree", str(root)), lambda: tree_digest(root))
+    parts: list[str] = []
+    for rel in paths:
+        if path_sha is not None and revision:
+
+            def object_id(
+                rel: str = rel, rev: str = revision, git_sha: Callable[..., Any] = path_sha
+            ) -> str | None:
+                found = git_sha(rev, rel)
+                return str(found) if found is not None else None
+
+            found = render_pass.remember(("git", id(repo), revision, rel), object_id)
+            parts.append(f"{rel}=git:{found or 'missing'}")
+        else:
+
+            def digest(rel: str = rel) -> str:
+                return path_digest(root / rel)
+
+            parts.append(f"{rel}=" + render_pass.remember(("path", str(root), rel), digest))
+    return "paths:" + ";".join(parts)
+
+
+def _ref_paths(sources: Sequence[Any]) -> dict[str, list[str] | None]:
+    """For each ``$ref`` source name, the paths the app's value files read from it (None:
+    a path needs the build environment, so the whole source keys it)."""
+    out: dict[str, list[str] | None] = {}
+    for source in sources:
+        helm = getattr(source, "helm", None)
+        files = [str(v) for v in (getattr(helm, "value_files", None) or [])] if helm else []
+        files += (
+            [str(f.path) for f in (getattr(helm, "file_parameters", None) or [])] if helm else []
+        )
+        for raw in files:
+            if not raw.startswith("$"):
+                continue
+            name, sep, rest = raw[1:].partition("/")
+            if not sep:
+                continue
+            clean = posixpath.normpath(rest)
+            if "$" in rest or clean == ".." or clean.startswith(("../", "/")):
+                out[name] = None
+                continue
+            known = out.setdefault(name, [])
+            if known is not None:
+                known.append("" if clean == "." else clean)
+    return {k: (sorted(set(v)) if v is not None else None) for k, v in out.items()}
 
 
 def render(
@@ -235,6 +298,7 @@ def render(
     controller_namespace: str = "argocd",
     disabled_types: Sequence[str] = (),
     options: Mapping[str, Any] | None = None,
+    render_pass: RenderPass | None = None,
 ) -> RenderResult:
     """Render every source of ``app`` and return the desired manifests.
 
@@ -242,7 +306,13 @@ def render(
     ``repository`` (a ``GitRepository``; ``revision`` overrides ``targetRevision``) serve
     every repoURL; ``resolver`` maps several repositories. ``cache`` (a
     :class:`~gitopslib.sources.cache.RenderCache`) makes re-rendering unchanged input a cache
-    read; ``no_cache`` is Argo CD's hard refresh (bypass reads, still write).
+    read; ``no_cache`` is Argo CD's hard refresh (bypass reads, still write). The cache key
+    holds the content of the paths the source reads (its path, value files, Jsonnet libs,
+    ``manifest-generate-paths``; see :mod:`gitopslib.sources.inputs`), not the commit, so a
+    commit that does not touch them is a cache hit. ``render_pass`` (a
+    :class:`~gitopslib.sources.RenderPass` shared by every render of a pass over a fleet)
+    resolves each repository revision and digests each path once per pass, and sizes the
+    memory cache to the fleet.
     ``kube_version``/``api_versions`` stand in for the cluster's (Helm capabilities);
     ``options`` reach the renderers (e.g. ``max_combined_size`` for directories).
 
@@ -265,23 +335,31 @@ def render(
                 source_type=None,
                 path=None,
             )
-    registry = registry or default_registry()
+    registry = registry or _shared_default_registry()
     runner = runner or SubprocessRunner()
     sources = _all_sources(app)
     app_name = str(app.metadata.name)
     dest = getattr(app.spec, "destination", None)
     dest_ns = str(getattr(dest, "namespace", None) or "")
     opts = {"controller_namespace": controller_namespace, **(options or {})}
+    the_pass = render_pass if render_pass is not None else RenderPass(ttl=float("inf"))
 
     renders: list[SourceRender] = []
     with ExitStack() as stack:
         opened: list[ResolvedSource] = [
-            stack.enter_context(resolver.open(str(s.repo_url or ""), s.target_revision))
+            stack.enter_context(
+                resolver.open(str(s.repo_url or ""), s.target_revision, resolve=the_pass.resolve)
+            )
             for s in sources
         ]
         ref_roots = {str(s.ref): o.root for s, o in zip(sources, opened, strict=True) if s.ref}
+        ref_paths = _ref_paths(sources) if cache is not None else {}
         ref_digests = (
-            {str(s.ref): _input_digest(o) for s, o in zip(sources, opened, strict=True) if s.ref}
+            {
+                str(s.ref): _input_digest(o, ref_paths.get(str(s.ref), []), the_pass)
+                for s, o in zip(sources, opened, strict=True)
+                if s.ref
+            }
             if cache is not None
             else {}
         )
@@ -322,11 +400,18 @@ def render(
             if cache is not None:
                 engine = renderer.cache_key(ctx)
                 if engine is not None:
+                    paths = input_paths(app, source, source_type, resolved.root, app_dir)
+                    spec = _spec(source)
                     key = cache_key(
                         {
-                            "input": _input_digest(resolved),
+                            "input": _input_digest(resolved, paths, the_pass),
+                            "paths": paths,
+                            # the build environment carries the commit into the output
+                            "revision": resolved.revision
+                            if "ARGOCD_APP_REVISION" in orjson.dumps(spec).decode()
+                            else None,
                             "refs": ref_digests,
-                            "source": _spec(source),
+                            "source": spec,
                             "type": source_type,
                             "engine": engine,
                             "app": app_instance_name(app, controller_namespace),
@@ -338,6 +423,7 @@ def render(
                             "options": _spec(dict(opts)),
                         }
                     )
+                    cache.fit(the_pass.saw(key))
                     if not no_cache:
                         hit = cache.get(key)
                         if hit is not None:
@@ -354,9 +440,18 @@ def render(
             manifests = expand_lists(
                 _require_kinds(renderer.render(ctx), source_type, source.path or ".")
             )
-            if key is not None and cache is not None:
+            # decrypted secrets never reach a cache (memory, disk or shared)
+            if key is not None and cache is not None and not ctx.contains_secrets:
                 cache.put(key, {"manifests": manifests})
-            renders.append(SourceRender(index, source_type, resolved.revision, manifests))
+            renders.append(
+                SourceRender(
+                    index,
+                    source_type,
+                    resolved.revision,
+                    manifests,
+                    contains_secrets=ctx.contains_secrets,
+                )
+            )
 
     combined: list[dict[str, Any]] = []
     for r in renders:
@@ -371,7 +466,15 @@ def render(
         source_types=tuple(r.source_type for r in renders),
         warnings=tuple(warnings),
         sources=tuple(renders),
+        contains_secrets=any(r.contains_secrets for r in renders),
     )
+
+
+@functools.cache
+def _shared_default_registry() -> RendererRegistry:
+    """The built-in renderers, built once per process for calls that bring no registry
+    (building them is a third of a cached render's cost)."""
+    return default_registry()
 
 
 def _detect(

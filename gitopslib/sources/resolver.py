@@ -14,8 +14,9 @@ True
 
 from __future__ import annotations
 
+import functools
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,12 +43,15 @@ class RepositoryLike(Protocol):
 @dataclass(frozen=True)
 class ResolvedSource:
     """A source's repository on disk: ``root`` and the commit it holds (None for a plain
-    folder, unless the caller named one)."""
+    folder, unless the caller named one); ``repository`` the Git repository it came from
+    (None for a folder)."""
 
     root: Path
     revision: str | None
+    repository: RepositoryLike | None = field(default=None, compare=False, repr=False)
 
 
+@functools.lru_cache(maxsize=4096)
 def _normalize(url: str) -> str:
     try:
         from gitopslib.giturl import normalize_git_url
@@ -109,8 +113,16 @@ class Resolver:
         )
 
     @contextmanager
-    def open(self, repo_url: str, target_revision: str | None) -> Iterator[ResolvedSource]:
-        """The checkout of ``repo_url`` at ``target_revision`` for the duration of the block."""
+    def open(
+        self,
+        repo_url: str,
+        target_revision: str | None,
+        *,
+        resolve: Callable[[RepositoryLike, str], str] | None = None,
+    ) -> Iterator[ResolvedSource]:
+        """The checkout of ``repo_url`` at ``target_revision`` for the duration of the block.
+        ``resolve(repository, revision)`` replaces ``repository.resolve(revision)`` (a
+        :class:`~gitopslib.sources.RenderPass` resolves each revision once per pass)."""
         target, is_default = self.lookup(repo_url)
         pinned = self.revision if is_default else None
         if isinstance(target, (str, os.PathLike)):
@@ -121,9 +133,10 @@ class Resolver:
                 )
             yield ResolvedSource(root, pinned)
             return
-        sha = target.resolve(pinned or target_revision or "HEAD")
+        rev = pinned or target_revision or "HEAD"
+        sha = resolve(target, rev) if resolve is not None else target.resolve(rev)
         with target.checkout(sha) as root:
-            yield ResolvedSource(Path(root), sha)
+            yield ResolvedSource(Path(root), sha, target)
 
 
 @dataclass

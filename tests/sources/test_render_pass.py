@@ -1,0 +1,231 @@
+"""Fleet rendering: a commit re-renders exactly the apps whose inputs it touched, each
+revision is resolved once per pass, and a render that decrypted something is never cached.
+Real Git (the git CLI builds the repository, dulwich reads it), real Directory and Kustomize
+renderers; renders are counted, not timed."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from gitopslib.git import GitRepository
+from gitopslib.models import Application
+from gitopslib.sources import RenderCache, RenderPass, default_registry, render
+from gitopslib.sources._base import RenderContext
+from gitopslib.sources.directory import DirectoryRenderer
+
+ENV = {
+    "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+    "HOME": "/nonexistent",
+    "GIT_CONFIG_NOSYSTEM": "1",
+    "GIT_CONFIG_GLOBAL": "/dev/null",
+    "GIT_AUTHOR_NAME": "t",
+    "GIT_AUTHOR_EMAIL": "t@example.com",
+    "GIT_COMMITTER_NAME": "t",
+    "GIT_COMMITTER_EMAIL": "t@example.com",
+}
+
+
+def git(work: Path, *args: str) -> None:
+    subprocess.run(["git", *args], cwd=work, env=ENV, check=True, capture_output=True, timeout=60)
+
+
+def app(name: str, path: str, annotations: str = "") -> Application:
+    return Application.from_yaml(
+        f"apiVersion: argoproj.io/v1alpha1\nkind: Application\n"
+        f"metadata: {{name: {name}{annotations}}}\n"
+        f"spec: {{project: default, source: {{repoURL: 'https://example.com/fleet.git', "
+        f"path: '{path}', targetRevision: main}}, destination: {{name: in-cluster, "
+        f"namespace: {name}}}}}\n"
+    )
+
+
+def cm(name: str, value: str) -> str:
+    return f"apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: {name}}}\ndata: {{v: '{value}'}}\n"
+
+
+class CountingDirectory(DirectoryRenderer):
+    """The real Directory renderer, counting renders per app."""
+
+    def __init__(self, secret: bool = False) -> None:
+        super().__init__()
+        self.renders: Counter[str] = Counter()
+        self.secret = secret
+
+    def render(self, ctx: RenderContext) -> list[dict[str, Any]]:
+        self.renders[str(ctx.app.metadata.name)] += 1
+        if self.secret:
+            ctx.contains_secrets = True  # what a renderer that decrypted SOPS values sets
+        return super().render(ctx)
+
+
+def registry(renderer: DirectoryRenderer) -> Any:
+    reg = default_registry()
+    reg.register(renderer, replace=True)
+    return reg
+
+
+@pytest.fixture
+def fleet(tmp_path: Path) -> Path:
+    """A Git work tree with three directory apps and a shared folder, committed."""
+    work = tmp_path / "work"
+    for i in range(3):
+        (work / "apps" / f"app-{i}").mkdir(parents=True)
+        (work / "apps" / f"app-{i}" / "cm.yaml").write_text(cm(f"cm-{i}", "1"))
+    (work / "shared").mkdir()
+    (work / "shared" / "cm.yaml").write_text(cm("shared", "1"))
+    (work / "README.md").write_text("fleet\n")
+    git(work, "init", "-q", "-b", "main")
+    git(work, "add", ".")
+    git(work, "commit", "-qm", "init")
+    return work
+
+
+APPS = [app(f"app-{i}", f"apps/app-{i}") for i in range(3)]
+
+
+def render_all(
+    apps: list[Application], counter: CountingDirectory, cache: RenderCache, **where: Any
+) -> None:
+    the_pass = RenderPass()
+    for a in apps:
+        render(a, cache=cache, registry=registry(counter), render_pass=the_pass, **where)
+
+
+def test_git_commit_rerenders_only_the_touched_app(fleet: Path, tmp_path: Path) -> None:
+    """After a commit changing apps/app-1 and the README, only app-1 renders again."""
+    repo = GitRepository(str(fleet), cache_dir=tmp_path / "cache")
+    counter, cache = CountingDirectory(), RenderCache(directory=None)
+    render_all(APPS, counter, cache, repository=repo)
+    (fleet / "apps" / "app-1" / "cm.yaml").write_text(cm("cm-1", "2"))
+    (fleet / "README.md").write_text("changed\n")
+    git(fleet, "commit", "-qam", "touch app-1")
+    render_all(APPS, counter, cache, repository=repo)
+    assert counter.renders == {"app-0": 1, "app-1": 2, "app-2": 1}
+
+
+def test_git_rerender_shows_the_new_content(fleet: Path, tmp_path: Path) -> None:
+    """The re-rendered app carries the new commit's content and SHA; an untouched app's
+    cached render reports the new SHA too."""
+    repo = GitRepository(str(fleet), cache_dir=tmp_path / "cache")
+    cache = RenderCache(directory=None)
+    render(APPS[0], repository=repo, cache=cache)
+    render(APPS[1], repository=repo, cache=cache)
+    (fleet / "apps" / "app-1" / "cm.yaml").write_text(cm("cm-1", "2"))
+    git(fleet, "commit", "-qam", "touch app-1")
+    head = repo.resolve("main")
+    untouched = render(APPS[0], repository=repo, cache=cache)
+    touched = render(APPS[1], repository=repo, cache=cache)
+    assert untouched.cached and untouched.revision == head
+    assert not touched.cached and touched.manifests[0]["data"] == {"v": "2"}
+
+
+def test_folder_change_rerenders_only_the_touched_app(fleet: Path) -> None:
+    """In a local folder, editing one app's file re-renders that app only."""
+    counter, cache = CountingDirectory(), RenderCache(directory=None)
+    render_all(APPS, counter, cache, repo_root=fleet)
+    (fleet / "apps" / "app-2" / "cm.yaml").write_text(cm("cm-2", "changed"))
+    render_all(APPS, counter, cache, repo_root=fleet)
+    assert counter.renders == {"app-0": 1, "app-1": 1, "app-2": 2}
+
+
+def test_manifest_generate_paths_add_inputs(fleet: Path) -> None:
+    """An app naming /shared in manifest-generate-paths re-renders when /shared changes;
+    the others do not."""
+    watching = app(
+        "app-0",
+        "apps/app-0",
+        ", annotations: {argocd.argoproj.io/manifest-generate-paths: '.;/shared'}",
+    )
+    apps = [watching, *APPS[1:]]
+    counter, cache = CountingDirectory(), RenderCache(directory=None)
+    render_all(apps, counter, cache, repo_root=fleet)
+    (fleet / "shared" / "cm.yaml").write_text(cm("shared", "2"))
+    render_all(apps, counter, cache, repo_root=fleet)
+    assert counter.renders == {"app-0": 2, "app-1": 1, "app-2": 1}
+
+
+def test_kustomize_base_outside_the_path_still_invalidates(tmp_path: Path) -> None:
+    """A kustomization reaching ../../base is keyed by the whole repository, so a change to
+    the base is rendered (real kustomize)."""
+    (tmp_path / "base").mkdir()
+    (tmp_path / "base" / "cm.yaml").write_text(cm("base", "1"))
+    (tmp_path / "base" / "kustomization.yaml").write_text("resources: [cm.yaml]\n")
+    overlay = tmp_path / "overlays" / "prod"
+    overlay.mkdir(parents=True)
+    (overlay / "kustomization.yaml").write_text("resources: [../../base]\nnamePrefix: prod-\n")
+    the_app = app("prod", "overlays/prod")
+    cache = RenderCache(directory=None)
+    first = render(the_app, repo_root=tmp_path, cache=cache)
+    (tmp_path / "base" / "cm.yaml").write_text(cm("base", "2"))
+    second = render(the_app, repo_root=tmp_path, cache=cache)
+    assert first.manifests[0]["data"] == {"v": "1"}
+    assert not second.cached and second.manifests[0]["data"] == {"v": "2"}
+
+
+def test_symlink_under_the_path_keys_the_whole_repository(tmp_path: Path) -> None:
+    """An app whose folder links to a file elsewhere sees that file change."""
+    (tmp_path / "shared").mkdir()
+    (tmp_path / "shared" / "cm.yaml").write_text(cm("linked", "1"))
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "cm.yaml").symlink_to("../shared/cm.yaml")
+    the_app = app("linked", "app")
+    cache = RenderCache(directory=None)
+    render(the_app, repo_root=tmp_path, cache=cache)
+    (tmp_path / "shared" / "cm.yaml").write_text(cm("linked", "2"))
+    again = render(the_app, repo_root=tmp_path, cache=cache)
+    assert not again.cached and again.manifests[0]["data"] == {"v": "2"}
+
+
+class CountingRepository(GitRepository):
+    """A real GitRepository counting resolve calls."""
+
+    calls = 0
+
+    def resolve(self, revision: str = "HEAD") -> str:
+        CountingRepository.calls += 1
+        return super().resolve(revision)
+
+
+def test_one_resolution_per_repository_and_revision_per_pass(fleet: Path, tmp_path: Path) -> None:
+    """Three apps on main in one pass ask the repository once; a second pass asks again
+    only after the TTL."""
+    CountingRepository.calls = 0
+    repo = CountingRepository(str(fleet), cache_dir=tmp_path / "cache")
+    now = [0.0]
+    the_pass = RenderPass(ttl=180, clock=lambda: now[0])
+    for a in APPS:
+        render(a, repository=repo, render_pass=the_pass)
+    assert (CountingRepository.calls, the_pass.resolutions) == (1, 1)
+    now[0] = 179.0
+    render(APPS[0], repository=repo, render_pass=the_pass)
+    now[0] = 181.0
+    render(APPS[0], repository=repo, render_pass=the_pass)
+    assert CountingRepository.calls == 2
+
+
+def test_pass_sizes_the_memory_cache_to_the_fleet(fleet: Path) -> None:
+    """A pass over more apps than the memory LRU holds grows it, so the next pass is all
+    memory hits."""
+    cache = RenderCache(directory=None, memory_items=1)
+    counter = CountingDirectory()
+    render_all(APPS, counter, cache, repo_root=fleet)
+    render_all(APPS, counter, cache, repo_root=fleet)
+    assert cache.memory_items >= 3 and counter.renders == {"app-0": 1, "app-1": 1, "app-2": 1}
+
+
+def test_decrypted_render_is_never_cached(fleet: Path, tmp_path: Path) -> None:
+    """A render whose renderer set contains_secrets is not stored (memory or disk) and says
+    so on the result; rendering again renders again."""
+    counter = CountingDirectory(secret=True)
+    cache = RenderCache(directory=tmp_path / "render-cache")
+    first = render(APPS[0], repo_root=fleet, cache=cache, registry=registry(counter))
+    second = render(APPS[0], repo_root=fleet, cache=cache, registry=registry(counter))
+    assert first.contains_secrets and not second.cached
+    assert counter.renders["app-0"] == 2
+    assert not list((tmp_path / "render-cache").rglob("*.json"))
