@@ -111,6 +111,17 @@ def with_retries(
             raise ClusterTimeoutError(error.message, **_attrs(error)) from None
         raise error from None
 
+    # the common case, a first try that works, skips building the retry machinery
+    try:
+        return attempt()
+    except Transient as exc:
+        first: list[Transient] = [exc]
+
+    def again() -> T:
+        if first:
+            raise first.pop()  # the failed first try, as tenacity's attempt 1
+        return attempt()
+
     retrying = Retrying(
         sleep=sleep,
         stop=stop,
@@ -118,7 +129,7 @@ def with_retries(
         retry=retry_if_exception_type(Transient),
         retry_error_callback=give_up,
     )
-    result: T = retrying(attempt)
+    result: T = retrying(again)
     return result
 
 

@@ -143,6 +143,8 @@ class KubernetesCluster:
         self._http = Transport(api_client, requests or RequestPolicy(), metrics, sleep)
         self._found: dict[tuple[str, str, str], Any] = {}
         self._discovery_lock = threading.RLock()
+        self._executor: ThreadPoolExecutor | None = None
+        self._pool_finalizer: weakref.finalize[Any, Any] | None = None
         _throttle_token_refresh(api_client)
         self._tmp = tempfile.TemporaryDirectory(prefix="gitopslib-discovery-")
         self._finalizer = weakref.finalize(self, self._tmp.cleanup)
@@ -184,7 +186,10 @@ class KubernetesCluster:
         return cls(api_client, **options)
 
     def close(self) -> None:
-        """Release the HTTP connections and the discovery cache."""
+        """Release the writers' threads, the HTTP connections and the discovery cache."""
+        if self._executor is not None:
+            self._executor.shutdown(wait=True)
+            self._executor = None
         self.api_client.close()
         self._finalizer()
 
@@ -400,10 +405,20 @@ class KubernetesCluster:
 
         if len(requests) < 2 or self.concurrency < 2:
             return [one(r) for r in requests]
-        with ThreadPoolExecutor(min(self.concurrency, len(requests))) as pool:
-            # each task runs in a copy of the caller's context: the deadline goes along
-            futures = [pool.submit(contextvars.copy_context().run, one, r) for r in requests]
-            return [f.result() for f in futures]
+        pool = self._pool()
+        # each task runs in a copy of the caller's context: the deadline goes along
+        futures = [pool.submit(contextvars.copy_context().run, one, r) for r in requests]
+        return [f.result() for f in futures]
+
+    def _pool(self) -> ThreadPoolExecutor:
+        """The writers' threads, started on first use and kept until :meth:`close`."""
+        with self._discovery_lock:
+            if self._executor is None:
+                self._executor = ThreadPoolExecutor(
+                    self.concurrency, thread_name_prefix="gitopslib-kube"
+                )
+                self._pool_finalizer = weakref.finalize(self, self._executor.shutdown, wait=False)
+            return self._executor
 
     def _apply_one(self, req: ApplyRequest) -> ApplyResult:
         # copies of the levels changed here; nothing below them is modified
