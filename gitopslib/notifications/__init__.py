@@ -12,6 +12,7 @@ One module per concept: :mod:`~gitopslib.notifications.config` (the ConfigMap an
 
 from __future__ import annotations
 
+from gitopslib.notifications.cluster_state import ClusterStateStore
 from gitopslib.notifications.config import NotificationsConfig, ServiceConfig
 from gitopslib.notifications.helpers import CommitMetadata
 from gitopslib.notifications.notifier import ConditionResult, Delivery, Destination, Notifier
@@ -19,6 +20,7 @@ from gitopslib.notifications.state import NOTIFIED_ANNOTATION, StateStore
 
 __all__ = [
     "NOTIFIED_ANNOTATION",
+    "ClusterStateStore",
     "CommitMetadata",
     "ConditionResult",
     "Delivery",

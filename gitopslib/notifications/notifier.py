@@ -190,14 +190,16 @@ class Notifier:
             except ExprRuntimeError as exc:
                 triggered = False
                 error = f"trigger.{trigger}[{i}].when: {exc}"
-                _log.warning("failed to execute when condition: %s", error)
+                # Argo CD logs this and treats the condition as false; conditions often read
+                # fields a fresh app has not got yet, so this is not worth a warning
+                _log.info("failed to execute when condition: %s", error)
             once = None
             if triggered and cond.once_per is not None:
                 try:
                     once = format_once_per(cond.once_per.evaluate(variables))
                 except ExprRuntimeError as exc:
                     error = f"trigger.{trigger}[{i}].oncePer: {exc}"
-                    _log.warning("failed to execute oncePer condition: %s", error)
+                    _log.info("failed to execute oncePer condition: %s", error)
             results.append(
                 ConditionResult(
                     trigger=trigger,

@@ -111,13 +111,28 @@ def _git(repo: Path, *args: str) -> str:
     return proc.stdout.strip()
 
 
+class Recording:
+    """Wraps the notifier the loop calls, keeping what each call sent."""
+
+    def __init__(self, notifier: Notifier) -> None:
+        self.notifier = notifier
+        self.calls: list[list[str]] = []
+
+    def process(self, app: Any) -> list[Any]:
+        deliveries = self.notifier.process(app)
+        self.calls.append([d.trigger for d in deliveries if d.sent])
+        return deliveries
+
+
 def test_real_sync_sends_succeeded_and_deployed_once_per_revision(
     guide: Notifier, http: Recorder, tmp_path: Path
 ) -> None:
-    """Two real syncs (example 01's manifests in a Git repository, into a MemoryCluster):
-    each sends one on-sync-running as it starts, one on-sync-succeeded and, healthy, one
-    on-deployed for its revision; a reconcile pass of the same revision sends nothing."""
+    """`g.sync(..., notifier=n)` of example 01's manifests from a Git repository into a
+    MemoryCluster: the loop hands each recorded state to the notifier, which sends one
+    on-sync-running, one on-sync-succeeded and (healthy) one on-deployed per revision; a
+    reconcile pass of the same revision and a restarted notifier send nothing more."""
     import gitopslib as g
+    from gitopslib.notifications.cluster_state import ClusterStateStore
     from gitopslib.reconcile import reconcile
 
     example = Path(__file__).resolve().parents[2] / "examples/01-directory-app"
@@ -128,21 +143,9 @@ def test_real_sync_sends_succeeded_and_deployed_once_per_revision(
     _git(src, "commit", "-qm", "first")
     repo = g.GitRepository(str(src), cache_dir=tmp_path / "cache")
     app = g.Application.from_yaml(example / "application.yaml")
-    doc = app.to_dict()
     cluster = g.MemoryCluster(simulate=True)
-    sent: list[list[str]] = []
-
-    def observe(status: dict[str, Any]) -> None:
-        doc["status"] = status
-        sent.append([d.trigger for d in guide.process(doc) if d.sent])
-
-    def status_after(op: Any) -> dict[str, Any]:
-        res = reconcile(app, cluster, repository=repo, revision="main", auto_sync=False)
-        return {
-            "operationState": op.to_dict(),
-            "sync": {"status": res.sync_status, "revision": res.render.revision},
-            "health": {"status": str(res.health.status)},
-        }
+    guide_cm = guide.config
+    notifier = Recording(Notifier(guide_cm, state_store=ClusterStateStore(cluster)))
 
     revisions = []
     for change in ("first", "second"):
@@ -153,17 +156,22 @@ def test_real_sync_sends_succeeded_and_deployed_once_per_revision(
             _git(src, "add", ".")
             _git(src, "commit", "-qm", "second")
         revisions.append(_git(src, "rev-parse", "HEAD"))
-        # Argo CD records a Running operation as the sync starts (hand-made until the
-        # operation status is recorded by sync itself)
-        observe({"operationState": {"phase": "Running", "startedAt": "2024-05-01T10:00:00Z"},
-                 "sync": {"status": "OutOfSync"}, "health": {"status": "Healthy"}})  # fmt: skip
-        op = g.sync(app, cluster=cluster, repository=repo, revision="main", poll_interval=0.0)
+        op = g.sync(
+            app, cluster=cluster, repository=repo, revision="main", poll_interval=0.0,
+            notifier=notifier,
+        )  # fmt: skip
         assert op.phase == "Succeeded"
-        observe(status_after(op))
-        observe(status_after(op))  # another pass, same revision
+        reconcile(app, cluster, repository=repo, revision="main", notifier=notifier)
     assert revisions[0] != revisions[1]
+    sent = [triggers for triggers in notifier.calls if triggers]
     assert sent == [
-        ["on-sync-running"], ["on-deployed", "on-sync-succeeded"], [],
-        ["on-sync-running"], ["on-deployed", "on-sync-succeeded"], [],
+        ["on-sync-running"], ["on-deployed", "on-sync-succeeded"],
+        ["on-sync-running"], ["on-deployed", "on-sync-succeeded"],
     ]  # fmt: skip
+    assert len(http.requests) == 6
+    # a new process: the state kept in the cluster stops a resend of the recorded status
+    again = Notifier(guide_cm, state_store=ClusterStateStore(cluster))
+    view = app.model_copy(update={"status": g.app_status(app, cluster=cluster)})
+    assert view.status.sync.revision == revisions[1]
+    assert again.process(view) == []
     assert len(http.requests) == 6
