@@ -106,17 +106,17 @@ def load_applications(paths: Sequence[str | os.PathLike[str]]) -> list[Applicati
 
 
 def load_projects(path: str) -> list[AppProject]:
-    from gitopslib.models import AppProject as ProjectData
+    """Every AppProject of a file or folder, with the rules Argo CD applies when a project
+    is saved (sync windows, role policies) checked at their file and line."""
     from gitopslib.models import load_documents
     from gitopslib.project import AppProject
 
     files = yaml_files(Path(path)) if Path(path).is_dir() else [Path(path)]
     projects: list[AppProject] = []
     for file in files:
-        for doc in load_documents(file, skip_other_kinds=True):
-            if isinstance(doc, ProjectData):
-                # the policy subclass re-checks what Argo CD refuses when a project is saved
-                projects.append(AppProject.from_dict(doc.to_dict(), file=str(file)))
+        for doc in load_documents(file, skip_other_kinds=True, kinds={"AppProject": AppProject}):
+            if isinstance(doc, AppProject):
+                projects.append(doc)
     if not projects:
         raise CLIError(f"{path}: no AppProject document found")
     return projects

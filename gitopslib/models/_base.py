@@ -219,6 +219,9 @@ class _Locations:
             probe = probe[:-1]
 
 
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+
+
 class _Converter:
     """Turns a ruamel tree into plain JSON-like data, recording locations, within bounds."""
 
@@ -252,10 +255,20 @@ class _Converter:
         if node is None or isinstance(node, bool):
             return node
         if isinstance(node, str):
+            if "\x00" in node:
+                # Git, the file system and Kubernetes cut a string at a NUL byte: what one
+                # reads is not what another does
+                raise self.fail("the value holds a NUL byte (\\0), which no field allows", path)
             return str(node)
         if isinstance(node, int):
             if type(node).__name__ == "ScalarBoolean":
                 return bool(node)
+            if not _INT64_MIN <= node <= _INT64_MAX:
+                raise self.fail(
+                    f"integer {node} is out of range: Kubernetes integers are 64-bit "
+                    f"({_INT64_MIN} to {_INT64_MAX})",
+                    path,
+                )
             return int(node)
         if isinstance(node, float):
             return float(node)
@@ -330,14 +343,36 @@ def _read_text(
                 file=str(path),
             )
         try:
-            return path.read_text(encoding="utf-8"), str(path)
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ValidationError(f"cannot read file: {exc}", file=str(path)) from None
+            data = path.read_bytes()
+        except OSError as exc:
+            raise ValidationError(f"cannot read file: {exc.strerror}", file=str(path)) from None
+        return _decode(data, str(path)), str(path)
     if not isinstance(text_or_path, str):
         raise TypeError(f"expected YAML text or a path, got {type(text_or_path).__name__}")
     if len(text_or_path) > limit:
         raise ValidationError(f"text is {len(text_or_path)} characters, over the limit of {limit}")
     return text_or_path, None
+
+
+def _decode(data: bytes, file: str) -> str:
+    """``data`` as UTF-8 text; a byte that is not UTF-8 is an error at its line and column.
+
+    >>> _decode(b"a: 1\\nb: d\\xffx\\n", "f.yaml")
+    Traceback (most recent call last):
+    ...
+    gitopslib.errors.ValidationError: f.yaml:2:5: byte 0xff is not UTF-8 (YAML files are UTF-8 text)
+    """
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise ValidationError(
+            f"byte 0x{data[exc.start]:02x} is not UTF-8 (YAML files are UTF-8 text)",
+            file=file,
+            line=line,
+            column=column,
+        ) from None
 
 
 def _expanded_size(tree: Any, file: str | None) -> int:
@@ -374,6 +409,11 @@ class _ParsedDoc:
         self.file = file
 
 
+def _mark_at(mark: Any) -> tuple[int, int]:
+    """A ruamel mark as 1-based (line, column)."""
+    return mark.line + 1, mark.column + 1
+
+
 def _parse_documents(text: str, file: str | None) -> list[_ParsedDoc]:
     """Parse every non-empty document of ``text`` with locations, within the bounds."""
     try:
@@ -385,6 +425,11 @@ def _parse_documents(text: str, file: str | None) -> list[_ParsedDoc]:
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or exc.context or "cannot parse"
+        began = exc.context_mark if exc.problem_mark is not None else None
+        if began is not None and exc.context and _mark_at(began) != _mark_at(mark):
+            # where the unclosed construct began, besides where the parser gave up
+            line, column = _mark_at(began)
+            problem += f" ({exc.context} that began at line {line}, column {column})"
         raise ValidationError(
             mask_credentials(f"malformed YAML: {problem}"),
             file=file,

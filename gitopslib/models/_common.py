@@ -6,8 +6,10 @@ import re
 from datetime import datetime, timedelta
 from typing import Any
 
+from pydantic import ValidationInfo, model_validator
+
 from gitopslib.errors import ValidationError
-from gitopslib.models._base import GitOpsModel, OpenModel
+from gitopslib.models._base import FieldProblem, GitOpsModel, OpenModel
 
 __all__ = [
     "DEFAULT_RETRY_DURATION",
@@ -17,6 +19,7 @@ __all__ = [
     "Info",
     "ObjectMeta",
     "RetryStrategy",
+    "check_object_name",
     "parse_retry_duration",
 ]
 
@@ -61,6 +64,29 @@ def parse_retry_duration(text: str) -> timedelta:
     return timedelta(seconds=sign * total)
 
 
+_DNS1123_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
+
+
+def check_object_name(name: str | None, kind: str) -> None:
+    """Refuse a ``metadata.name`` the Kubernetes API server refuses for a custom resource
+    (``Application``, ``AppProject``): a DNS-1123 subdomain, at most 253 characters of
+    lowercase letters, digits, ``-`` and ``.``, starting and ending with a letter or digit.
+
+    >>> check_object_name("a/b", "Application")
+    Traceback (most recent call last):
+    ...
+    gitopslib.models._base.FieldProblem: invalid Application name 'a/b': ...
+    """
+    if name is None or (len(name) <= 253 and _DNS1123_SUBDOMAIN.fullmatch(name)):
+        return
+    raise FieldProblem(
+        f"invalid {kind} name {name!r}: a name is at most 253 characters of lowercase "
+        "letters, digits, '-' and '.', starting and ending with a letter or digit (DNS-1123)",
+        "metadata",
+        "name",
+    )
+
+
 class ObjectMeta(OpenModel):
     """Kubernetes ``metadata``. Keys not modelled here are kept as written."""
 
@@ -94,6 +120,19 @@ class Backoff(GitOpsModel):
     duration: str | None = None
     factor: int | None = None
     max_duration: str | None = None
+
+    @model_validator(mode="after")
+    def _durations(self, info: ValidationInfo) -> Backoff:
+        if not (info.context and info.context.get("document")):
+            return self  # built in code: effective_duration says what is wrong, when used
+        for attr, name in (("duration", "duration"), ("max_duration", "maxDuration")):
+            text = getattr(self, attr)
+            if text:
+                try:
+                    parse_retry_duration(text)
+                except ValidationError as exc:
+                    raise FieldProblem(exc.reason, name) from None
+        return self
 
     @property
     def effective_duration(self) -> timedelta:

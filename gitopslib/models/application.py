@@ -23,7 +23,13 @@ from typing import Any
 from pydantic import Field, ValidationInfo, model_validator
 
 from gitopslib.models._base import Document, FieldProblem, GitOpsModel
-from gitopslib.models._common import Backoff, Info, ObjectMeta, RetryStrategy
+from gitopslib.models._common import (
+    Backoff,
+    Info,
+    ObjectMeta,
+    RetryStrategy,
+    check_object_name,
+)
 from gitopslib.models.status import ApplicationStatus, Operation
 from gitopslib.tracking import DEFAULT_CONTROLLER_NAMESPACE, app_instance_name
 
@@ -321,6 +327,36 @@ class ResourceIgnoreDifferences(GitOpsModel):
     jq_path_expressions: list[str] | None = None
     managed_fields_managers: list[str] | None = None
 
+    @model_validator(mode="after")
+    def _jq_compiles(self, info: ValidationInfo) -> ResourceIgnoreDifferences:
+        if not (info.context and info.context.get("document")):
+            return self  # built in code: the diff that runs the expression reports it
+        for index, expression in enumerate(self.jq_path_expressions or ()):
+            problem = jq_problem(expression)
+            if problem is not None:
+                raise FieldProblem(problem, "jqPathExpressions", index)
+        return self
+
+
+def jq_problem(expression: str) -> str | None:
+    """Why ``expression`` is not a jq path expression Argo CD can run (it compiles
+    ``del(<expression>)``), or None. Without the jq extra nothing is checked here (the diff
+    that uses the expression says ``pip install gitopslib[jq]``).
+
+    >>> jq_problem(".spec.replicas"), jq_problem(".spec | ][") is not None
+    (None, True)
+    """
+    try:
+        import jq
+    except ImportError:  # pragma: no cover - jq is a declared extra
+        return None
+    try:
+        jq.compile(f"del({expression})")
+    except ValueError as exc:
+        detail = str(exc).splitlines()[0].rstrip(":") if str(exc) else "syntax error"
+        return f"jq expression {expression!r} does not compile: {detail}"
+    return None
+
 
 # --- spec and the document -------------------------------------------------------------------
 
@@ -399,6 +435,7 @@ class Application(Document):
             meta = self.metadata
             if not meta.name and not meta.generate_name:
                 raise FieldProblem("an Application needs metadata.name", "metadata")
+            check_object_name(meta.name, "Application")
         return self
 
     def instance_name(self, controller_namespace: str = DEFAULT_CONTROLLER_NAMESPACE) -> str:

@@ -25,7 +25,7 @@ from typing import Any, Literal
 from pydantic import Field, ValidationInfo, model_validator
 
 from gitopslib.models._base import Document, FieldProblem, GitOpsModel, OpenModel
-from gitopslib.models._common import ObjectMeta
+from gitopslib.models._common import ObjectMeta, check_object_name
 
 __all__ = [
     "AppProject",
@@ -251,6 +251,8 @@ class AppProject(Document):
 
     @model_validator(mode="after")
     def _named(self, info: ValidationInfo) -> AppProject:
-        if info.context and info.context.get("document") and not self.metadata.name:
-            raise FieldProblem("an AppProject needs metadata.name", "metadata")
+        if info.context and info.context.get("document"):
+            if not self.metadata.name:
+                raise FieldProblem("an AppProject needs metadata.name", "metadata")
+            check_object_name(self.metadata.name, "AppProject")
         return self

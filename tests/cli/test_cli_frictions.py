@@ -334,5 +334,6 @@ def test_encrypted_values_app_says_sops_is_unsupported(
         f"gitopslib: error: {seed}:20:11: spec.source.helm.valueFiles[0]: value file "
         "'secrets+age-import:///helm-secrets-private-keys/key.txt?my-values.enc.yaml': "
         "SOPS-encrypted value files (helm-secrets, scheme 'secrets+age-import') are not "
-        "supported yet: decrypt the file in the pipeline before rendering, or use plain values\n"
+        "decrypted by the gitopslib command yet: render through the Python API with "
+        "options={'helm_secrets': HelmSecrets(...)}, or decrypt the file before rendering\n"
     )

@@ -144,6 +144,23 @@ def _fix_spec(spec: dict[str, Any]) -> dict[str, Any]:
     return spec
 
 
+def _checked_values(node: Any) -> Any:
+    """Generated values that loading checks (jq expressions, backoff durations) made valid:
+    the round trip is about shape, and documents with invalid ones are refused on load."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "jqPathExpressions" and isinstance(value, list):
+                node[key] = [f".spec.f{i}" for i in range(len(value))]
+            elif key in ("duration", "maxDuration") and isinstance(value, str):
+                node[key] = "30s"
+            else:
+                _checked_values(value)
+    elif isinstance(node, list):
+        for item in node:
+            _checked_values(item)
+    return node
+
+
 _required: dict[str, st.SearchStrategy[Any]] = {
     "apiVersion": st.just("argoproj.io/v1alpha1"),
     "kind": st.just("Application"),
@@ -156,7 +173,7 @@ applications = st.fixed_dictionaries(
         "status": _for_model(ApplicationStatus, 1),
         "operation": _for_model(Operation, 1),
     },
-)
+).map(_checked_values)
 
 
 def _fix_project_spec(spec: dict[str, Any]) -> dict[str, Any]:
