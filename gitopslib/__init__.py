@@ -110,7 +110,7 @@ if _typing.TYPE_CHECKING:
         Delivery,
         Notifier,
     )
-    from gitopslib.operations import OperationContext, app_status
+    from gitopslib.operations import OperationContext, app_status, rollback, wait
     from gitopslib.project import (
         AppProject,
         Enforcer,
@@ -161,6 +161,8 @@ _LAZY: dict[str, str] = {
     "Cluster": "gitopslib.sync",
     "OperationContext": "gitopslib.operations",
     "app_status": "gitopslib.operations",
+    "rollback": "gitopslib.operations",
+    "wait": "gitopslib.operations",
     "ApplicationStatus": "gitopslib.models",
     "RevisionHistory": "gitopslib.models",
     "ComparisonResult": "gitopslib.diff",
@@ -334,9 +336,11 @@ __all__ = [
     "plan_sync",
     "render",
     "render_tree",
+    "rollback",
     "run_health_tests",
     "set_yaml_value",
     "sops_decrypt",
     "sync",
     "verify_project_token",
+    "wait",
 ]

@@ -15,8 +15,10 @@ from __future__ import annotations
 
 from gitopslib.cluster.status import StatusRecord, StatusStore
 from gitopslib.operations._loop import GitSource, SyncRequest
+from gitopslib.operations._rollback import rollback
 from gitopslib.operations._status import app_status
 from gitopslib.operations._sync import run_sync, sync
+from gitopslib.operations._wait import wait
 from gitopslib.sync.context import ClusterResolver, HealthFunction, OperationContext
 
 __all__ = [
@@ -28,6 +30,8 @@ __all__ = [
     "StatusStore",
     "SyncRequest",
     "app_status",
+    "rollback",
     "run_sync",
     "sync",
+    "wait",
 ]

@@ -81,3 +81,45 @@ def test_stale_resource_version_loses_over_http(kube: KubernetesCluster) -> None
     with pytest.raises(OperationError, match="changed by another process"):
         b.save(app, read_b, read_b.status.model_copy(update={"reconciled_at": "by-b"}))
     assert g.app_status(app, kube).reconciled_at == "by-a"
+
+
+def test_wait_over_http_sees_the_rollout(
+    kube: KubernetesCluster, server: FakeApiServer, tmp_path: Path
+) -> None:
+    """wait() polls the API server: a Deployment is Progressing until its controller (here
+    the test, writing status through the server) reports it ready; then the wait returns.
+    A second wait with a short timeout on a stuck rollout names it."""
+    (tmp_path / "web").mkdir()
+    (tmp_path / "web" / "deploy.yaml").write_text(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\n"
+        "spec:\n  replicas: 1\n  selector: {matchLabels: {app: web}}\n"
+        "  template:\n    metadata: {labels: {app: web}}\n"
+        "    spec: {containers: [{name: web, image: nginx}]}\n"
+    )
+    server.put({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop"}})
+    app = Application.from_yaml(APP % "http-wait")
+    assert g.sync(app, cluster=kube, repo_root=tmp_path).phase == "Succeeded"
+    ticks = {"t": 0.0}
+
+    def sleep(seconds: float) -> None:
+        ticks["t"] += seconds
+
+    ctx = g.OperationContext(clock=lambda: ticks["t"], sleep=sleep, poll_interval=1.0)
+    with pytest.raises(g.WaitTimeoutError, match="apps/Deployment shop/web: Synced Progressing"):
+        g.wait(app, kube, timeout=3, context=ctx)
+
+    def roll_out(status: g.ApplicationStatus) -> None:
+        live = server.get("Deployment", "shop", "web")
+        assert live is not None
+        gen = live["metadata"]["generation"]
+        live["status"] = {
+            "observedGeneration": gen,
+            "replicas": 1,
+            "updatedReplicas": 1,
+            "readyReplicas": 1,
+            "availableReplicas": 1,
+        }
+        server.put(live)
+
+    st = g.wait(app, kube, timeout=30, context=ctx, on_progress=roll_out)
+    assert st.health is not None and st.health.status == "Healthy"
