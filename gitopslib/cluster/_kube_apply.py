@@ -1,7 +1,8 @@
 """The requests of one apply on :class:`~gitopslib.cluster.KubernetesCluster`, by mode:
 server-side apply (one ``PATCH``), create (one ``POST``), replace/update (``GET`` + ``PUT``,
 a conflict re-reads once), client-side apply as kubectl (``GET``, then ``POST`` or a
-three-way JSON merge ``PATCH``; an object known to be absent is created without the ``GET``).
+three-way JSON merge ``PATCH``; an object known to be absent is created without the ``GET``,
+and a dry run computes its patch from the object the caller last read).
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from gitopslib.cluster._common import cluster_error, last_applied, three_way_merge
@@ -145,8 +147,10 @@ class Apply:
                 + "\n",
             },
         }
-        live = None
-        if self.req.exists is not False:
+        live: dict[str, Any] | None = None
+        if self.req.dry_run and self.req.live is not None:
+            live = dict(self.req.live)  # a dry run needs no fresher copy than the caller's
+        elif self.req.exists is not False:
             live = self.cluster._get(self.resource, self.key)
         if live is None:
             try:
@@ -165,12 +169,19 @@ class Apply:
         patch = merge_patch_between(live, merged)
         if not patch:
             return self.result(live, "unchanged")
-        stored = self.send(
-            "patch",
-            "patch",
-            body=patch,
-            name=self.key.name,
-            content_type="application/merge-patch+json",
-            **self.params,
-        )
+        try:
+            stored = self.send(
+                "patch",
+                "patch",
+                body=patch,
+                name=self.key.name,
+                content_type="application/merge-patch+json",
+                **self.params,
+            )
+        except ClusterError as exc:
+            if not (is_error(exc, 404) and self.req.dry_run and self.req.live is not None):
+                raise
+            # gone since the caller read it: dry-run what a real apply would do now
+            self.req = replace(self.req, live=None, exists=None)
+            return self.client_side()
         return self.result(stored, "configured")

@@ -517,6 +517,7 @@ class _Executor:
             force=task.force,
             validate=task.validate,
             exists=run.live is not None,
+            live=run.live,
         )
 
     def _outcome(

@@ -67,8 +67,9 @@ class ApplyResult:
 @dataclass(frozen=True, slots=True)
 class ApplyRequest:
     """One object for :func:`apply_many`: the keyword arguments of ``Cluster.apply``, plus
-    ``exists``, what the caller last saw (False: absent, so an adapter may create it without
-    reading it first; None: unknown).
+    what the caller last saw: ``exists`` (False: absent, so an adapter may create it without
+    reading it first; None: unknown) and ``live`` (the object as last read, which an adapter
+    may use instead of reading it again for a dry run).
 
     >>> ApplyRequest({"kind": "ConfigMap"}, dry_run=True).mode
     'client-side apply'
@@ -81,6 +82,7 @@ class ApplyRequest:
     validate: bool = True
     field_manager: str = ARGOCD_FIELD_MANAGER
     exists: bool | None = None
+    live: Mapping[str, Any] | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,8 +12,10 @@ from fake_apiserver import FakeApiServer
 from test_kube_faults import run_sync, write_app
 
 from gitopslib.cluster import KubernetesCluster
+from gitopslib.errors import ClusterError
 from gitopslib.manifest import ResourceKey
 from gitopslib.models import Application
+from gitopslib.sync.protocol import ApplyRequest
 
 N = 12
 
@@ -147,3 +149,39 @@ def test_get_many_is_one_list_per_kind_and_namespace(
         ("GET", "/api/v1/namespaces/demo/configmaps"),
         ("GET", "/api/v1/namespaces/demo"),
     ]
+
+
+def test_changed_objects_cost_three_requests_each(
+    kube: KubernetesCluster, apiserver: FakeApiServer, tmp_path: Path
+) -> None:
+    """Client-side apply of N changed ConfigMaps: the dry run patches from the live object
+    the plan read (no GET), the write reads it fresh and patches: three requests each."""
+    app = write_app(tmp_path, n=N)
+    assert run_sync(app, kube, tmp_path).phase == "Succeeded"
+    docs = [
+        {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": f"cm-{i}"}, "data": {}}
+        for i in range(N)
+    ]
+    (tmp_path / "app" / "cms.yaml").write_text(yaml.safe_dump_all(docs))
+    since = len(apiserver.requests)
+    assert run_sync(app, kube, tmp_path).phase == "Succeeded"
+    per_object = [r for r in configmap_requests(apiserver, since) if "/configmaps/" in r[1]]
+    assert sorted({(m, bool(q.get("dryRun"))) for m, _, q, _ in per_object}) == [
+        ("GET", False),
+        ("PATCH", False),
+        ("PATCH", True),
+    ]
+    assert len(per_object) == 3 * N
+    assert apiserver.get("ConfigMap", "demo", "cm-0")["data"] == {}  # type: ignore[index]
+
+
+def test_dry_run_from_a_stale_read_of_a_deleted_object_creates(
+    kube: KubernetesCluster, apiserver: FakeApiServer
+) -> None:
+    """A dry run given a live object that is gone by now dry-runs the create instead."""
+    apiserver.put({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "demo"}})
+    cm = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x", "namespace": "demo"}}
+    stale = {**cm, "data": {"old": "1"}}
+    (result,) = kube.apply_many([ApplyRequest(cm, dry_run=True, exists=True, live=stale)])
+    assert not isinstance(result, ClusterError)
+    assert result.message == "configmap/x created (dry run)"
