@@ -64,6 +64,7 @@ from gitopslib.manifest import (
 
 if _typing.TYPE_CHECKING:
     from gitopslib.cluster import (
+        ClusterRegistry,
         KubernetesCluster,
         MemoryCluster,
         SnapshotCluster,
@@ -159,6 +160,7 @@ _LAZY: dict[str, str] = {
     "Application": "gitopslib.models",
     "ApplicationSource": "gitopslib.models",
     "Cluster": "gitopslib.sync",
+    "ClusterRegistry": "gitopslib.cluster",
     "OperationContext": "gitopslib.operations",
     "app_status": "gitopslib.operations",
     "rollback": "gitopslib.operations",
@@ -249,6 +251,7 @@ __all__ = [
     "ApplicationStatus",
     "Cluster",
     "ClusterError",
+    "ClusterRegistry",
     "ClusterTimeoutError",
     "CommandError",
     "CommandTimeoutError",

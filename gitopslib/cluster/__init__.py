@@ -20,6 +20,7 @@ from gitopslib.cluster._common import EXCLUDED_KINDS
 from gitopslib.cluster.kube import KubernetesCluster
 from gitopslib.cluster.live import live_state
 from gitopslib.cluster.memory import MemoryCluster
+from gitopslib.cluster.registry import ClusterRegistry
 from gitopslib.cluster.snapshot import SnapshotCluster
 from gitopslib.sync.protocol import ApplyResult, Cluster, ClusterEvent
 
@@ -28,6 +29,7 @@ __all__ = [
     "ApplyResult",
     "Cluster",
     "ClusterEvent",
+    "ClusterRegistry",
     "KubernetesCluster",
     "MemoryCluster",
     "SnapshotCluster",
