@@ -23,6 +23,11 @@ COMMANDS: tuple[str, ...] = (
     "health",
     "validate",
     "preview",
+    "sync",
+    "wait",
+    "get",
+    "history",
+    "rollback",
     "notifications",
 )
 

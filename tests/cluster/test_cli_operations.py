@@ -1,0 +1,169 @@
+"""``gitopslib sync``, ``get``, ``wait``, ``history`` and ``rollback`` through
+``gitopslib.cli.main`` against the loopback API server (the official kubernetes client over
+HTTP) and a Git repository: each command's output and exit code."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from fake_apiserver import FakeApiServer
+
+from gitopslib.cli import main
+
+Run = Callable[..., tuple[int, str, str]]
+
+CONFIGMAP = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: web}\ndata: {version: 'V'}\n"
+DEPLOYMENT = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: slow}
+spec:
+  selector: {matchLabels: {app: slow}}
+  template:
+    metadata: {labels: {app: slow}}
+    spec: {containers: [{name: c, image: nginx:1.27}]}
+"""
+
+
+def _git(repo: Path, *args: str) -> str:
+    return subprocess.run(
+        ["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    ).stdout.strip()
+
+
+def _commit(repo: Path, version: str) -> str:
+    (repo / "web" / "cm.yaml").write_text(CONFIGMAP.replace("V", version))
+    _git(repo, "add", ".")
+    _git(repo, "commit", "-q", "-m", version)
+    return _git(repo, "rev-parse", "HEAD")
+
+
+@pytest.fixture
+def setup(tmp_path: Path, kubeconfig: Path) -> tuple[Path, list[str]]:
+    """A repository with two commits of a ConfigMap (version 1, then 2) and the app file."""
+    repo = tmp_path / "repo"
+    (repo / "web").mkdir(parents=True)
+    _git(repo, "init", "-q", "-b", "main")
+    shas = [_commit(repo, "1")]
+    app = tmp_path / "web.yaml"
+    app.write_text(
+        "apiVersion: argoproj.io/v1alpha1\nkind: Application\n"
+        "metadata: {name: web, namespace: argocd}\n"
+        f"spec:\n  project: default\n  source: {{repoURL: '{repo}', path: web, "
+        "targetRevision: main}\n"
+        "  destination: {server: https://kubernetes.default.svc, namespace: demo}\n"
+        "  syncPolicy: {syncOptions: [CreateNamespace=true]}\n"
+    )
+    return app, shas
+
+
+@pytest.fixture
+def run(capsys: pytest.CaptureFixture[str], kubeconfig: Path, tmp_path: Path) -> Run:
+    """``run(command, app, *flags)`` with the fake cluster's kubeconfig and a Git cache."""
+
+    def call(command: str, *argv: str | Path) -> tuple[int, str, str]:
+        out = io.StringIO()
+        capsys.readouterr()
+        cluster = ["--kubeconfig", str(kubeconfig)]
+        cache = ["--cache-dir", str(tmp_path / "cache")] if command in ("sync", "rollback") else []
+        code = main([command, *map(str, argv), *cluster, *cache], out=out)
+        return code, out.getvalue(), capsys.readouterr().err
+
+    return call
+
+
+def _live_version(apiserver: FakeApiServer) -> str | None:
+    obj = apiserver.get("ConfigMap", "demo", "web")
+    return None if obj is None else obj["data"]["version"]
+
+
+def test_sync_creates_and_prints_the_revision(run: Run, setup, apiserver: FakeApiServer) -> None:
+    """sync applies the app, prints the resolved revision and phase, exits 0."""
+    app, shas = setup
+    code, out, _ = run("sync", app)
+    assert code == 0, out
+    assert f"Revision:           {shas[0]}" in out
+    assert "Phase:              Succeeded" in out
+    assert "ConfigMap  demo       web" in out
+    assert _live_version(apiserver) == "1"
+
+
+def test_sync_json_is_the_operation_state(run: Run, setup) -> None:
+    """sync -o json prints the operationState with Argo CD's field names."""
+    app, shas = setup
+    code, out, _ = run("sync", app, "-o", "json")
+    state = json.loads(out)
+    assert code == 0
+    assert state["phase"] == "Succeeded" and state["syncResult"]["revision"] == shas[0]
+
+
+def test_get_after_sync_shows_synced_and_healthy(run: Run, setup) -> None:
+    """get reads the recorded status back: Synced at the revision, Healthy, the resources."""
+    app, shas = setup
+    run("sync", app)
+    code, out, _ = run("get", app)
+    assert code == 0
+    assert f"Sync Status:        Synced (revision {shas[0]})" in out
+    assert "Health Status:      Healthy" in out
+    assert "ConfigMap  demo       web   Synced" in out
+
+
+def test_wait_for_health_and_sync_exits_0(run: Run, setup) -> None:
+    """wait --health --sync returns at once for a synced, healthy app."""
+    app, _ = setup
+    run("sync", app)
+    code, out, err = run("wait", app, "--health", "--sync", "--timeout", "30")
+    assert code == 0, err
+    assert "Health Status:      Healthy" in out
+
+
+def test_wait_times_out_with_exit_1(run: Run, setup, tmp_path: Path) -> None:
+    """A Deployment no controller rolls out never gets Healthy: wait exits 1 naming it."""
+    app, _ = setup
+    repo = Path(str(app.read_text()).split("repoURL: '")[1].split("'")[0])
+    (repo / "web" / "slow.yaml").write_text(DEPLOYMENT)
+    _git(repo, "add", ".")
+    _git(repo, "commit", "-q", "-m", "slow")
+    run("sync", app)
+    code, _, err = run("wait", app, "--health", "--timeout", "1")
+    assert code == 1
+    assert err.startswith("gitopslib: ") and "slow" in err
+
+
+def test_history_and_rollback_to_the_previous_id(run: Run, setup, apiserver: FakeApiServer) -> None:
+    """Two syncs make two history entries; rollback to the first redeploys version 1 and
+    is recorded as a third entry."""
+    app, shas = setup
+    run("sync", app)
+    repo = Path(str(app.read_text()).split("repoURL: '")[1].split("'")[0])
+    shas.append(_commit(repo, "2"))
+    run("sync", app)
+    assert _live_version(apiserver) == "2"
+    code, out, _ = run("history", app)
+    assert code == 0
+    rows = [line.split() for line in out.splitlines()[1:]]
+    assert [(r[0], r[2]) for r in rows] == [("0", shas[0]), ("1", shas[1])]
+    code, out, _ = run("rollback", app, rows[0][0])
+    assert code == 0, out
+    assert f"Revision:           {shas[0]}" in out
+    assert _live_version(apiserver) == "1"
+    history = json.loads(run("history", app, "-o", "json")[1])
+    assert [h["revision"] for h in history] == [shas[0], shas[1], shas[0]]
+
+
+def test_rollback_of_an_unknown_id_is_an_error(run: Run, setup) -> None:
+    """An id the history does not have: exit 2 and the known ids."""
+    app, _ = setup
+    run("sync", app)
+    code, _, err = run("rollback", app, "7")
+    assert code == 2
+    assert "does not have deployment with id 7" in err
