@@ -12,6 +12,7 @@ import base64
 import binascii
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from gitopslib.secrets._values import Scalar, parse_go_bool, parse_go_int
 
@@ -58,7 +59,12 @@ def parse(text: str) -> Sealed:
     return Sealed(data, iv, tag, match.group(4))
 
 
-def _aesgcm(key: bytes):  # type: ignore[no-untyped-def]
+def cipher_for(key: bytes) -> Any:
+    """An AES-256-GCM cipher for ``key``, to open many values."""
+    return _aesgcm(key)
+
+
+def _aesgcm(key: bytes) -> Any:
     try:
         from cryptography.hazmat.primitives.ciphers.aead import AESGCM
     except ImportError as exc:  # pragma: no cover - the secrets extra brings it
@@ -70,12 +76,16 @@ def _aesgcm(key: bytes):  # type: ignore[no-untyped-def]
     return AESGCM(key)
 
 
-def open_bytes(sealed: Sealed, key: bytes, aad: str) -> bytes:
-    """The authenticated plain bytes of ``sealed``; CipherError if key or path do not match."""
+def open_bytes(sealed: Sealed, key: bytes, aad: str, cipher: Any = None) -> bytes:
+    """The authenticated plain bytes of ``sealed``; CipherError if key or path do not match.
+
+    ``cipher``: an ``AESGCM`` for ``key`` made once by the caller (:func:`cipher_for`).
+    """
     from cryptography.exceptions import InvalidTag
 
     try:
-        return bytes(_aesgcm(key).decrypt(sealed.iv, sealed.data + sealed.tag, aad.encode("utf-8")))
+        aes = cipher if cipher is not None else _aesgcm(key)
+        return bytes(aes.decrypt(sealed.iv, sealed.data + sealed.tag, aad.encode("utf-8")))
     except (InvalidTag, ValueError) as exc:
         raise CipherError("authentication failed (wrong data key, key path, or tampered)") from exc
 

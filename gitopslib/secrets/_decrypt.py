@@ -209,6 +209,7 @@ def _decrypt_tree(
     loaded: _Loaded, meta: _metadata.Metadata, data_key: _DataKey, label: str, ignore_mac: bool
 ) -> SecretBytes:
     key = data_key.key
+    cipher = _aes.cipher_for(key)
     strict = hashlib.sha512()
     legacy = hashlib.sha512()  # older sops also hashed comments
     if meta.mac_only_encrypted:
@@ -225,7 +226,7 @@ def _decrypt_tree(
                 sealed = _aes.parse(node.raw)
                 for candidate in (aad, *node.candidates):
                     try:
-                        node.plain = _aes.open_bytes(sealed, key, candidate).decode(
+                        node.plain = _aes.open_bytes(sealed, key, candidate, cipher).decode(
                             "utf-8", "surrogateescape"
                         )
                         break
@@ -250,7 +251,7 @@ def _decrypt_tree(
             else:
                 try:
                     sealed = _aes.parse(raw)
-                    node.plain = _aes.typed(sealed, _aes.open_bytes(sealed, key, aad))
+                    node.plain = _aes.typed(sealed, _aes.open_bytes(sealed, key, aad, cipher))
                 except _aes.CipherError as exc:
                     raise SopsError(
                         f"{label}: {_where(path)}: cannot decrypt the value: {exc}",

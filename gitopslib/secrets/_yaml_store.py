@@ -23,6 +23,8 @@ from gitopslib.secrets._tree import Node as TreeNode
 from gitopslib.secrets._values import Scalar, resolve_plain
 
 _STR = "tag:yaml.org,2002:str"
+#: libyaml when PyYAML was built with it (about 20x faster; same marks, in characters).
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _BINARY = "tag:yaml.org,2002:binary"
 
 
@@ -60,7 +62,7 @@ def _scan_comments(text: str) -> list[tuple[int, int, int]]:
     found: list[tuple[int, int, int]] = []
     previous = 0
     try:
-        tokens = list(yaml.scan(text, Loader=yaml.SafeLoader))
+        tokens = list(yaml.scan(text, Loader=_LOADER))
     except yaml.YAMLError:
         return found
     bounds = [(t.start_mark.index, t.end_mark.index) for t in tokens]
@@ -86,13 +88,13 @@ def _python(node: Node) -> object:
 class _Builder:
     def __init__(self, text: str) -> None:
         self.text = text
-        self.resolver = yaml.SafeLoader("")
+        self.resolver = _RESOLVER
         self.containers: list[_Container] = []
         self.leaves: list[tuple[int, list[str]]] = []
 
     def scalar(self, node: ScalarNode) -> Scalar:
         value: str = node.value
-        if node.style is None:
+        if not node.style:  # plain (None from PyYAML, "" from libyaml)
             implicit = self.resolver.resolve(ScalarNode, value, (True, False))  # type: ignore[no-untyped-call]
             if node.tag == implicit:
                 return resolve_plain(value)
@@ -158,7 +160,7 @@ def _aad(path: list[str]) -> str:
 def load(text: str) -> YamlFile:
     """Read ``text``; StoreError for YAML that does not parse or is not a mapping."""
     try:
-        documents = [d for d in yaml.compose_all(text, Loader=yaml.SafeLoader) if d is not None]
+        documents = [d for d in yaml.compose_all(text, Loader=_LOADER) if d is not None]
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 1})" if mark is not None else ""
@@ -226,17 +228,49 @@ def _place_comments(text: str, builder: _Builder, drops: list[tuple[int, int]]) 
         best.entries.append((start, comment))
 
 
+def _printable(char: str) -> bool:
+    """A character YAML lets stand as itself (and that no YAML reader takes for a break)."""
+    code = ord(char)
+    return (
+        0x20 <= code <= 0x7E
+        or 0xA0 <= code <= 0xD7FF
+        or (0xE000 <= code <= 0xFFFD and code not in (0xFEFF, 0x2028, 0x2029))
+        or 0x10000 <= code <= 0x10FFFF
+    )
+
+
+def _double_quoted(text: str) -> str:
+    """A YAML double-quoted scalar (JSON's escapes, plus ``\\uXXXX`` for what YAML refuses)."""
+    out = []
+    for char in json.dumps(text, ensure_ascii=False):
+        if _printable(char) or char == "\t":
+            out.append(char)
+        elif ord(char) <= 0xFFFF:
+            out.append(f"\\u{ord(char):04x}")
+        else:
+            out.append(f"\\U{ord(char):08x}")
+    return "".join(out)
+
+
+_RESOLVER = yaml.SafeLoader("")
+#: Printable ASCII without YAML's flow and comment indicators (the common case, checked fast).
+_ASCII_PLAIN = re.compile(r"[A-Za-z0-9_./+=~^()$;<>\\ @%!&*'\"?|`-]+")
+
+
 def _plain_ok(text: str) -> bool:
-    if not text or text != text.strip() or any(c in text for c in "\n\r\t,[]{}\x00"):
+    """Whether ``text`` may stand unquoted and reads back as the same string, in YAML 1.1
+    (PyYAML, Helm's sigs.k8s.io/yaml) and 1.2 (yaml.v3) alike. Conservative: ``:`` and ``#``
+    anywhere, and any indicator first, are quoted."""
+    if not text or text != text.strip() or text[0] in "-?:,[]{}#&*!|>'\"%@`":
         return False
-    if any(ord(c) < 32 or ord(c) == 127 for c in text):
+    if _ASCII_PLAIN.fullmatch(text) is None and any(
+        c in ",[]{}:#\t" or not _printable(c) for c in text
+    ):
         return False
     if not isinstance(resolve_plain(text), str):
         return False
-    try:
-        return bool(yaml.safe_load(f"k: {text}\n") == {"k": text})
-    except yaml.YAMLError:
-        return False
+    implicit = _RESOLVER.resolve(ScalarNode, text, (True, False))  # type: ignore[no-untyped-call]
+    return bool(implicit == _STR)
 
 
 def render_scalar(value: Scalar, indent: int) -> str:
@@ -252,7 +286,10 @@ def render_scalar(value: Scalar, indent: int) -> str:
             return ".nan"
         if math.isinf(value):
             return ".inf" if value > 0 else "-.inf"
-        return repr(value)
+        text = repr(value)
+        mantissa, e, exponent = text.partition("e")
+        # YAML 1.1 readers (PyYAML) want a dot in an exponent float; 1.2 ones accept both
+        return f"{mantissa}.0e{exponent}" if e and "." not in mantissa else text
     if isinstance(value, bytes):
         raw = value
         try:
@@ -261,7 +298,7 @@ def render_scalar(value: Scalar, indent: int) -> str:
             return "!!binary " + base64.b64encode(raw).decode()
     if _plain_ok(value):
         return value
-    printable = all(c == "\n" or (ord(c) >= 32 and ord(c) != 127) for c in value)
+    printable = all(c in "\n\t" or _printable(c) for c in value)
     if "\n" in value and indent >= 0 and printable and value.strip("\n"):
         body = value[:-1] if value.endswith("\n") else value
         chomp = "+" if value.endswith("\n\n") else ("" if value.endswith("\n") else "-")
@@ -269,7 +306,7 @@ def render_scalar(value: Scalar, indent: int) -> str:
         width = indent + 4
         header = "|" + ("4" if lines[0].startswith(" ") else "") + chomp
         return header + "\n" + "\n".join((" " * width + line) if line else "" for line in lines)
-    return json.dumps(value, ensure_ascii=False)
+    return _double_quoted(value)
 
 
 def emit(loaded: YamlFile, replacements: list[tuple[int, int, str]]) -> str:

@@ -322,6 +322,10 @@ def _walk_go_order(
         yield Path(entry.path), rel, entry
 
 
+#: Where cache_key() leaves the files it read for render() on the same context.
+_CANDIDATES = "_gitopslib_directory_candidates"
+
+
 class DirectoryRenderer:
     """Renders ``Directory`` sources: YAML, JSON and Jsonnet files.
 
@@ -342,7 +346,9 @@ class DirectoryRenderer:
     def cache_key(self, ctx: RenderContext) -> str | None:
         """``directory/1``, plus the go-jsonnet version when Jsonnet may be evaluated (None,
         never cached, when a file is SOPS-encrypted)."""
-        if any(looks_encrypted(c.data) for c in self.candidates(ctx)):
+        candidates = self.candidates(ctx)
+        ctx.__dict__[_CANDIDATES] = candidates  # render() reuses them: each file read once
+        if any(looks_encrypted(c.data) for c in candidates):
             return None
         return f"directory/1 libyaml/{yaml.__version__} jsonnet/{jsonnet_version()}"
 
@@ -411,7 +417,7 @@ class DirectoryRenderer:
 
     def render(self, ctx: RenderContext) -> list[dict[str, Any]]:
         """The objects of every matching file, in walk order."""
-        candidates = self.candidates(ctx)
+        candidates = ctx.__dict__.pop(_CANDIDATES, None) or self.candidates(ctx)
         jsonnet_enabled = bool(ctx.options.get("jsonnet_enabled", True))
         env: dict[str, str] | None = None
         objs: list[dict[str, Any]] = []
