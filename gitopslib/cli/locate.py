@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from gitopslib.cli.base import CLIError, one_line
-from gitopslib.cli.unsupported import unsupported_hint
 from gitopslib.errors import GitOpsError
 
 if TYPE_CHECKING:
@@ -152,7 +151,7 @@ def render_error_location(app: Application, exc: GitOpsError) -> Located:
     redundant = ".".join(str(p) for p in field[len(base) :]) + ": "
     if message.startswith(redundant):
         message = message[len(redundant) :]
-    return locate(app, field, unsupported_hint(message))
+    return locate(app, field, message)
 
 
 def located_render_error(app: Application, exc: GitOpsError) -> str:

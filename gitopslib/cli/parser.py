@@ -61,6 +61,21 @@ def add_source_flags(p: argparse.ArgumentParser) -> None:
     g.add_argument(
         "--timeout", type=float, default=90.0, help="seconds per engine run (default: 90)"
     )
+    s = p.add_argument_group("secrets (SOPS: helm-secrets value files, KSOPS, encrypted manifests)")
+    s.add_argument(
+        "--sops-key-location",
+        action="append",
+        metavar="PREFIX=DIR",
+        help="where helm-secrets key paths under PREFIX are on this machine, e.g. "
+        "/helm-secrets-private-keys=./keys (repeatable)",
+    )
+    s.add_argument(
+        "--sops-age-key-file",
+        action="append",
+        metavar="FILE",
+        help="age identities for secrets://, KSOPS and encrypted manifests (repeatable; "
+        "default: what sops finds: SOPS_AGE_KEY, SOPS_AGE_KEY_FILE, sops/age/keys.txt)",
+    )
     o = p.add_argument_group("overrides (as argocd app set)")
     o.add_argument("--helm-set", action="append", metavar="K=V", help="Helm parameter (repeatable)")
     o.add_argument(

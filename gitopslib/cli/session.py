@@ -28,7 +28,7 @@ from gitopslib.cli.loading import (
 from gitopslib.cli.locate import LocatedError, render_error_location
 from gitopslib.cli.overrides import Overrides, apply_overrides, overrides_from
 from gitopslib.cli.unmatched import unmatched_overrides
-from gitopslib.errors import GitError, RenderError
+from gitopslib.errors import GitError, GitOpsError, RenderError
 
 if TYPE_CHECKING:
     from gitopslib.diff import ComparisonResult
@@ -140,6 +140,28 @@ class Session:
         default = repos.pop(urls[0])
         return Resolver(repos, default=default, revision=args.revision)
 
+    def secrets_options(self) -> dict[str, Any] | None:
+        """Render options for SOPS from ``--sops-key-location`` / ``--sops-age-key-file``
+        (None without them: helm-secrets schemes are then refused as Argo CD's default)."""
+        locations = getattr(self.args, "sops_key_location", None) or []
+        key_files = getattr(self.args, "sops_age_key_file", None) or []
+        if not locations and not key_files:
+            return None
+        from gitopslib.secrets import SopsKeys
+        from gitopslib.sources import HelmSecrets
+
+        mapping: dict[str, str] = {}
+        for item in locations:
+            prefix, sep, folder = item.partition("=")
+            if not sep or not prefix.startswith("/") or not folder:
+                raise CLIError(f"--sops-key-location {item!r}: expected /PREFIX=DIR")
+            mapping[prefix] = folder
+        try:
+            keys = SopsKeys(age_files=key_files) if key_files else SopsKeys.from_environment()
+        except GitOpsError as exc:
+            raise CLIError(str(exc)) from exc
+        return {"helm_secrets": HelmSecrets(keys=keys, key_locations=mapping), "sops_keys": keys}
+
     def render(self, app: Application) -> RenderResult:
         from gitopslib.sources import RenderCache, render
 
@@ -156,6 +178,7 @@ class Session:
                 api_versions=self.args.api_versions or (),
                 plugins_dir=self.args.plugins_dir,
                 timeout=self.args.timeout,
+                options=self.secrets_options(),
             )
         except RenderError as exc:
             raise LocatedError(render_error_location(app, exc)) from exc

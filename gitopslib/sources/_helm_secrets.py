@@ -174,7 +174,9 @@ def _key_file(
             best = (clean, Path(folder))
     if best is None:
         raise _fail(
-            raw, f"key location {key!r} is not allowed (configure HelmSecrets.key_locations)"
+            raw,
+            f"key location {key!r} is not allowed (configure HelmSecrets.key_locations; "
+            "on the command line, --sops-key-location PREFIX=DIR)",
         )
     prefix, folder = best
     base = folder.resolve()
@@ -314,7 +316,8 @@ def secret_value_file(
         raise _fail(
             raw,
             f"the URL scheme {ref.scheme!r} is not allowed (list it in argocd-cm "
-            "helm.valuesFileSchemes, or pass options={'helm_secrets': HelmSecrets(...)})",
+            "helm.valuesFileSchemes, or pass options={'helm_secrets': HelmSecrets(...)}; on the "
+            "command line, --sops-key-location or --sops-age-key-file)",
         )
     settings = configured if isinstance(configured, HelmSecrets) else HelmSecrets()
 

@@ -320,20 +320,46 @@ def test_local_flags_are_aliases_of_repo_root(
     assert expected[0] == 0
 
 
-def test_encrypted_values_app_says_sops_is_unsupported(
+def test_encrypted_values_app_without_keys_says_how(
     run: Main, corpus_dir: Path, tmp_path: Path
 ) -> None:
-    """The seed's helm-secrets app is refused with a message naming SOPS/helm-secrets."""
+    """The seed's helm-secrets app without SOPS flags is refused with the flags that allow it."""
     chart = tmp_path / "repo" / "helm"
     (chart / "templates").mkdir(parents=True)
     (chart / "Chart.yaml").write_text("apiVersion: v2\nname: demo\nversion: 0.1.0\n")
     seed = corpus_dir / "seed" / "application-devops-demo-sops.yaml"
     code, _, err = run("render", seed, "--repo-root", tmp_path / "repo")
     assert code == 2
-    assert err == (
-        f"gitopslib: error: {seed}:20:11: spec.source.helm.valueFiles[0]: value file "
-        "'secrets+age-import:///helm-secrets-private-keys/key.txt?my-values.enc.yaml': "
-        "SOPS-encrypted value files (helm-secrets, scheme 'secrets+age-import') are not "
-        "decrypted by the gitopslib command yet: render through the Python API with "
-        "options={'helm_secrets': HelmSecrets(...)}, or decrypt the file before rendering\n"
+    assert err.startswith(f"gitopslib: error: {seed}:20:11: spec.source.helm.valueFiles[0]: ")
+    assert "the URL scheme 'secrets+age-import' is not allowed" in err
+    assert "--sops-key-location or --sops-age-key-file" in err
+
+
+def test_encrypted_values_app_renders_with_key_location(run: Main) -> None:
+    """Example 11's helm-secrets app renders once the key location is mapped."""
+    example = Path(__file__).resolve().parents[2] / "examples" / "11-sops-secrets"
+    code, out, err = run(
+        "render",
+        example / "application.yaml",
+        "--repo-root",
+        example / "repo",
+        "--sops-key-location",
+        f"/helm-secrets-private-keys={example / 'keys'}",
     )
+    assert code == 0, err
+    secret = next(d for d in yaml.safe_load_all(out) if d and d["kind"] == "Secret")
+    assert secret["stringData"]["DB_USER"] == "shop"
+
+
+def test_bad_key_location_flag(run: Main, tmp_path: Path) -> None:
+    """--sops-key-location needs /PREFIX=DIR."""
+    example = Path(__file__).resolve().parents[2] / "examples" / "11-sops-secrets"
+    code, _, err = run(
+        "render",
+        example / "application.yaml",
+        "--repo-root",
+        example / "repo",
+        "--sops-key-location",
+        "keys",
+    )
+    assert code != 0 and "expected /PREFIX=DIR" in err
