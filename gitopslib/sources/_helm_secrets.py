@@ -327,8 +327,7 @@ def secret_value_file(
     found = decrypt_value_file(raw, ref, settings, resolve, ctx.repo_root, ctx.app_dir)
     if found is None:
         return False
-    if hasattr(ctx, "contains_secrets"):
-        ctx.contains_secrets = True  # the render cache must not keep this render
+    ctx.contains_secrets = True  # the render cache must not keep this render
     return found
 
 

@@ -40,8 +40,7 @@ def sops_keys(ctx: Any) -> SopsKeys:
 
 
 def _mark(ctx: Any) -> None:
-    if hasattr(ctx, "contains_secrets"):
-        ctx.contains_secrets = True  # the render cache must not keep this render
+    ctx.contains_secrets = True  # the render cache must not keep this render
 
 
 def looks_encrypted(data: bytes) -> bool:

@@ -260,6 +260,7 @@ def test_never_cached_and_nothing_plain_at_rest(
     second = render(app, repo_root=repo, options=options, cache=cache)
     assert _secret(second.manifests)["stringData"]["password"] == PLAIN
     assert not first.cached and not second.cached
+    assert first.contains_secrets and second.contains_secrets
     for folder in (tmp_path / "cache", scratch_root):  # what is left at rest after the render
         for path in folder.rglob("*") if folder.exists() else []:
             assert not path.is_file() or PLAIN.encode() not in path.read_bytes(), path

@@ -311,3 +311,19 @@ def test_pyrage_identity_str_is_recognised() -> None:
     identity = pyrage.x25519.Identity.generate()
     keys = SopsKeys(age=[f"# created: today\n{identity}\n"])
     assert keys.has_age and "AGE-SECRET" not in repr(keys)
+
+
+def test_unencrypted_comment_regex(age_pair: tuple[str, str]) -> None:
+    """A value after a comment matching unencrypted_comment_regex stays in clear."""
+    identity, recipient = age_pair
+    sealer = Sealer()
+    secret = sealer.seal("pw", ("password",))
+    plain_user = sealer.clear("admin")
+    meta = metadata(sealer, age=[recipient], extra={"unencrypted_comment_regex": "sops:clear"})
+    text = dedent(f"""
+        password: {secret}
+        # sops:clear
+        user: {plain_user}
+        """) + yaml.safe_dump({"sops": meta}, sort_keys=False)
+    out = sops_decrypt(text.encode(), SopsKeys(age=[identity])).decode()
+    assert out == "password: pw\n# sops:clear\nuser: admin\n"

@@ -4,6 +4,7 @@ own expected outputs."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import tempfile
 from pathlib import Path
@@ -132,7 +133,7 @@ def test_ksops_repository_untouched_and_not_cached(
     cache = RenderCache(directory=tmp_path / "cache")
     first = render(_app(), repo_root=root, options={"sops_keys": ksops_keys}, cache=cache)
     second = render(_app(), repo_root=root, options={"sops_keys": ksops_keys}, cache=cache)
-    assert not first.cached and not second.cached
+    assert not first.cached and not second.cached and first.contains_secrets
     assert (root / "app" / "kustomization.yaml").read_bytes() == before
     for folder in (tmp_path / "cache", scratch):
         for path in folder.rglob("*") if folder.exists() else []:
@@ -208,3 +209,30 @@ def test_directory_sops_render_not_cached(tmp_path: Path, age_pair: tuple[str, s
     assert not again.cached
     for path in (tmp_path / "cache").rglob("*") if (tmp_path / "cache").exists() else []:
         assert not path.is_file() or b"s3cr3t" not in path.read_bytes()
+
+
+def test_ksops_secret_from_files_and_binary(tmp_path: Path, age_pair: tuple[str, str]) -> None:
+    """secretFrom 'files' become stringData by file name, 'binaryFiles' base64 data."""
+    import base64
+
+    from sopsmake import Sealer, metadata
+
+    root = tmp_path / "repo"
+    app = root / "app"
+    app.mkdir(parents=True)
+    for name, plain in (("config.txt", "a=1\n"), ("blob.bin", "\x00\x01raw")):
+        sealer = Sealer()
+        doc = {"data": sealer.seal(plain, ("data",)), "sops": metadata(sealer, age=[age_pair[1]])}
+        (app / f"{name}.enc").write_text(json.dumps(doc))
+    spec = (
+        "secretFrom:\n- metadata: {name: files}\n  type: Opaque\n"
+        "  files: [config.txt=./config.txt.enc]\n  binaryFiles: [blob.bin=./blob.bin.enc]\n"
+    )
+    (app / "gen.yaml").write_text(GENERATOR + spec)
+    (app / "kustomization.yaml").write_text("generators:\n- gen.yaml\n")
+    (secret,) = render(
+        _app(), repo_root=root, options={"sops_keys": SopsKeys(age=[age_pair[0]])}
+    ).manifests
+    assert secret["type"] == "Opaque"
+    assert secret["stringData"] == {"config.txt": "a=1\n"}
+    assert base64.b64decode(secret["data"]["blob.bin"]) == b"\x00\x01raw"
