@@ -131,6 +131,7 @@ if _typing.TYPE_CHECKING:
     )
     from gitopslib.sources import (
         HelmSecrets,
+        RedisStore,
         RenderCache,
         RenderContext,
         Renderer,
@@ -186,6 +187,7 @@ _LAZY: dict[str, str] = {
     "Notifier": "gitopslib.notifications",
     "Operation": "gitopslib.models",
     "OperationState": "gitopslib.models",
+    "RedisStore": "gitopslib.sources",
     "RenderCache": "gitopslib.sources",
     "RenderPass": "gitopslib.sources",
     "RenderContext": "gitopslib.sources",
@@ -290,6 +292,7 @@ __all__ = [
     "PlanError",
     "PolicyError",
     "PushRejectedError",
+    "RedisStore",
     "RenderCache",
     "RenderContext",
     "RenderError",

@@ -23,10 +23,11 @@ from gitopslib.sources._base import (
 )
 from gitopslib.sources._helm_secrets import HelmSecrets
 from gitopslib.sources._registry import ENTRY_POINT_GROUP, RendererRegistry, default_registry
-from gitopslib.sources.cache import RenderCache, cache_key, tree_digest
+from gitopslib.sources.cache import RenderCache, SharedStore, cache_key, tree_digest
 from gitopslib.sources.detect import detect_source_type, explicit_type
 from gitopslib.sources.directory import DirectoryRenderer, glob_match
 from gitopslib.sources.helm import HelmRenderer, HelmTemplateError
+from gitopslib.sources.rediscache import RedisStore
 from gitopslib.sources.render import RenderResult, SourceRender, expand_lists, render
 from gitopslib.sources.renderpass import RenderPass
 from gitopslib.sources.resolver import AppNode, ResolvedSource, Resolver, render_tree
@@ -41,6 +42,7 @@ __all__ = [
     "HelmRenderer",
     "HelmSecrets",
     "HelmTemplateError",
+    "RedisStore",
     "RenderCache",
     "RenderContext",
     "RenderPass",
@@ -49,6 +51,7 @@ __all__ = [
     "RendererRegistry",
     "ResolvedSource",
     "Resolver",
+    "SharedStore",
     "SourceRender",
     "SubprocessRunner",
     "app_instance_name",

@@ -30,7 +30,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 import orjson
 
@@ -111,23 +111,49 @@ def tree_digest(root: Path, *, skip: frozenset[str] = frozenset({".git"})) -> st
     return h.hexdigest()
 
 
+class SharedStore(Protocol):
+    """A store shared between processes (replicas, CI runners): bytes by key, every failure
+    a miss. :class:`~gitopslib.sources.rediscache.RedisStore` is the one gitopslib ships."""
+
+    def get(self, key: str) -> bytes | None: ...
+
+    def put(self, key: str, data: bytes) -> None: ...
+
+    def delete(self, key: str) -> None: ...
+
+
 class CacheStats:
     """Hit and miss counters."""
 
     def __init__(self) -> None:
         self.memory_hits = 0
         self.disk_hits = 0
+        self.shared_hits = 0
         self.misses = 0
 
     def __repr__(self) -> str:
         return (
             f"CacheStats(memory_hits={self.memory_hits}, disk_hits={self.disk_hits}, "
-            f"misses={self.misses})"
+            f"shared_hits={self.shared_hits}, misses={self.misses})"
         )
 
 
+def _loads(data: bytes) -> Any:
+    # parsed manifests are trees: pausing the cyclic GC while millions of objects are
+    # created saves a third of the load time
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return orjson.loads(data)
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 class RenderCache:
-    """Memory LRU in front of an on-disk store of render results.
+    """Memory LRU in front of an on-disk store of render results, and optionally a store
+    shared with other processes (``shared``, e.g. a :class:`RedisStore`), asked after the
+    disk.
 
     ``directory=None`` keeps it in memory only; the default is the user cache dir.
 
@@ -143,6 +169,7 @@ class RenderCache:
         directory: str | os.PathLike[str] | Literal["default"] | None = "default",
         *,
         memory_items: int = 256,
+        shared: SharedStore | None = None,
     ) -> None:
         if directory == "default":
             from platformdirs import user_cache_dir
@@ -152,8 +179,9 @@ class RenderCache:
         self.memory_items = memory_items
         self._memory: OrderedDict[str, dict[str, Any]] = OrderedDict()
         self._lock = threading.Lock()
+        self.shared = shared
         self.stats = CacheStats()
-        self.last_hit: Literal["memory", "disk"] | None = None
+        self.last_hit: Literal["memory", "disk", "shared"] | None = None
 
     def _path(self, key: str) -> Path:
         assert self.directory is not None
@@ -176,15 +204,7 @@ class RenderCache:
                 data = None
             if data is not None:
                 try:
-                    # parsed manifests are trees: pausing the cyclic GC while millions of
-                    # objects are created saves a third of the load time
-                    was_enabled = gc.isenabled()
-                    gc.disable()
-                    try:
-                        stored = orjson.loads(data)
-                    finally:
-                        if was_enabled:
-                            gc.enable()
+                    stored = _loads(data)
                     ok = isinstance(stored, dict) and stored.get("key") == key
                 except orjson.JSONDecodeError:
                     ok = False
@@ -195,6 +215,22 @@ class RenderCache:
                     self.last_hit = "disk"
                     return entry  # type: ignore[no-any-return]
                 path.unlink(missing_ok=True)  # corrupt or foreign: a miss
+        if self.shared is not None:
+            data = self.shared.get(key)
+            if data is not None:
+                try:
+                    stored = _loads(data)
+                    ok = isinstance(stored, dict) and stored.get("key") == key
+                except orjson.JSONDecodeError:
+                    ok = False
+                if ok:
+                    entry = stored["value"]
+                    self._remember(key, entry)
+                    self._write_disk(key, data)
+                    self.stats.shared_hits += 1
+                    self.last_hit = "shared"
+                    return entry  # type: ignore[no-any-return]
+                self.shared.delete(key)
         self.stats.misses += 1
         self.last_hit = None
         return None
@@ -222,13 +258,21 @@ class RenderCache:
                 self.memory_items = max(self.memory_items, items)
 
     def put(self, key: str, entry: dict[str, Any]) -> None:
-        """Store ``entry`` (JSON-serialisable) under ``key`` in memory and on disk."""
+        """Store ``entry`` (JSON-serialisable) under ``key`` in memory, on disk and in the
+        shared store."""
         self._remember(key, entry)
+        if self.directory is None and self.shared is None:
+            return
+        payload = orjson.dumps({"key": key, "value": entry})
+        self._write_disk(key, payload)
+        if self.shared is not None:
+            self.shared.put(key, payload)
+
+    def _write_disk(self, key: str, payload: bytes) -> None:
         if self.directory is None:
             return
         path = self._path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
-        payload = orjson.dumps({"key": key, "value": entry})
         fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
         try:
             with os.fdopen(fd, "wb") as fh:
