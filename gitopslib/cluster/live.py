@@ -40,14 +40,15 @@ def live_state(
     found: dict[ResourceKey, dict[str, Any]] = {}
     for obj in cluster.list_tracked(instance, label_key=label_key):
         found[key_of(obj)] = obj
-    missing: list[ResourceKey] = []
+    missing: dict[ResourceKey, None] = {}  # ordered, and O(1) membership
     for target in desired:
         key = key_of(target, dest_ns)
         if key in found or key in missing or not (target.get("metadata") or {}).get("name"):
             continue
-        missing.append(key)
+        missing[key] = None
     # one batch: a cluster that can reads many objects of a kind and namespace with one list
-    for key, live in zip(missing, get_many(cluster, missing), strict=True):
+    wanted = list(missing)
+    for key, live in zip(wanted, get_many(cluster, wanted), strict=True):
         if isinstance(live, ClusterError):
             raise live
         if live is not None:
