@@ -29,6 +29,7 @@ __all__ = [
     "CommitMetadata",
     "CommitMetadataFunc",
     "app_to_dict",
+    "commit_metadata_from_git",
     "full_name_by_repo_url",
     "helper_vars",
     "repo_url_to_https",
@@ -115,15 +116,36 @@ def _get_info_item(app: Any, name: str) -> str:
     raise ValueError(f"failed to get info item {name!r}")
 
 
+def commit_metadata_from_git(
+    cache_dir: str | Path | None = None, credentials: Any = None
+) -> CommitMetadataFunc:
+    """A ``commit_metadata`` function reading commits through :class:`gitopslib.GitRepository`
+    (one per repository URL, kept open), with its cache in ``cache_dir`` (default: the user
+    cache) and ``credentials`` for private repositories."""
+    repos: dict[str, Any] = {}
+
+    def read(repo_url: str, sha: str) -> CommitMetadata:
+        from gitopslib.git import GitRepository
+
+        repo = repos.get(repo_url)
+        if repo is None:
+            repo = repos[repo_url] = GitRepository(
+                repo_url, cache_dir=cache_dir, credentials=credentials
+            )
+        info = repo.commit_info(repo.resolve(sha))
+        return CommitMetadata(
+            Message=info.message, Author=info.author, Date=GoTime(info.date), Tags=list(info.tags)
+        )
+
+    return read
+
+
 def default_commit_metadata(repo_url: str, sha: str) -> CommitMetadata:
     """Read commit ``sha`` of ``repo_url`` through :class:`gitopslib.GitRepository`."""
-    from gitopslib.git import GitRepository
+    return _DEFAULT_READER(repo_url, sha)
 
-    with GitRepository(repo_url) as repo:
-        info = repo.commit_info(sha)
-    return CommitMetadata(
-        Message=info.message, Author=info.author, Date=GoTime(info.date), Tags=list(info.tags)
-    )
+
+_DEFAULT_READER = commit_metadata_from_git()
 
 
 def helper_vars(

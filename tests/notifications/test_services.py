@@ -3,8 +3,11 @@ apprise (its json:// notifier posting to a local HTTP server)."""
 
 from __future__ import annotations
 
+import warnings
+from collections.abc import Iterator
 from typing import Any
 
+import pytest
 from notify_servers import Recorder
 
 from gitopslib.notifications import Notifier
@@ -151,3 +154,58 @@ def test_unknown_type_is_named() -> None:
     d = n.send(["t"], APP, "carrierpigeon")
     assert not d.sent
     assert "service type 'carrierpigeon' is not supported" in (d.error or "")
+
+
+@pytest.fixture(scope="module")
+def smtp_auth() -> Iterator[tuple[int, list[Any], list[tuple[str, str]]]]:
+    """An aiosmtpd server that requires LOGIN/PLAIN auth (over plain TCP, on loopback)."""
+    import socket
+
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.handlers import Message
+    from aiosmtpd.smtp import AuthResult, LoginPassword
+
+    messages: list[Any] = []
+    attempts: list[tuple[str, str]] = []
+
+    class Keep(Message):  # type: ignore[misc]
+        def handle_message(self, message: Any) -> None:
+            messages.append(message)
+
+    def authenticator(server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> Any:
+        if not isinstance(data, LoginPassword):
+            return AuthResult(success=False, handled=False)
+        user, password = data.login.decode(), data.password.decode()
+        attempts.append((user, password))
+        return AuthResult(success=(user, password) == ("argocd", "s3cret"))
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with warnings.catch_warnings():
+        # AUTH without TLS is what this loopback test wants; aiosmtpd warns about it
+        warnings.simplefilter("ignore", UserWarning)
+        controller = Controller(
+            Keep(), hostname="127.0.0.1", port=port, authenticator=authenticator,
+            auth_required=True, auth_require_tls=False,
+        )  # fmt: skip
+        controller.start()
+    yield port, messages, attempts
+    controller.stop()
+
+
+@pytest.mark.filterwarnings("ignore:Session.login_data is deprecated")  # aiosmtpd
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")  # loopback
+def test_email_logs_in_with_secret_credentials(smtp_auth: Any) -> None:
+    """username/password (from the Secret) are used to log in; then the mail is accepted."""
+    port, messages, attempts = smtp_auth
+    messages.clear()
+    n = notifier(
+        "service.email",
+        f"host: 127.0.0.1\nport: {port}\nfrom: a@example.com\nusername: $user\npassword: $pw",
+        {"stringData": {"user": "argocd", "pw": "s3cret"}},
+    )
+    d = n.send(["t"], APP, "email:dev@example.com")
+    assert d.sent, d.error
+    assert attempts[-1] == ("argocd", "s3cret")
+    assert [m["Subject"] for m in messages] == ["Synced web"]
