@@ -74,8 +74,11 @@ def _merge(target: Any, patch: Any) -> Any:
 class FakeApiServer:
     """The server and its in-memory store. Use as a context manager."""
 
-    def __init__(self, kinds: list[Kind] | None = None) -> None:
+    def __init__(self, kinds: list[Kind] | None = None, *, rollout: bool = False) -> None:
         self.kinds = kinds or list(KINDS)
+        # with ``rollout``, a written Deployment is reported rolled out at once (the part of
+        # a controller manager health checks look at), so waits for Healthy can finish
+        self.rollout = rollout
         self.store: dict[Key, dict[str, Any]] = {}
         self.requests: list[tuple[str, str, dict[str, list[str]], str]] = []
         self._failures: list[_Failure] = []
@@ -204,6 +207,15 @@ class FakeApiServer:
             if "status" in live:
                 obj["status"] = live["status"]
         meta["resourceVersion"] = self._next()
+        if self.rollout and obj.get("kind") == "Deployment":
+            replicas = int((obj.get("spec") or {}).get("replicas", 1))
+            obj["status"] = {
+                "observedGeneration": meta["generation"],
+                "replicas": replicas,
+                "updatedReplicas": replicas,
+                "readyReplicas": replicas,
+                "availableReplicas": replicas,
+            }
 
     def take_failure(self, method: str, path: str, dry: bool) -> _Failure | None:
         with self._lock:

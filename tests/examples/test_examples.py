@@ -331,6 +331,26 @@ def test_09_kopf_handlers_registered(controller: ModuleType) -> None:
     assert handlers and timers
 
 
+def test_10_ci_pipeline_syncs_releases_and_rolls_back() -> None:
+    """The pipeline script deploys v1, releases v2 through a push to git daemon, and rolls
+    back to v1, each checked on the live Deployment of the loopback API server."""
+    proc = subprocess.run(
+        [sys.executable, str(EXAMPLES / "10-ci-pipeline" / "pipeline.py")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    image = "registry.example.com/course/devops-demo"
+    checks = [line for line in proc.stdout.splitlines() if line.startswith("check: live image")]
+    assert [c.rsplit(": ", 1)[1] for c in checks] == [f"{image}:v1", f"{image}:v2", f"{image}:v1"]
+    history = proc.stdout.rsplit("$ gitopslib history", 1)[1].splitlines()[2:]
+    ids = [row.split()[0] for row in history if row[:1].isdigit()]
+    revisions = [row.split()[2] for row in history if row[:1].isdigit()]
+    assert ids == ["0", "1", "2"] and revisions[2] == revisions[0] != revisions[1]
+
+
 def test_12_notifications_trigger_and_template() -> None:
     """The guide's on-deployed holds for the synced, healthy app, once per its revision, and the
     rendered webhook body is the template's JSON with the app filled in."""
