@@ -35,6 +35,10 @@ __all__ = [
     "HELM_HOOK_DELETE_POLICY",
     "HELM_HOOK_WEIGHT",
     "LABEL_INSTANCE",
+    "MAX_DEPTH",
+    "MAX_EXPANDED_BYTES",
+    "MAX_EXPANDED_NODES",
+    "MAX_MANIFEST_BYTES",
     "Manifest",
     "ResourceKey",
     "annotations",
@@ -42,6 +46,7 @@ __all__ = [
     "csv_annotation",
     "dump_manifests",
     "expand_list_objects",
+    "expanded_size",
     "is_cluster_scoped",
     "iter_yaml_documents",
     "key_of",
@@ -51,6 +56,7 @@ __all__ = [
     "paused_gc",
     "require_identity",
     "split_csv",
+    "too_deep",
 ]
 
 Manifest = dict[str, Any]
@@ -243,14 +249,15 @@ class _ManifestLoader(_Loader):  # type: ignore[valid-type,misc]
 
     def construct_document(self, node: Any) -> Any:
         try:
-            data = self._build(node, {})
+            data = self._build(node, {}, 1)
         except _Fallback:
+            _check_node_depth(node)  # PyYAML's constructor recurses: bound it first
             return super().construct_document(node)
         self.constructed_objects: dict[Any, Any] = {}
         self.recursive_objects: dict[Any, Any] = {}
         return data
 
-    def _build(self, node: Any, memo: dict[int, Any]) -> Any:
+    def _build(self, node: Any, memo: dict[int, Any], depth: int) -> Any:
         cls = node.__class__
         if cls is yaml.ScalarNode:
             if node.tag == _STR_TAG:
@@ -258,7 +265,9 @@ class _ManifestLoader(_Loader):  # type: ignore[valid-type,misc]
             return self.construct_object(node, deep=True)
         found = memo.get(id(node))
         if found is not None:
-            return found
+            return found  # an alias: its expansion is measured after loading
+        if depth > MAX_DEPTH:
+            raise _too_deep(node)
         if cls is yaml.MappingNode:
             if node.tag != _MAP_TAG:
                 raise _Fallback
@@ -267,9 +276,9 @@ class _ManifestLoader(_Loader):  # type: ignore[valid-type,misc]
             for key_node, value_node in node.value:
                 if key_node.tag in _SPECIAL_KEYS:
                     raise _Fallback
-                key = self._build(key_node, memo)
+                key = self._build(key_node, memo, depth + 1)
                 try:
-                    out[key] = self._build(value_node, memo)
+                    out[key] = self._build(value_node, memo, depth + 1)
                 except TypeError:
                     raise yaml.constructor.ConstructorError(
                         "while constructing a mapping",
@@ -282,8 +291,36 @@ class _ManifestLoader(_Loader):  # type: ignore[valid-type,misc]
             raise _Fallback
         seq: list[Any] = []
         memo[id(node)] = seq
-        seq.extend(self._build(child, memo) for child in node.value)
+        seq.extend(self._build(child, memo, depth + 1) for child in node.value)
         return seq
+
+
+def _too_deep(node: Any) -> yaml.constructor.ConstructorError:
+    return yaml.constructor.ConstructorError(
+        None,
+        None,
+        f"nested deeper than {MAX_DEPTH} levels (no Kubernetes object is; refusing it)",
+        node.start_mark,
+    )
+
+
+def _check_node_depth(root: Any) -> None:
+    """Refuse a composed YAML tree deeper than :data:`MAX_DEPTH`, without recursion."""
+    seen: set[int] = set()
+    stack = [(root, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if node.__class__ is yaml.ScalarNode or id(node) in seen:
+            continue
+        seen.add(id(node))
+        if depth > MAX_DEPTH:
+            raise _too_deep(node)
+        if node.__class__ is yaml.MappingNode:
+            for key_node, value_node in node.value:
+                stack.append((key_node, depth + 1))
+                stack.append((value_node, depth + 1))
+        else:
+            stack.extend((child, depth + 1) for child in node.value)
 
 
 _ManifestLoader.yaml_implicit_resolvers = {
@@ -314,38 +351,101 @@ def paused_gc() -> Iterator[None]:
 MAX_MANIFEST_BYTES = 64 * 1024 * 1024
 #: Bound on the nodes an aliased document may expand to (a "billion laughs" stops here).
 MAX_EXPANDED_NODES = 2_000_000
+#: Bound on the bytes of text (keys and string values) one YAML stream may expand to through
+#: aliases: a large anchored string repeated many times stops here, however few nodes it takes.
+MAX_EXPANDED_BYTES = 256 * 1024 * 1024
+#: Bound on nesting (maps and lists inside each other). Kubernetes objects, CRD schemas
+#: included, stay far below; everything downstream (compare, normalize, plan, diff output)
+#: relies on it instead of recursing without a bound.
+MAX_DEPTH = 128
 
 
-def _count_nodes(value: Any, budget: int) -> int:
-    """How many nodes ``value`` has once aliases are expanded, without expanding them.
+def expanded_size(value: Any, max_nodes: int, max_bytes: int) -> tuple[int, int, int]:
+    """``(nodes, bytes, depth)`` of ``value`` once YAML aliases are expanded, without expanding
+    them and without recursion.
 
-    YAML aliases load as shared Python objects, so the expanded size of a container is
-    memoised by identity: a "billion laughs" document is measured in a few thousand steps.
-    Returns as soon as the count passes ``budget``.
+    Aliases load as shared Python objects, so the size of a container is memoised by identity:
+    a "billion laughs" document is measured in a few thousand steps. Stops early (returning
+    what it has) once the nodes pass ``max_nodes``, the bytes ``max_bytes`` or the depth
+    :data:`MAX_DEPTH`. Bytes count string keys and values (other scalars count 8).
+
+    >>> big = "x" * 1000
+    >>> expanded_size({"a": [big, big, big]}, 10**6, 10**9)
+    (5, 3001, 2)
     """
-    memo: dict[int, int] = {}
+    memo: dict[int, tuple[int, int, int]] = {}
+    # (node, children, index, nodes, bytes, height)
+    stack: list[list[Any]] = []
 
-    def size(node: Any) -> int:
+    def open_(node: Any) -> tuple[int, int, int] | None:
         if isinstance(node, dict):
-            children: Iterable[Any] = node.values()
-        elif isinstance(node, list):
-            children = node
-        else:
-            return 1
-        key = id(node)
-        if key not in memo:
-            total = 1
-            for child in children:
-                total += size(child)
-                if total > budget:
-                    break
-            memo[key] = total
-        return memo[key]
+            key = id(node)
+            if key in memo:
+                return memo[key]
+            keys = sum(len(k) if isinstance(k, str) else 8 for k in node)
+            stack.append([node, list(node.values()), 0, 1, keys, 0])
+            return None
+        if isinstance(node, list):
+            key = id(node)
+            if key in memo:
+                return memo[key]
+            stack.append([node, node, 0, 1, 0, 0])
+            return None
+        return (1, len(node) if isinstance(node, str) else 8, 0)
 
-    try:
-        return size(value)
-    except RecursionError:
-        return budget + 1  # nested deeper than any Kubernetes object: refuse it as well
+    result = open_(value)
+    while stack:
+        frame = stack[-1]
+        if len(stack) > MAX_DEPTH or frame[3] > max_nodes or frame[4] > max_bytes:
+            return frame[3], frame[4], len(stack)  # over a bound: the caller refuses it
+        children, index = frame[1], frame[2]
+        if index < len(children):
+            frame[2] = index + 1
+            sub = open_(children[index])
+            if sub is None:
+                continue
+        else:
+            stack.pop()
+            sub = (frame[3], frame[4], frame[5] + 1)
+            memo[id(frame[0])] = sub
+            if not stack:
+                result = sub
+                break
+            frame = stack[-1]
+        frame[3] += sub[0]
+        frame[4] += sub[1]
+        frame[5] = max(frame[5], sub[2])
+    assert result is not None
+    return result
+
+
+def too_deep(obj: Any, limit: int = MAX_DEPTH) -> str | None:
+    """The path (``spec.a[0].b``) at which ``obj`` nests deeper than ``limit`` maps and lists,
+    or None. Iterative, so it is safe on any input; shared sub-objects are walked once.
+
+    >>> too_deep({"a": [{"b": {}}]}, limit=2)
+    'a[0]'
+    """
+    stack: list[tuple[Any, int, tuple[Any, ...]]] = [(obj, 1, ())]
+    seen: dict[int, int] = {}
+    while stack:
+        node, depth, path = stack.pop()
+        room = limit - depth
+        before = seen.get(id(node))
+        if before is not None and before >= room:
+            continue  # reached before with at least as much room left
+        seen[id(node)] = room
+        if room < 0:
+            return "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path).lstrip(".")
+        if type(node) is dict:
+            for key, value in node.items():
+                if type(value) is dict or type(value) is list:
+                    stack.append((value, depth + 1, (*path, key)))
+        else:
+            for index, value in enumerate(node):
+                if type(value) is dict or type(value) is list:
+                    stack.append((value, depth + 1, (*path, index)))
+    return None
 
 
 def _read_source(text_or_path: str | os.PathLike[str], max_bytes: int) -> tuple[str, str | None]:
@@ -386,25 +486,44 @@ def _yaml_error(exc: yaml.YAMLError, file: str | None) -> ManifestError:
 def iter_yaml_documents(data: bytes | str, *, file: str | None = None) -> Iterator[Any]:
     """The documents of a YAML stream one by one (``None`` for empty ones), parsed by libyaml
     with timestamps kept as strings. A syntax error raises :class:`ManifestError` with
-    file:line once the documents before it have been yielded; so does a document that
-    expands to more than :data:`MAX_EXPANDED_NODES` nodes through aliases (an alias bomb).
+    file:line once the documents before it have been yielded; so does a document nested
+    deeper than :data:`MAX_DEPTH` (with its line), and a stream whose aliases expand past
+    :data:`MAX_EXPANDED_NODES` nodes in a document or :data:`MAX_EXPANDED_BYTES` of text
+    (alias bombs, a large anchor repeated many times).
 
     >>> docs = iter_yaml_documents("a: 1\\n---\\nb: [\\n")
     >>> next(docs)
     {'a': 1}
     """
     check_aliases = _may_alias(data)
+    budget = MAX_EXPANDED_BYTES
     try:
         for index, doc in enumerate(yaml.load_all(data, Loader=_ManifestLoader)):
-            if check_aliases and _count_nodes(doc, MAX_EXPANDED_NODES) > MAX_EXPANDED_NODES:
-                raise ManifestError(
-                    f"document {index + 1} expands to more than {MAX_EXPANDED_NODES} nodes "
-                    "through YAML aliases (an alias bomb?)",
-                    file=file,
-                )
+            if check_aliases:
+                nodes, size, depth = expanded_size(doc, MAX_EXPANDED_NODES, budget)
+                if nodes > MAX_EXPANDED_NODES or size > budget:
+                    what = (
+                        f"{MAX_EXPANDED_NODES} nodes"
+                        if nodes > MAX_EXPANDED_NODES
+                        else (f"{MAX_EXPANDED_BYTES} bytes of text")
+                    )
+                    raise ManifestError(
+                        f"document {index + 1} expands to more than {what} through YAML "
+                        "aliases (an alias bomb?); refusing it",
+                        file=file,
+                    )
+                if depth > MAX_DEPTH:
+                    raise ManifestError(
+                        f"document {index + 1} nests deeper than {MAX_DEPTH} levels through "
+                        "YAML aliases; refusing it",
+                        file=file,
+                    )
+                budget -= size
             yield doc
     except yaml.YAMLError as exc:
         raise _yaml_error(exc, file) from None
+    except RecursionError:  # a safety net: the depth bound above should come first
+        raise ManifestError(f"nested deeper than {MAX_DEPTH} levels", file=file) from None
 
 
 def _may_alias(data: bytes | str) -> bool:

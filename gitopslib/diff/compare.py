@@ -55,11 +55,13 @@ from gitopslib.manifest import (
     ANNOTATION_LAST_APPLIED,
     ANNOTATION_TRACKING_ID,
     CLUSTER_SCOPED_KINDS,
+    MAX_DEPTH,
     ResourceKey,
     api_group,
     crd_cluster_scoped,
     expand_list_objects,
     split_csv,
+    too_deep,
 )
 from gitopslib.tracking import stamp_tracking
 
@@ -310,7 +312,29 @@ def compare_resource(
     rules: list[IgnoreRule],
     settings: DiffSettings,
 ) -> ResourceDiff:
-    """Compare one desired object with its live counterpart (either may be None)."""
+    """Compare one desired object with its live counterpart (either may be None).
+
+    Objects nested deeper than :data:`gitopslib.manifest.MAX_DEPTH` are refused with a
+    :class:`DiffError` before anything recurses into them (checked once the cheap equality
+    test has not settled the comparison, so synced objects cost nothing more).
+    """
+    try:
+        return _compare_resource(desired, live, key=key, rules=rules, settings=settings)
+    except RecursionError:  # a safety net: the depth check below normally comes first
+        raise DiffError(
+            f"{_display_name(key)}: nested too deeply to compare (over {MAX_DEPTH} levels)",
+            obj=str(key),
+        ) from None
+
+
+def _compare_resource(
+    desired: dict[str, Any] | None,
+    live: dict[str, Any] | None,
+    *,
+    key: ResourceKey,
+    rules: list[IgnoreRule],
+    settings: DiffSettings,
+) -> ResourceDiff:
     rd = ResourceDiff(
         group=key.group,
         kind=key.kind,
@@ -328,6 +352,14 @@ def compare_resource(
             last_applied = _annotations(live).get(ANNOTATION_LAST_APPLIED)
             if last_applied is None or _orig_is_config(last_applied, desired):
                 return rd
+    for side, obj in (("desired", desired), ("live", live)):
+        where = too_deep(obj) if obj is not None else None
+        if where is not None:
+            raise DiffError(
+                f"{_display_name(key)}: the {side} object nests deeper than {MAX_DEPTH} levels "
+                f"(at {where}); no Kubernetes object does, refusing to compare it",
+                obj=str(key),
+            )
     warnings: list[str] = []
     live_c = copy_canonical(live) if live is not None else None
     desired_c = copy_canonical(desired) if desired is not None else None

@@ -47,6 +47,7 @@ __all__ = [
     "MAX_DOCUMENT_BYTES",
     "MAX_DOCUMENT_DEPTH",
     "MAX_DOCUMENT_NODES",
+    "MAX_DOCUMENT_TEXT",
     "MAX_STREAM_BYTES",
     "Document",
     "Field",
@@ -64,6 +65,8 @@ MAX_STREAM_BYTES = 64 * 1024 * 1024
 MAX_DOCUMENT_NODES = 1_000_000
 #: Refuse documents nested deeper than this.
 MAX_DOCUMENT_DEPTH = 100
+#: Refuse documents whose strings add up (YAML aliases expanded) to more than this many bytes.
+MAX_DOCUMENT_TEXT = 4 * MAX_DOCUMENT_BYTES
 
 Path_ = tuple[str | int, ...]
 
@@ -229,6 +232,7 @@ class _Converter:
         self.file = file
         self.locations = _Locations()
         self.nodes = 0
+        self.text = 0
 
     def fail(self, message: str, path: Path_) -> ValidationError:
         line, column = self.locations.of(path)
@@ -259,6 +263,13 @@ class _Converter:
                 # Git, the file system and Kubernetes cut a string at a NUL byte: what one
                 # reads is not what another does
                 raise self.fail("the value holds a NUL byte (\\0), which no field allows", path)
+            self.text += len(node)
+            if self.text > MAX_DOCUMENT_TEXT:
+                raise self.fail(
+                    f"document expands to more than {MAX_DOCUMENT_TEXT} bytes of text (YAML "
+                    "aliases repeating a large value?); refusing to load it",
+                    path,
+                )
             return str(node)
         if isinstance(node, int):
             if type(node).__name__ == "ScalarBoolean":

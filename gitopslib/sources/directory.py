@@ -26,6 +26,8 @@ True
 
 from __future__ import annotations
 
+import importlib.metadata
+import importlib.util
 import json
 import os
 import re
@@ -40,7 +42,13 @@ import yaml
 
 from gitopslib.errors import EngineNotFoundError, ManifestError, PathEscapeError, RenderError
 from gitopslib.globs import compile_glob, glob_match
-from gitopslib.manifest import iter_yaml_documents, load_yaml_documents, paused_gc
+from gitopslib.manifest import (
+    MAX_DEPTH,
+    iter_yaml_documents,
+    load_yaml_documents,
+    paused_gc,
+    too_deep,
+)
 from gitopslib.sources._base import (
     RenderContext,
     build_env,
@@ -48,6 +56,7 @@ from gitopslib.sources._base import (
     envsubst,
     is_inside,
 )
+from gitopslib.sources._sandbox import engine_call
 from gitopslib.sources._sops_manifests import decrypt_manifest_file, looks_encrypted
 
 __all__ = [
@@ -123,6 +132,12 @@ def _objects_from_json(data: bytes, rel: str) -> list[dict[str, Any]]:
             raise ManifestError(
                 "found multiple objects; only single objects are allowed in JSON files", file=rel
             ) from None
+    where = too_deep(doc)
+    if where is not None:
+        raise ManifestError(
+            f"failed to unmarshal JSON: nested deeper than {MAX_DEPTH} levels (at {where})",
+            file=rel,
+        )
     if not _is_object(doc):
         raise ManifestError("failed to unmarshal: not a Kubernetes object (no `kind`)", file=rel)
     return [doc]
@@ -145,12 +160,21 @@ def _gojsonnet() -> Any:
     return _gojsonnet
 
 
+def _require_gojsonnet() -> None:
+    """Fail here, with the extra to install, when go-jsonnet is missing (without loading its Go
+    runtime into this process: evaluation happens in an engine worker)."""
+    if importlib.util.find_spec("_gojsonnet") is None:
+        _gojsonnet()
+
+
 def jsonnet_version() -> str | None:
     """The installed go-jsonnet version, or None when it is not installed."""
-    try:
-        return str(_gojsonnet().version)
-    except EngineNotFoundError:
+    if importlib.util.find_spec("_gojsonnet") is None:
         return None
+    try:
+        return "v" + importlib.metadata.version("gojsonnet").removeprefix("v")
+    except importlib.metadata.PackageNotFoundError:
+        return str(_gojsonnet().version)
 
 
 _JSONNET_LOCATION = re.compile(r"(?P<file>[^\s:]+\.(?:jsonnet|libsonnet|json)):(?P<line>\d+)")
@@ -209,25 +233,18 @@ class _ConfinedImporter:
         )
 
 
-def _evaluate_jsonnet(
-    path: Path, rel: str, ctx: RenderContext, env: Mapping[str, str]
-) -> list[dict[str, Any]]:
+def evaluate_jsonnet_here(
+    path: str, rel: str, repo_root: str, jpaths: list[str], kwargs: dict[str, Any]
+) -> str:
+    """Evaluate one Jsonnet file with go-jsonnet in this process and return its JSON text.
+
+    Runs inside an engine worker (:mod:`gitopslib.sources._sandbox`), never in the caller: a
+    Go fatal error here ends the worker only.
+    """
     engine = _gojsonnet()
-    jsonnet = getattr(ctx.source.directory, "jsonnet", None) if ctx.source.directory else None
-    kwargs: dict[str, Any] = {"ext_vars": {}, "ext_codes": {}, "tla_vars": {}, "tla_codes": {}}
-    for attr, plain, code in (
-        ("ext_vars", "ext_vars", "ext_codes"),
-        ("tlas", "tla_vars", "tla_codes"),
-    ):
-        for entry in (getattr(jsonnet, attr, None) or []) if jsonnet else []:
-            value = envsubst(str(entry.value or ""), env)
-            kwargs[code if entry.code else plain][str(entry.name)] = value
-    jpaths = [ctx.app_dir]
-    for lib in (getattr(jsonnet, "libs", None) or []) if jsonnet else []:
-        jpaths.append(confined_path(ctx.repo_root, lib, what="jsonnet library path"))
-    importer = _ConfinedImporter(ctx.repo_root, jpaths)
+    importer = _ConfinedImporter(Path(repo_root), [Path(p) for p in jpaths])
     try:
-        out = engine.evaluate_file(str(path), import_callback=importer, **kwargs)
+        out = engine.evaluate_file(path, import_callback=importer, **kwargs)
     except RuntimeError as exc:
         if isinstance(importer.error, PathEscapeError):
             raise PathEscapeError(
@@ -270,7 +287,49 @@ def _evaluate_jsonnet(
                 f"failed to evaluate jsonnet {rel!r}: {cause}", source_type="Directory", path=rel
             )
         )
-    value = orjson.loads(out)
+    return str(out)
+
+
+def _evaluate_jsonnet(
+    path: Path, rel: str, ctx: RenderContext, env: Mapping[str, str]
+) -> list[dict[str, Any]]:
+    _require_gojsonnet()
+    jsonnet = getattr(ctx.source.directory, "jsonnet", None) if ctx.source.directory else None
+    kwargs: dict[str, Any] = {"ext_vars": {}, "ext_codes": {}, "tla_vars": {}, "tla_codes": {}}
+    for attr, plain, code in (
+        ("ext_vars", "ext_vars", "ext_codes"),
+        ("tlas", "tla_vars", "tla_codes"),
+    ):
+        for entry in (getattr(jsonnet, attr, None) or []) if jsonnet else []:
+            value = envsubst(str(entry.value or ""), env)
+            kwargs[code if entry.code else plain][str(entry.name)] = value
+    jpaths = [ctx.app_dir]
+    for lib in (getattr(jsonnet, "libs", None) or []) if jsonnet else []:
+        jpaths.append(confined_path(ctx.repo_root, lib, what="jsonnet library path"))
+    out = engine_call(
+        "jsonnet",
+        {
+            "path": str(path),
+            "rel": rel,
+            "repo_root": str(ctx.repo_root),
+            "jpaths": [str(p) for p in jpaths],
+            "kwargs": kwargs,
+        },
+        options=ctx.options,
+        timeout=ctx.timeout,
+        source_type="Directory",
+        path=rel,
+    )
+    try:
+        value = orjson.loads(out)
+    except orjson.JSONDecodeError as exc:  # e.g. nested past orjson's depth limit
+        raise ManifestError(f"failed to unmarshal generated json: {exc}", file=rel) from None
+    where = too_deep(value, MAX_DEPTH + 1)  # +1: the list around the objects
+    if where is not None:
+        raise ManifestError(
+            f"generated json nests deeper than {MAX_DEPTH} levels (at {where}); refusing it",
+            file=rel,
+        )
     if value is None:
         return []  # `null` unmarshals into an empty list in Argo CD: no objects
     items = value if isinstance(value, list) else [value]

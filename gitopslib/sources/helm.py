@@ -23,6 +23,9 @@ Engine: a ``helm`` binary on PATH if there is one, else helm-python-sdk (Helm v4
 
 from __future__ import annotations
 
+import dataclasses
+import importlib.metadata
+import importlib.util
 import os
 import re
 import shutil
@@ -46,6 +49,7 @@ from gitopslib.errors import (
 )
 from gitopslib.giturl import mask_credentials
 from gitopslib.manifest import load_yaml_documents
+from gitopslib.secrets import SecretBytes
 from gitopslib.sources._base import (
     RenderContext,
     build_env,
@@ -62,6 +66,7 @@ from gitopslib.sources._helm_secrets import (
     uses_helm_secrets,
     values_fifos,
 )
+from gitopslib.sources._sandbox import engine_call
 from gitopslib.sync._kinds import KIND_ORDER
 
 __all__ = [
@@ -602,6 +607,99 @@ def _binary_version(path: str, mtime: float) -> str:
     return result.stdout.strip()
 
 
+def _inputs_to_json(inputs: HelmInputs) -> dict[str, Any]:
+    """``inputs`` as JSON-able data for an engine worker (paths as strings)."""
+    data = {f.name: getattr(inputs, f.name) for f in dataclasses.fields(inputs)}
+    data["chart_dir"] = str(inputs.chart_dir)
+    # helm-secrets values travel decrypted through the worker's pipe (memory), never to disk
+    data["value_files"] = [
+        {"name": p.name, "plain": p.read_text()}
+        if isinstance(p, DecryptedValues)
+        else {"path": str(p)}
+        for p in inputs.value_files
+    ]
+    data["set_files"] = {k: str(p) for k, p in inputs.set_files.items()}
+    return data
+
+
+def _inputs_from_json(data: Mapping[str, Any]) -> HelmInputs:
+    fields = dict(data)
+    fields["chart_dir"] = Path(fields["chart_dir"])
+    fields["value_files"] = [
+        DecryptedValues(p["name"], SecretBytes(p["plain"].encode()))
+        if "plain" in p
+        else Path(p["path"])
+        for p in fields["value_files"]
+    ]
+    fields["set_files"] = {k: Path(p) for k, p in fields["set_files"].items()}
+    return HelmInputs(**fields)
+
+
+def _require_helm_python() -> None:
+    """Fail here, naming the extra, when helm-python-sdk is missing (without loading its Go
+    runtime into this process: charts render in an engine worker)."""
+    if importlib.util.find_spec("helm_python") is None:
+        _helm_python()
+
+
+_SDK_VERSIONS: dict[str, str] = {}
+
+
+def helm_version_here() -> str:
+    """The Helm SDK version helm-python-sdk embeds (run in an engine worker)."""
+    return str(_helm_python().helm_sdk_version())
+
+
+def render_chart_here(inputs: dict[str, Any], repo_root: str, chart_name: str) -> dict[str, Any]:
+    """``helm template`` with helm-python-sdk in this process: the rendered templates (path ->
+    text) and the CRD files. Runs inside an engine worker (:mod:`gitopslib.sources._sandbox`),
+    never in the caller: a Go fatal error or a runaway template ends the worker only.
+    """
+    inputs_ = _inputs_from_json(inputs)
+    engine = _helm_python()
+    values = _values_for(engine, inputs_)
+    opts: dict[str, Any] = {"name": inputs_.release_name, "namespace": inputs_.namespace}
+    if inputs_.kube_version:
+        opts["kube_version"] = inputs_.kube_version
+    if inputs_.api_versions:
+        opts["api_versions"] = list(inputs_.api_versions)
+    with _prepared_chart(
+        engine, inputs_.chart_dir, Path(repo_root), drop_schema=inputs_.skip_schema_validation
+    ) as chart_dir:
+        try:
+            chart = engine.Chart.load(str(chart_dir))
+        except engine.HelmError as exc:
+            raise RenderError(
+                f"cannot load chart {chart_name}: {exc}",
+                source_type="Helm",
+                path=str(chart_name),
+            ) from None
+        with chart:
+            try:
+                # helm-python-sdk's public render() has no kube/API version options; the
+                # library's render options accept them, so pass them the same way.
+                from helm_python import _native
+
+                rendered = orjson.loads(
+                    _native.call_string(
+                        "helm_render",
+                        chart._raw(),
+                        orjson.dumps(values).decode(),
+                        orjson.dumps(opts).decode(),
+                    )
+                )
+            except engine.HelmValuesError as exc:
+                raise RenderError(
+                    f"chart {chart_name}: invalid values: {exc}",
+                    source_type="Helm",
+                    path=str(chart_name),
+                ) from None
+            except engine.HelmError as exc:
+                raise _template_error(str(exc), str(chart_name)) from None
+            crds = [(c["filename"], c["data"]) for c in chart.crds] if inputs_.include_crds else []
+    return {"rendered": rendered, "crds": crds}
+
+
 class HelmRenderer:
     """Renders ``Helm`` sources with the real Helm engine.
 
@@ -646,8 +744,18 @@ class HelmRenderer:
         binary = self._binary()
         if binary:
             return f"helm-binary/{_binary_version(binary, Path(binary).stat().st_mtime)}"
-        engine = _helm_python()
-        return f"helm-python/{engine.__version__} helm-sdk/{engine.helm_sdk_version()}"
+        _require_helm_python()
+        package = importlib.metadata.version("helm-python-sdk")
+        if package not in _SDK_VERSIONS:
+            _SDK_VERSIONS[package] = engine_call(
+                "helm_version",
+                {},
+                options=ctx.options,
+                timeout=ctx.timeout,
+                source_type="Helm",
+                path=None,
+            )
+        return f"helm-python/{package} helm-sdk/{_SDK_VERSIONS[package]}"
 
     def render(self, ctx: RenderContext) -> list[dict[str, Any]]:
         """``helm template`` of ``ctx.source``, parsed, in Helm's output order."""
@@ -674,52 +782,23 @@ class HelmRenderer:
     # --- in-process (helm-python-sdk) ------------------------------------------------------
 
     def _render_python(self, inputs: HelmInputs, ctx: RenderContext) -> list[dict[str, Any]]:
-        engine = _helm_python()
-        values = _values_for(engine, inputs)
-        opts: dict[str, Any] = {"name": inputs.release_name, "namespace": inputs.namespace}
-        if inputs.kube_version:
-            opts["kube_version"] = inputs.kube_version
-        if inputs.api_versions:
-            opts["api_versions"] = list(inputs.api_versions)
-        chart_name = ctx.source.path or "."
-        with _prepared_chart(
-            engine, inputs.chart_dir, ctx.repo_root, drop_schema=inputs.skip_schema_validation
-        ) as chart_dir:
-            try:
-                chart = engine.Chart.load(str(chart_dir))
-            except engine.HelmError as exc:
-                raise RenderError(
-                    f"cannot load chart {chart_name}: {exc}",
-                    source_type="Helm",
-                    path=str(chart_name),
-                ) from None
-            with chart:
-                try:
-                    # helm-python-sdk's public render() has no kube/API version options; the
-                    # library's render options accept them, so pass them the same way.
-                    from helm_python import _native
-
-                    rendered = orjson.loads(
-                        _native.call_string(
-                            "helm_render",
-                            chart._raw(),
-                            orjson.dumps(values).decode(),
-                            orjson.dumps(opts).decode(),
-                        )
-                    )
-                except engine.HelmValuesError as exc:
-                    raise RenderError(
-                        f"chart {chart_name}: invalid values: {exc}",
-                        source_type="Helm",
-                        path=str(chart_name),
-                    ) from None
-                except engine.HelmError as exc:
-                    raise _template_error(str(exc), str(chart_name)) from None
-                crds = (
-                    [(c["filename"], c["data"]) for c in chart.crds] if inputs.include_crds else []
-                )
+        _require_helm_python()
+        chart_name = str(ctx.source.path or ".")
+        out = engine_call(
+            "helm",
+            {
+                "inputs": _inputs_to_json(inputs),
+                "repo_root": str(ctx.repo_root),
+                "chart_name": chart_name,
+            },
+            options=ctx.options,
+            timeout=ctx.timeout,
+            source_type="Helm",
+            path=chart_name,
+        )
+        crds = [(str(f), str(d)) for f, d in out["crds"]]
         return order_helm_output(
-            rendered, crds, include_crds=inputs.include_crds, skip_tests=inputs.skip_tests
+            out["rendered"], crds, include_crds=inputs.include_crds, skip_tests=inputs.skip_tests
         )
 
     # --- a helm binary -----------------------------------------------------------------------

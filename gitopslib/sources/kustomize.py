@@ -474,6 +474,8 @@ def _rewrap(exc: CommandError, replace: Mapping[str, str], app_path: str) -> Com
     shown = " ".join(command)
     if isinstance(exc, CommandTimeoutError):
         message = f"kustomize build of {app_path!r} timed out: `{shown}`"
+    elif "printed more than" in exc.message:  # the runner's output cap, not an exit status
+        message = f"kustomize build of {app_path!r} failed: {clean(exc.message)}"
     else:
         message = (
             f"kustomize build of {app_path!r} failed: `{shown}` exited with code "

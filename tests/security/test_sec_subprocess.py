@@ -154,9 +154,10 @@ def test_every_subprocess_run_has_a_timeout() -> None:
             elif not any(kw.arg == "timeout" for kw in call.keywords):
                 missing.append(where)
     assert missing == []
-    # the runner (communicate(timeout=...) + process-group kill) and the ssh vendor
-    # (ConnectTimeout/ServerAlive options, closed by the client) are the only Popen users
-    assert sorted(set(popens)) == ["git/_transport.py", "sources/_base.py"]
+    # the runner (communicate(timeout=...) + process-group kill), the engine sandbox (a
+    # deadline per request, then a process-group kill) and the ssh vendor (ConnectTimeout/
+    # ServerAlive options, closed by the client) are the only Popen users
+    assert sorted(set(popens)) == ["git/_transport.py", "sources/_base.py", "sources/_sandbox.py"]
 
 
 def test_minimal_env_drops_everything_but_the_basics(monkeypatch: pytest.MonkeyPatch) -> None:
