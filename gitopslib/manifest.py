@@ -426,6 +426,8 @@ def too_deep(obj: Any, limit: int = MAX_DEPTH) -> str | None:
     >>> too_deep({"a": [{"b": {}}]}, limit=2)
     'a[0]'
     """
+    if type(obj) is not dict and type(obj) is not list:
+        return None
     stack: list[tuple[Any, int, tuple[Any, ...]]] = [(obj, 1, ())]
     seen: dict[int, int] = {}
     while stack:
