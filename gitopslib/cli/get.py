@@ -55,7 +55,7 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
     from gitopslib.operations import app_status
 
     app = one_app(args)
-    with connect(args) as cluster:
+    with connect(args, app) as cluster:
         status = app_status(app, cluster)
     if args.output in ("json", "yaml"):
         emit_model(status, args.output, out)

@@ -15,7 +15,7 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
     from gitopslib.operations import app_status
 
     app = one_app(args)
-    with connect(args) as cluster:
+    with connect(args, app) as cluster:
         history = list(app_status(app, cluster).history or [])
     if args.output in ("json", "yaml"):
         emit_model(history, args.output, out)

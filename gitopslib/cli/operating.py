@@ -6,7 +6,9 @@ connection, the Git source of an app, the progress display on a terminal and the
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -14,7 +16,6 @@ from gitopslib.cli.base import CLIError
 from gitopslib.cli.output import table
 
 if TYPE_CHECKING:
-    from gitopslib.cluster import KubernetesCluster
     from gitopslib.models import Application, ApplicationStatus, OperationState
 
 #: ``-o`` of the cluster commands.
@@ -29,6 +30,11 @@ def add_cluster_flags(p: argparse.ArgumentParser, *, git: bool = True) -> None:
         "--kubeconfig", metavar="FILE", help="kubeconfig of the cluster (default: $KUBECONFIG)"
     )
     g.add_argument("--context", metavar="NAME", help="kubeconfig context")
+    g.add_argument(
+        "--clusters-from",
+        metavar="FILE",
+        help="Argo CD cluster Secrets (YAML): the app's destination picks the cluster",
+    )
     if git:
         s = p.add_argument_group("where manifests come from")
         s.add_argument(
@@ -60,11 +66,25 @@ def one_app(args: argparse.Namespace) -> Application:
     return apps[0]
 
 
-def connect(args: argparse.Namespace) -> KubernetesCluster:
-    """The cluster of ``--kubeconfig``/``--context`` (the default kubeconfig otherwise)."""
-    from gitopslib.cluster import KubernetesCluster
+@contextlib.contextmanager
+def connect(args: argparse.Namespace, app: Application) -> Iterator[Any]:
+    """The app's cluster for the block: the one its destination names among
+    ``--clusters-from`` (Argo CD's cluster Secrets), else ``--kubeconfig``/``--context``
+    (the default kubeconfig otherwise)."""
+    from gitopslib.cluster import ClusterRegistry, KubernetesCluster
 
-    return KubernetesCluster.from_kubeconfig(path=args.kubeconfig, context=args.context)
+    if args.clusters_from:
+        if not Path(args.clusters_from).is_file():
+            raise CLIError(f"--clusters-from {args.clusters_from}: no such file")
+        cluster = ClusterRegistry.from_secrets(Path(args.clusters_from)).for_app(app)
+    else:
+        cluster = KubernetesCluster.from_kubeconfig(path=args.kubeconfig, context=args.context)
+    try:
+        yield cluster
+    finally:
+        close = getattr(cluster, "close", None)
+        if close is not None:
+            close()
 
 
 def git_source(args: argparse.Namespace, app: Application) -> dict[str, Any]:

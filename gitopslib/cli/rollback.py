@@ -25,7 +25,7 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
 
     app = one_app(args)
     progress = Progress()
-    with connect(args) as cluster:
+    with connect(args, app) as cluster:
         from gitopslib.sync.context import OperationContext
 
         state = rollback(

@@ -40,7 +40,7 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
     resources = [_resource(r) for r in args.resource or []]
     retry = RetryStrategy(limit=args.retry_limit) if args.retry_limit is not None else None
     progress = Progress()
-    with connect(args) as cluster:
+    with connect(args, app) as cluster:
         state = sync(
             app,
             cluster,

@@ -167,3 +167,57 @@ def test_rollback_of_an_unknown_id_is_an_error(run: Run, setup) -> None:
     code, _, err = run("rollback", app, "7")
     assert code == 2
     assert "does not have deployment with id 7" in err
+
+
+def test_clusters_from_picks_the_destination_cluster(
+    capsys: pytest.CaptureFixture[str], setup, apiserver: FakeApiServer, tmp_path: Path
+) -> None:
+    """--clusters-from reads Argo CD cluster Secrets; the app's destination name picks the
+    cluster, with no kubeconfig."""
+    app, shas = setup
+    app.write_text(
+        app.read_text().replace("server: https://kubernetes.default.svc", "name: staging")
+    )
+    secrets = tmp_path / "clusters.yaml"
+    secrets.write_text(
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: staging\n"
+        "  labels: {argocd.argoproj.io/secret-type: cluster}\n"
+        f"stringData:\n  name: staging\n  server: {apiserver.url}\n"
+        '  config: \'{"bearerToken": "t0ken"}\'\n'
+    )
+    out = io.StringIO()
+    code = main(
+        ["sync", str(app), "--clusters-from", str(secrets), "--cache-dir", str(tmp_path / "c")],
+        out=out,
+    )
+    assert code == 0, capsys.readouterr().err
+    assert f"Revision:           {shas[0]}" in out.getvalue()
+    assert _live_version(apiserver) == "1"
+
+
+def test_progress_lines_on_a_terminal() -> None:
+    """On a terminal, sync's progress (phase and tasks done) goes to stderr as it runs."""
+    from gitopslib.cli.operating import Progress
+    from gitopslib.models import OperationState
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    stream = Terminal()
+    progress = Progress(stream)
+    state = OperationState.model_validate(
+        {
+            "phase": "Running",
+            "message": "waiting for healthy state of apps/Deployment/web",
+            "syncResult": {"resources": [{"kind": "ConfigMap", "status": "Synced"}, {}]},
+        }
+    )
+    progress.operation(state)
+    progress.operation(state)  # unchanged: not repeated
+    assert stream.getvalue() == (
+        "gitopslib: Running: waiting for healthy state of apps/Deployment/web (1/2 tasks done)\n"
+    )
+    quiet = Progress(io.StringIO())
+    quiet.operation(state)
+    assert not quiet.enabled
