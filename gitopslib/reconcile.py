@@ -54,7 +54,7 @@ from gitopslib.operations._loop import (
     resource_health,
     source_dicts,
 )
-from gitopslib.operations._sync import run_sync, status_store, sync
+from gitopslib.operations._sync import notify, run_sync, status_store, sync
 from gitopslib.sources import RenderResult
 from gitopslib.sources.resolver import RepositoryLike
 from gitopslib.sync import SyncPlan
@@ -362,3 +362,5 @@ def _record_comparison(
         return
     view = app.model_copy(update={"status": status}) if hasattr(app, "model_copy") else app
     ctx.observe("metrics.record_app", getattr(ctx.metrics, "record_app", None), view)
+    # health that turns Healthy after the sync ended (on-deployed) is seen here
+    notify(app, status, ctx)

@@ -52,7 +52,7 @@ from gitopslib.sync.context import HealthFunction, OperationContext
 from gitopslib.sync.protocol import Cluster
 from gitopslib.sync.status import add_history, health_status, resource_statuses, sync_status
 
-__all__ = ["run_sync", "status_store", "sync"]
+__all__ = ["notify", "run_sync", "status_store", "sync"]
 
 #: Extra time after an operation's own deadline before its Running record counts as stale.
 STALE_GRACE = timedelta(seconds=60)
@@ -211,7 +211,7 @@ def _deadline(start: datetime, ctx: OperationContext, retry: RetryStrategy | Non
     return start + timedelta(seconds=total) + STALE_GRACE
 
 
-def _notify(app: Any, status: ApplicationStatus, ctx: OperationContext) -> None:
+def notify(app: Any, status: ApplicationStatus, ctx: OperationContext) -> None:
     """Hand the app, with ``status`` as just recorded, to the notifier."""
     if ctx.notifier is None:
         return
@@ -233,7 +233,7 @@ def _record(
     if record is None:  # OperationContext(record_status=False)
         return None
     new = store.save(app, record, status, deadline=deadline)
-    _notify(app, new.status, ctx)
+    notify(app, new.status, ctx)
     return new
 
 
@@ -262,7 +262,7 @@ def run_sync(
         return op
     if ctx.record_status:
         record = store.begin(app, running, deadline=deadline)
-        _notify(app, record.status, ctx)
+        notify(app, record.status, ctx)
     rendered: RenderResult | None = None
     count = 0
     limit = (retry.limit or 0) if retry is not None else 0

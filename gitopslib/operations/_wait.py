@@ -35,7 +35,7 @@ from gitopslib.operations._loop import (
     resolve_cluster,
     resource_health,
 )
-from gitopslib.operations._sync import status_store
+from gitopslib.operations._sync import notify, status_store
 from gitopslib.sources import RenderResult
 from gitopslib.sources.resolver import RepositoryLike
 from gitopslib.sync.context import OperationContext
@@ -114,10 +114,15 @@ def wait(
         rendered = render_app(app, target, GitSource(repository, repo_root, at), ctx)
     deadline = ctx.clock() + timeout if timeout > 0 else None
     previous: dict[tuple[str, str, str, str], str] = {}
+    seen: tuple[str, str, str] | None = None
     while True:
         status = _poll(app, target, store, rendered, ctx)
         if on_progress is not None:
             on_progress(status)
+        now_seen = _summary(status)
+        if now_seen != seen:  # the notifier sees each change of sync, health or phase once
+            notify(app, status, ctx)
+            seen = now_seen
         app_health_code = status.health.status if status.health is not None else "Unknown"
         sync_code = status.sync.status if status.sync is not None else "Unknown"
         state = status.operation_state
@@ -148,6 +153,15 @@ def wait(
         if deadline is not None and ctx.clock() >= deadline:
             raise _timed_out(name, timeout, status, sync=sync, operation=operation)
         ctx.sleep(ctx.poll_interval)
+
+
+def _summary(status: ApplicationStatus) -> tuple[str, str, str]:
+    state = status.operation_state
+    return (
+        str(status.sync.status if status.sync is not None else ""),
+        str(status.health.status if status.health is not None else ""),
+        str(state.phase if state is not None else ""),
+    )
 
 
 def _timed_out(

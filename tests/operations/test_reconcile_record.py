@@ -67,3 +67,21 @@ def test_auto_sync_is_recorded_as_automated(repo: Path, ctx: OperationContext) -
     history = g.app_status(app, cluster).history or []
     assert len(history) == 1
     assert history[0].initiated_by is not None and history[0].initiated_by.automated is True
+
+
+def test_reconcile_hands_the_recorded_status_to_the_notifier(
+    app: Application, repo: Path, ctx: OperationContext
+) -> None:
+    """A reconcile pass that records what it saw passes the app with that status on."""
+    cluster = MemoryCluster(simulate=True)
+    assert g.sync(app, cluster=cluster, repo_root=repo, context=ctx).phase == "Succeeded"
+    seen: list[tuple[str, str]] = []
+
+    class Notifier:
+        def process(self, app: Application) -> list[object]:
+            st = app.status
+            seen.append((st.sync.status, st.health.status))  # type: ignore[union-attr]
+            return []
+
+    reconcile(app, cluster, repo_root=repo, context=ctx.replace(notifier=Notifier()))
+    assert seen == [("Synced", "Healthy")]

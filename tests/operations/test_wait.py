@@ -143,3 +143,21 @@ def test_returns_application_status(app: Application, repo: Path, ctx: Operation
     st = g.wait(app, synced(app, repo, ctx), context=ctx)
     assert isinstance(st, ApplicationStatus)
     assert st.operation_state is not None and st.operation_state.phase == "Succeeded"
+
+
+def test_wait_hands_each_change_to_the_notifier(
+    app: Application, repo: Path, ctx: OperationContext, fake_time: FakeTime
+) -> None:
+    """The notifier sees the app once per change of health while wait polls (Progressing,
+    then Healthy), not once per poll: a Deployment that turns Healthy after the sync ended
+    still fires on-deployed."""
+    cluster = synced(app, repo, ctx, ready_after=20, clock=fake_time.clock)
+    seen: list[str] = []
+
+    class Notifier:
+        def process(self, app: Application) -> list[object]:
+            seen.append(app.status.health.status if app.status and app.status.health else "?")
+            return []
+
+    g.wait(app, cluster, timeout=60, context=ctx.replace(poll_interval=5.0, notifier=Notifier()))
+    assert seen == ["Progressing", "Healthy"]
