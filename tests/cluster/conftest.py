@@ -7,12 +7,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from cluster_helpers import TOKEN, Sleeps
 from fake_apiserver import FakeApiServer
 
 from gitopslib.cluster import KubernetesCluster
 from gitopslib.cluster.kube import RequestPolicy
-
-TOKEN = "s3cr3t-token-value"
 
 
 @pytest.fixture
@@ -26,13 +25,6 @@ def apiserver() -> Iterator[FakeApiServer]:
 def kubeconfig(apiserver: FakeApiServer, tmp_path: Path) -> Path:
     """A kubeconfig whose current context points at the fake server."""
     return apiserver.write_kubeconfig(tmp_path / "kubeconfig", token=TOKEN)
-
-
-class Sleeps(list[float]):
-    """A ``sleep`` that records the waits asked for and returns at once."""
-
-    def __call__(self, seconds: float) -> None:
-        self.append(seconds)
 
 
 @pytest.fixture

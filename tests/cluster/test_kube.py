@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import TOKEN
+from cluster_helpers import TOKEN
 from fake_apiserver import FakeApiServer
 
 from gitopslib import load_manifests

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import TOKEN, Sleeps
+from cluster_helpers import TOKEN, Sleeps
 from fake_apiserver import FakeApiServer
 
 import gitopslib
