@@ -151,6 +151,13 @@ if _typing.TYPE_CHECKING:
         plan_delete,
         plan_sync,
     )
+    from gitopslib.webhook import (
+        PushEvent,
+        WebhookSecrets,
+        apps_for_webhook,
+        parse_webhook,
+    )
+
 
 __version__ = "0.1.0"
 
@@ -188,6 +195,7 @@ _LAZY: dict[str, str] = {
     "Operation": "gitopslib.models",
     "OperationState": "gitopslib.models",
     "RedisStore": "gitopslib.sources",
+    "PushEvent": "gitopslib.webhook",
     "RenderCache": "gitopslib.sources",
     "RenderPass": "gitopslib.sources",
     "RenderContext": "gitopslib.sources",
@@ -210,7 +218,9 @@ _LAZY: dict[str, str] = {
     "SyncWindow": "gitopslib.project",
     "SyncWindows": "gitopslib.project",
     "Violation": "gitopslib.project",
+    "WebhookSecrets": "gitopslib.webhook",
     "aggregate_health": "gitopslib.health",
+    "apps_for_webhook": "gitopslib.webhook",
     "assess_health": "gitopslib.health",
     "compare": "gitopslib.diff",
     "credentials_from_secrets": "gitopslib.git",
@@ -219,6 +229,7 @@ _LAZY: dict[str, str] = {
     "load_documents": "gitopslib.models",
     "normalize": "gitopslib.diff",
     "orphaned_resources": "gitopslib.project",
+    "parse_webhook": "gitopslib.webhook",
     "plan_delete": "gitopslib.sync",
     "plan_sync": "gitopslib.sync",
     "render": "gitopslib.sources",
@@ -291,6 +302,7 @@ __all__ = [
     "PathEscapeError",
     "PlanError",
     "PolicyError",
+    "PushEvent",
     "PushRejectedError",
     "RedisStore",
     "RenderCache",
@@ -323,9 +335,11 @@ __all__ = [
     "Violation",
     "WaitTimeoutError",
     "WebhookError",
+    "WebhookSecrets",
     "__version__",
     "aggregate_health",
     "app_status",
+    "apps_for_webhook",
     "assess_health",
     "compare",
     "credentials_from_secrets",
@@ -338,6 +352,7 @@ __all__ = [
     "normalize",
     "normalize_git_url",
     "orphaned_resources",
+    "parse_webhook",
     "plan_delete",
     "plan_sync",
     "render",
