@@ -94,6 +94,9 @@ if _typing.TYPE_CHECKING:
         assess_health,
         run_health_tests,
     )
+    from gitopslib.metrics import (
+        GitOpsMetrics,
+    )
     from gitopslib.models import (
         Application,
         ApplicationSource,
@@ -181,6 +184,7 @@ _LAZY: dict[str, str] = {
     "DiffSettings": "gitopslib.diff",
     "DriftReason": "gitopslib.diff",
     "Enforcer": "gitopslib.project",
+    "GitOpsMetrics": "gitopslib.metrics",
     "GitPathNotFoundError": "gitopslib.git",
     "GitRepository": "gitopslib.git",
     "HTTPSCredentials": "gitopslib.git",
@@ -280,6 +284,7 @@ __all__ = [
     "GitError",
     "GitOpsError",
     "GitOpsErrorGroup",
+    "GitOpsMetrics",
     "GitPathNotFoundError",
     "GitRepository",
     "HTTPSCredentials",

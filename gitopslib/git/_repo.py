@@ -43,6 +43,7 @@ from gitopslib.git._credentials import Credentials, mask
 from gitopslib.git._semver import max_version
 from gitopslib.git._transport import Remote, open_client, parse_remote
 from gitopslib.giturl import is_commit_sha, is_truncated_commit_sha
+from gitopslib.observe import GitRecorder
 
 __all__ = ["CommitInfo", "CommitResult", "GitPathNotFoundError", "GitRepository", "TreeEntry"]
 
@@ -154,7 +155,9 @@ class GitRepository:
     ``retries`` times in all with exponential backoff starting at ``backoff`` seconds.
     ``keep_trees`` bounds the materialised checkouts kept on disk. With ``refs_ttl`` > 0,
     :meth:`resolve` reuses the remote's ref list for that many seconds (Argo CD caches it for
-    3 minutes); :meth:`ls_remote` always asks the server.
+    3 minutes); :meth:`ls_remote` always asks the server. ``metrics`` (a
+    :class:`~gitopslib.observe.GitRecorder` such as ``GitOpsMetrics``) counts and times every
+    ls-remote and fetch (``argocd_git_request_total``, ``argocd_git_request_duration_seconds``).
 
     >>> import subprocess, tempfile, pathlib
     >>> src = pathlib.Path(tempfile.mkdtemp()) / "src"
@@ -180,8 +183,10 @@ class GitRepository:
         keep_trees: int = 16,
         lock_timeout: float = 600.0,
         refs_ttl: float = 0.0,
+        metrics: GitRecorder | None = None,
     ) -> None:
         self._remote: Remote = parse_remote(url)
+        self._metrics = metrics
         self._credentials = credentials
         root = Path(cache_dir) if cache_dir is not None else _cache.default_cache_dir()
         self._dir = _cache.repo_cache_dir(root, self._remote.key)
@@ -246,6 +251,23 @@ class GitRepository:
     # --- network ------------------------------------------------------------------------
 
     def _network(self, what: str, fn: Callable[[GitClient, str], T]) -> T:
+        if self._metrics is None or what not in ("ls-remote", "fetch"):
+            return self._network_call(what, fn)
+        started = time.monotonic()
+        failed = True
+        try:
+            result = self._network_call(what, fn)
+            failed = False
+            return result
+        finally:
+            try:
+                self._metrics.record_git_request(
+                    self.url, what, time.monotonic() - started, failed=failed
+                )
+            except Exception:  # an observer never stops an operation (observe.py)
+                log.warning("git metrics recorder failed", exc_info=True)
+
+    def _network_call(self, what: str, fn: Callable[[GitClient, str], T]) -> T:
         retrying = Retrying(
             stop=stop_after_attempt(self._retries) | stop_after_delay(self._timeout * 2),
             wait=wait_exponential(multiplier=self._backoff, max=max(self._backoff * 8, 0.001)),

@@ -24,8 +24,10 @@ keeps its last occurrence and a ``RepeatedResourceWarning`` message is recorded.
 from __future__ import annotations
 
 import functools
+import logging
 import os
 import posixpath
+import time
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -37,6 +39,7 @@ import orjson
 from gitopslib.errors import ManifestError, RenderError
 from gitopslib.giturl import mask_credentials
 from gitopslib.manifest import expand_list_objects, key_of, load_yaml_documents
+from gitopslib.observe import RenderRecorder
 from gitopslib.sources._base import (
     DEFAULT_TIMEOUT,
     CommandRunner,
@@ -56,6 +59,8 @@ if TYPE_CHECKING:
     from gitopslib.models import Application, ApplicationSource
 
 __all__ = ["RenderResult", "SourceRender", "expand_lists", "render"]
+
+log = logging.getLogger("gitopslib.sources")
 
 #: Files whose content is merged into a source before rendering (argocd-semantics 9.2).
 _OVERRIDE_FILES = (".argocd-source.yaml", ".argocd-source-{app}.yaml")
@@ -280,6 +285,17 @@ def _ref_paths(sources: Sequence[Any]) -> dict[str, list[str] | None]:
     return {k: (sorted(set(v)) if v is not None else None) for k, v in out.items()}
 
 
+def _record(
+    metrics: RenderRecorder | None, source_type: str, started: float, *, cache_hit: bool
+) -> None:
+    if metrics is None:
+        return
+    try:
+        metrics.record_render(source_type, time.monotonic() - started, cache_hit=cache_hit)
+    except Exception:  # an observer never stops an operation (observe.py)
+        log.warning("render metrics recorder failed", exc_info=True)
+
+
 def render(
     app: Application,
     repo_root: str | os.PathLike[str] | None = None,
@@ -299,6 +315,7 @@ def render(
     disabled_types: Sequence[str] = (),
     options: Mapping[str, Any] | None = None,
     render_pass: RenderPass | None = None,
+    metrics: RenderRecorder | None = None,
 ) -> RenderResult:
     """Render every source of ``app`` and return the desired manifests.
 
@@ -315,6 +332,8 @@ def render(
     memory cache to the fleet.
     ``kube_version``/``api_versions`` stand in for the cluster's (Helm capabilities);
     ``options`` reach the renderers (e.g. ``max_combined_size`` for directories).
+    ``metrics`` (a :class:`~gitopslib.observe.RenderRecorder` such as ``GitOpsMetrics``)
+    times each rendering source and counts render cache hits and misses.
 
     Secrets come back as the repository renders them, values included: the desired state is
     what the caller asked for (Argo CD's ``argocd app manifests`` prints it too). Everything
@@ -394,6 +413,7 @@ def render(
                 plugins_dir=Path(plugins_dir) if plugins_dir is not None else None,
                 options=opts,
             )
+            started = time.monotonic()
             source_type = _detect(source, app_dir, ctx, registry, disabled_types)
             renderer = registry.get(source_type)
             key: str | None = None
@@ -436,6 +456,7 @@ def render(
                                     cache.last_hit,
                                 )
                             )
+                            _record(metrics, source_type, started, cache_hit=True)
                             continue
             manifests = expand_lists(
                 _require_kinds(renderer.render(ctx), source_type, source.path or ".")
@@ -452,6 +473,7 @@ def render(
                     contains_secrets=ctx.contains_secrets,
                 )
             )
+            _record(metrics, source_type, started, cache_hit=False)
 
     combined: list[dict[str, Any]] = []
     for r in renders:
