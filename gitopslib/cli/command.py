@@ -29,6 +29,7 @@ COMMANDS: tuple[str, ...] = (
     "history",
     "rollback",
     "notifications",
+    "serve",
 )
 
 
