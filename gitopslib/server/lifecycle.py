@@ -10,6 +10,7 @@ import signal
 import sys
 import time
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gitopslib.errors import GitOpsError
@@ -63,7 +64,9 @@ def _notifier(settings: ServeSettings) -> Any:
     if notifier_cls is None:  # pragma: no cover - until notifications land
         raise GitOpsError("--notifications-cm needs gitopslib.Notifier (notifications)")
     secret = settings.notifications_secret
-    return notifier_cls.from_yaml(settings.notifications_cm, secret=secret)
+    return notifier_cls.from_yaml(
+        Path(settings.notifications_cm), secret=Path(secret) if secret else None
+    )
 
 
 def create_app(

@@ -365,7 +365,9 @@ class Controller:
             if m is not None and result is not None:
                 m.record_plan(app, len(result.plan.tasks))
                 self._record_cluster(app)
-            if self.notifier is not None and result is not None and result.operation is not None:
+            # every pass: triggers such as on-health-degraded watch state, not only syncs; the
+            # notifier's oncePer state (kept on the app) stops repeats
+            if self.notifier is not None and result is not None:
                 self.notifier.process(app)
         except Exception:  # an observer never stops the loop
             log.warning("observer failed", exc_info=True, extra={"event": "observer"})
