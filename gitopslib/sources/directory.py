@@ -61,17 +61,69 @@ from gitopslib.sources._sops_manifests import decrypt_manifest_file, looks_encry
 
 __all__ = [
     "DEFAULT_MAX_COMBINED_SIZE",
+    "MAX_COMBINED_SIZE_ENV",
     "SKIP_FILE_RENDERING_MARKER",
     "DirectoryRenderer",
     "compile_glob",
     "glob_match",
     "jsonnet_version",
     "load_yaml_documents",
+    "max_combined_size",
     "paused_gc",
 ]
 
-#: Argo CD's ``ARGOCD_REPO_SERVER_MAX_COMBINED_DIRECTORY_MANIFESTS_SIZE`` default ("10M").
+#: Argo CD's ``ARGOCD_REPO_SERVER_MAX_COMBINED_DIRECTORY_MANIFESTS_SIZE`` default ("10M"):
+#: a directory is parsed whole in memory (Python objects take 10-20x the file bytes), so an
+#: unbounded default would let one repository take a shared process's memory. Raise it per
+#: render with ``options={"max_combined_size": n}`` (bytes or a quantity such as ``"100M"``;
+#: 0 means no limit) or for the process with that environment variable, as in Argo CD.
 DEFAULT_MAX_COMBINED_SIZE = 10_000_000
+MAX_COMBINED_SIZE_ENV = "ARGOCD_REPO_SERVER_MAX_COMBINED_DIRECTORY_MANIFESTS_SIZE"
+_QUANTITY = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KMGTPE]i?|k)?\s*$")
+_UNITS = {
+    None: 1,
+    "k": 1000,
+    "K": 1000,
+    "M": 1000**2,
+    "G": 1000**3,
+    "T": 1000**4,
+    "P": 1000**5,
+    "E": 1000**6,
+    "Ki": 1024,
+    "Mi": 1024**2,
+    "Gi": 1024**3,
+    "Ti": 1024**4,
+    "Pi": 1024**5,
+    "Ei": 1024**6,
+}
+
+
+def max_combined_size(options: Mapping[str, Any]) -> int:
+    """The directory input limit in bytes: ``options["max_combined_size"]``, else the
+    ``ARGOCD_REPO_SERVER_MAX_COMBINED_DIRECTORY_MANIFESTS_SIZE`` environment variable, else
+    :data:`DEFAULT_MAX_COMBINED_SIZE`. Accepts bytes or a Kubernetes quantity (``"100M"``,
+    ``"1Gi"``); 0 means no limit.
+
+    >>> [max_combined_size({"max_combined_size": v}) for v in ("100M", "1Ki", 0)]
+    [100000000, 1024, 0]
+    """
+    raw = options.get("max_combined_size")
+    where = "options['max_combined_size']"
+    if raw is None:
+        raw, where = os.environ.get(MAX_COMBINED_SIZE_ENV), MAX_COMBINED_SIZE_ENV
+    if raw is None or raw == "":
+        return DEFAULT_MAX_COMBINED_SIZE
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        return max(0, raw)
+    found = _QUANTITY.match(str(raw))
+    if not found:
+        raise RenderError(
+            f"{where} is {raw!r}: expected bytes or a quantity such as 10M or 1Gi",
+            source_type="Directory",
+            path=None,
+        )
+    return int(float(found.group(1)) * _UNITS[found.group(2)])
+
 
 #: A file whose bytes contain this marker is skipped by directory rendering (Argo CD's
 #: ``skipFileRenderingMarker``), whatever its extension.
@@ -388,8 +440,8 @@ _CANDIDATES = "_gitopslib_directory_candidates"
 class DirectoryRenderer:
     """Renders ``Directory`` sources: YAML, JSON and Jsonnet files.
 
-    Options read from ``ctx.options``: ``max_combined_size`` (bytes, default 10M; 0 means no
-    limit) and ``jsonnet_enabled`` (default True).
+    Options read from ``ctx.options``: ``max_combined_size`` (see :func:`max_combined_size`;
+    default 10M, 0 means no limit) and ``jsonnet_enabled`` (default True).
 
     >>> from gitopslib.sources.directory import DirectoryRenderer
     >>> DirectoryRenderer().name
@@ -420,7 +472,7 @@ class DirectoryRenderer:
         no_filter = (
             bool(getattr(directory, "disable_extension_filter", None)) if directory else False
         )
-        limit = int(ctx.options.get("max_combined_size", DEFAULT_MAX_COMBINED_SIZE))
+        limit = max_combined_size(ctx.options)
         root = ctx.repo_root.resolve()
         out: list[_Candidate] = []
         total = 0
@@ -467,7 +519,8 @@ class DirectoryRenderer:
                 if limit and total > limit:
                     raise RenderError(
                         f"exceeded max combined manifest file size of {limit} bytes "
-                        f"(at {rel}); raise max_combined_size to allow more",
+                        f"(at {rel}); raise options['max_combined_size'] or "
+                        f"{MAX_COMBINED_SIZE_ENV} to allow more",
                         source_type="Directory",
                         path=rel,
                     )
