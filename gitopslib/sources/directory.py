@@ -57,7 +57,7 @@ from gitopslib.sources._base import (
     is_inside,
 )
 from gitopslib.sources._sandbox import engine_call
-from gitopslib.sources._sops_manifests import decrypt_manifest_file, looks_encrypted
+from gitopslib.sources._sops_manifests import decrypt_manifest_file
 
 __all__ = [
     "DEFAULT_MAX_COMBINED_SIZE",
@@ -455,12 +455,12 @@ class DirectoryRenderer:
         return True
 
     def cache_key(self, ctx: RenderContext) -> str | None:
-        """``directory/1``, plus the go-jsonnet version when Jsonnet may be evaluated (None,
-        never cached, when a file is SOPS-encrypted)."""
-        candidates = self.candidates(ctx)
-        ctx.__dict__[_CANDIDATES] = candidates  # render() reuses them: each file read once
-        if any(looks_encrypted(c.data) for c in candidates):
-            return None
+        """``directory/1``, plus the go-jsonnet version when Jsonnet may be evaluated.
+
+        No file is read here, so a cache hit costs no reads: a render that decrypts a
+        SOPS-encrypted file sets ``ctx.contains_secrets`` and is never stored, and the key
+        holds the files' content, so a hit is always a render of files that were not
+        encrypted."""
         return f"directory/1 libyaml/{yaml.__version__} jsonnet/{jsonnet_version()}"
 
     def candidates(self, ctx: RenderContext) -> list[_Candidate]:

@@ -142,13 +142,22 @@ def _spec_paths(app: Any, source: Any, source_type: str, base: str) -> list[str]
 
 
 def input_paths(
-    app: Any, source: Any, source_type: str, repo_root: Path, app_dir: Path
+    app: Any,
+    source: Any,
+    source_type: str,
+    repo_root: Path,
+    app_dir: Path,
+    *,
+    resolved_root: Path | None = None,
 ) -> list[str] | None:
     """The repository-relative paths whose content decides what ``source`` renders, sorted
-    (``""`` is the whole repository), or None when the source may read anything in it."""
+    (``""`` is the whole repository), or None when the source may read anything in it.
+    ``app_dir`` is resolved (confined); ``resolved_root``: ``repo_root.resolve()`` when the
+    caller already knows it."""
     if source_type not in ("Directory", "Helm", "Kustomize"):
         return None
-    base = os.path.relpath(app_dir, repo_root.resolve()).replace(os.sep, "/")
+    real_root = resolved_root if resolved_root is not None else repo_root.resolve()
+    base = os.path.relpath(app_dir, real_root).replace(os.sep, "/")
     base = "" if base == "." else base
     if base.startswith(".."):
         return None

@@ -420,7 +420,15 @@ def render(
             if cache is not None:
                 engine = renderer.cache_key(ctx)
                 if engine is not None:
-                    paths = input_paths(app, source, source_type, resolved.root, app_dir)
+                    root = resolved.root
+                    paths = input_paths(
+                        app,
+                        source,
+                        source_type,
+                        root,
+                        app_dir,
+                        resolved_root=the_pass.remember(("real", str(root)), root.resolve),
+                    )
                     spec = _spec(source)
                     key = cache_key(
                         {
