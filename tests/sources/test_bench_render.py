@@ -15,5 +15,11 @@ def test_bench_render_quick_runs():
         [sys.executable, str(BENCH), "--quick"], capture_output=True, text=True, timeout=120
     )
     assert proc.returncode == 0, proc.stderr
-    for measure in ("directory render, 1 file", "disk cache", "memory cache", "helm render"):
+    for measure in (
+        "directory render, 1 file",
+        "disk cache",
+        "memory cache",
+        "helm render",
+        "jsonnet render",
+    ):
         assert measure in proc.stdout
