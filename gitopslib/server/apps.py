@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from gitopslib.errors import ValidationError
+from gitopslib.errors import ClusterError, ValidationError
 
 __all__ = ["app_key", "load_from_cluster", "load_from_paths"]
 
@@ -84,7 +84,17 @@ def load_from_cluster(cluster: Any, namespace: str) -> tuple[list[Any], list[Any
         dyn = getattr(cluster, "_dyn", None)  # KubernetesCluster's dynamic client
         if dyn is None:
             raise ValidationError("this cluster cannot list Applications")
-        resource = dyn.resources.get(api_version="argoproj.io/v1alpha1", kind=kind)
+        from kubernetes.dynamic.exceptions import ResourceNotFoundError
+
+        try:
+            resource = dyn.resources.get(api_version="argoproj.io/v1alpha1", kind=kind)
+        except ResourceNotFoundError:
+            if kind == "AppProject":  # projects are optional: apps fall back to the default
+                return []
+            raise ClusterError(
+                f"the cluster serves no argoproj.io/v1alpha1 {kind} (is Argo CD's "
+                f"{kind} CRD installed?)"
+            ) from None
         items = resource.get(namespace=namespace).to_dict().get("items") or []
         return [dict(i, apiVersion="argoproj.io/v1alpha1", kind=kind) for i in items]
 

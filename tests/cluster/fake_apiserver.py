@@ -37,6 +37,9 @@ class Kind:
     kind: str
     plural: str
     namespaced: bool
+    #: writes to the object keep its live status (a status subresource), as the built-in
+    #: kinds do; Argo CD's Application CRD has none: its controller patches status in place
+    status_subresource: bool = True
 
     @property
     def api_version(self) -> str:
@@ -54,6 +57,8 @@ KINDS = [
     Kind("batch", "v1", "Job", "jobs", True),
     Kind("coordination.k8s.io", "v1", "Lease", "leases", True),
 ]
+#: Argo CD's Application, for tests that keep the app as an object in the cluster.
+APPLICATION = Kind("argoproj.io", "v1alpha1", "Application", "applications", True, False)
 VERBS = ["create", "delete", "get", "list", "patch", "update", "watch"]
 
 Key = tuple[str, str, str, str]  # group, kind, namespace, name
@@ -189,7 +194,9 @@ class FakeApiServer:
         self._version += 1
         return str(self._version)
 
-    def _stamp(self, obj: dict[str, Any], live: dict[str, Any] | None) -> None:
+    def _stamp(
+        self, obj: dict[str, Any], live: dict[str, Any] | None, keep_status: bool = True
+    ) -> None:
         meta = obj.setdefault("metadata", {})
         if live is None:
             meta["uid"] = str(uuid.uuid4())
@@ -204,7 +211,7 @@ class FakeApiServer:
             old = {k: v for k, v in live.items() if k not in ("metadata", "status")}
             if spec != old:
                 meta["generation"] = int(lm.get("generation", 1)) + 1
-            if "status" in live:
+            if "status" in live and keep_status:
                 obj["status"] = live["status"]
         meta["resourceVersion"] = self._next()
         if self.rollout and obj.get("kind") == "Deployment":
@@ -525,7 +532,7 @@ def _handler(server: FakeApiServer) -> type[BaseHTTPRequestHandler]:
                 meta["namespace"] = key[2]
                 if not dry and ("", "Namespace", "", key[2]) not in server.store:
                     return 404, _status(404, "NotFound", f'namespaces "{key[2]}" not found')
-            server._stamp(obj, live)
+            server._stamp(obj, live, kind.status_subresource)
             if kind.kind == "Namespace":
                 obj.setdefault("status", {"phase": "Active"})
             if dry:

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from fake_apiserver import FakeApiServer
+from fake_apiserver import APPLICATION, KINDS, FakeApiServer
 
 import gitopslib as g
 from gitopslib.cluster import KubernetesCluster
@@ -123,3 +123,31 @@ def test_wait_over_http_sees_the_rollout(
 
     st = g.wait(app, kube, timeout=30, context=ctx, on_progress=roll_out)
     assert st.health is not None and st.health.status == "Healthy"
+
+
+def test_status_kept_on_an_application_object_over_http(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """Where the app exists as an argoproj.io Application object, its own status holds the
+    record (Argo CD's place): the finished phase and the history reach the object over HTTP,
+    and no ConfigMap record is made."""
+    repo = tmp_path_factory.mktemp("repo")
+    (repo / "web").mkdir()
+    (repo / "web" / "cm.yaml").write_text(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings}\ndata: {a: '1'}\n"
+    )
+    with FakeApiServer([*KINDS, APPLICATION]) as api:
+        for ns in ("argocd", "shop"):
+            api.put({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}})
+        app = Application.from_yaml(APP % "obj-web")
+        api.put({**app.to_dict(), "apiVersion": "argoproj.io/v1alpha1", "kind": "Application"})
+        config = api.write_kubeconfig(tmp_path_factory.mktemp("kube") / "config")
+        with KubernetesCluster.from_kubeconfig(config) as kube:
+            assert g.sync(app, cluster=kube, repo_root=repo).phase == "Succeeded"
+            live = api.get("Application", "argocd", "obj-web")
+            assert live is not None
+            assert live["status"]["operationState"]["phase"] == "Succeeded"
+            assert [h["id"] for h in live["status"]["history"]] == [0]
+            assert api.get("ConfigMap", "argocd", "gitopslib.app.obj-web") is None
+            st = g.app_status(app, kube)
+            assert st.operation_state is not None and st.operation_state.phase == "Succeeded"
