@@ -185,3 +185,23 @@ def operation_summary(name: str, state: OperationState) -> str:
 def exit_for(state: OperationState) -> int:
     """0 when the operation succeeded, 1 when it failed."""
     return 0 if state.phase == "Succeeded" else 1
+
+
+def report_operation(
+    app: Application, state: OperationState, args: argparse.Namespace, out: TextIO
+) -> int:
+    """Print a finished operation as ``-o`` asks (summary and results table, or the
+    OperationState as JSON/YAML) and return the command's exit code."""
+    if args.output in ("json", "yaml"):
+        emit_model(state, args.output, out)
+    else:
+        out.write(operation_summary(str(app.metadata.name), state))
+        rows = results_table(state, wide=args.output == "wide")
+        out.write(f"\n{rows}" if rows else "")
+    return exit_for(state)
+
+
+def add_operation_flags(p: argparse.ArgumentParser) -> None:
+    """``--prune`` and ``--dry-run``, as ``argocd app sync`` and ``rollback`` spell them."""
+    p.add_argument("--prune", action="store_true", help="delete resources no longer in Git")
+    p.add_argument("--dry-run", action="store_true", help="run every step as a dry run")

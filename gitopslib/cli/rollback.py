@@ -8,13 +8,11 @@ from typing import TextIO
 from gitopslib.cli.operating import (
     Progress,
     add_cluster_flags,
+    add_operation_flags,
     connect,
-    emit_model,
-    exit_for,
     git_source,
     one_app,
-    operation_summary,
-    results_table,
+    report_operation,
 )
 from gitopslib.cli.parser import Commands
 
@@ -38,13 +36,7 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
             context=OperationContext(on_progress=progress.operation),
             **git_source(args, app),
         )
-    if args.output in ("json", "yaml"):
-        emit_model(state, args.output, out)
-    else:
-        out.write(operation_summary(str(app.metadata.name), state))
-        rows = results_table(state, wide=args.output == "wide")
-        out.write(f"\n{rows}" if rows else "")
-    return exit_for(state)
+    return report_operation(app, state, args, out)
 
 
 def register(commands: Commands) -> None:
@@ -55,8 +47,7 @@ def register(commands: Commands) -> None:
         "id", nargs="?", type=int, metavar="ID", help="history id (default: the previous one)"
     )
     add_cluster_flags(p)
-    p.add_argument("--prune", action="store_true", help="delete resources no longer in Git")
-    p.add_argument("--dry-run", action="store_true", help="run every step as a dry run")
+    add_operation_flags(p)
     p.add_argument(
         "--timeout", type=float, metavar="SECONDS", help="give up after this long (default: none)"
     )

@@ -11,13 +11,11 @@ from gitopslib.cli.loading import load_projects, project_for
 from gitopslib.cli.operating import (
     Progress,
     add_cluster_flags,
+    add_operation_flags,
     connect,
-    emit_model,
-    exit_for,
     git_source,
     one_app,
-    operation_summary,
-    results_table,
+    report_operation,
 )
 from gitopslib.cli.parser import Commands
 
@@ -56,13 +54,7 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
             retry=retry,
             **git_source(args, app),
         )
-    if args.output in ("json", "yaml"):
-        emit_model(state, args.output, out)
-    else:
-        out.write(operation_summary(str(app.metadata.name), state))
-        rows = results_table(state, wide=args.output == "wide")
-        out.write(f"\n{rows}" if rows else "")
-    return exit_for(state)
+    return report_operation(app, state, args, out)
 
 
 def register(commands: Commands) -> None:
@@ -71,8 +63,7 @@ def register(commands: Commands) -> None:
     p.add_argument("app", metavar="APP", help="the Application's YAML file")
     add_cluster_flags(p)
     p.add_argument("--revision", metavar="REV", help="sync this revision, not targetRevision")
-    p.add_argument("--prune", action="store_true", help="delete resources no longer in Git")
-    p.add_argument("--dry-run", action="store_true", help="run every step as a dry run")
+    add_operation_flags(p)
     p.add_argument("--force", action="store_true", help="replace resources that must be")
     p.add_argument(
         "--resource",
