@@ -61,6 +61,7 @@ TEMPLATE_FIELDS = frozenset(
 )  # fmt: skip
 _CONDITION_FIELDS = frozenset({"when", "oncePer", "send", "description"})
 _SUBSCRIPTION_FIELDS = frozenset({"recipients", "triggers", "selector"})
+_WEBHOOK_FIELDS = frozenset({"method", "path", "body"})
 _SECRET_REF = re.compile(r"[$][\w-]+")
 
 
@@ -418,14 +419,19 @@ def _template(key: str, value: Any, source: str) -> Mapping[str, Any]:
             raise NotificationError(f"{source}: {key}.{fname} must be a mapping", key=key)
     webhooks = parsed.get("webhook") or {}
     for hook, spec in webhooks.items():
-        if not isinstance(spec, Mapping):
-            raise NotificationError(f"{source}: {key}.webhook.{hook} must be a mapping", key=key)
-        extra = set(spec) - {"method", "path", "body"}
-        if extra:
-            raise NotificationError(
-                f"{source}: {key}.webhook.{hook} has unknown field {sorted(extra)[0]!r}", key=key
-            )
+        _check_fields(spec, _WEBHOOK_FIELDS, f"{key}.webhook.{hook}", source, key)
     return dict(parsed)
+
+
+def _check_fields(item: Any, fields: frozenset[str], where: str, source: str, key: str) -> None:
+    """``item`` is a mapping holding only ``fields``, else a NotificationError naming it."""
+    if not isinstance(item, Mapping):
+        raise NotificationError(f"{source}: {where} must be a mapping", key=key)
+    extra = set(item) - fields
+    if extra:
+        raise NotificationError(
+            f"{source}: {where} has unknown field {sorted(extra)[0]!r}", key=key
+        )
 
 
 def _trigger(key: str, value: Any, source: str) -> tuple[Condition, ...]:
@@ -435,13 +441,7 @@ def _trigger(key: str, value: Any, source: str) -> tuple[Condition, ...]:
     out: list[Condition] = []
     for i, item in enumerate(parsed):
         where = f"{key}[{i}]"
-        if not isinstance(item, Mapping):
-            raise NotificationError(f"{source}: {where} must be a mapping", key=key)
-        extra = set(item) - _CONDITION_FIELDS
-        if extra:
-            raise NotificationError(
-                f"{source}: {where} has unknown field {sorted(extra)[0]!r}", key=key
-            )
+        _check_fields(item, _CONDITION_FIELDS, where, source, key)
         when = item.get("when")
         if when is None or when == "":
             when = "false"  # the engine's rule for a missing condition
@@ -471,13 +471,7 @@ def _subscriptions(key: str, value: Any, source: str) -> tuple[Subscription, ...
     out: list[Subscription] = []
     for i, item in enumerate(parsed):
         where = f"subscriptions[{i}]"
-        if not isinstance(item, Mapping):
-            raise NotificationError(f"{source}: {where} must be a mapping", key=key)
-        extra = set(item) - _SUBSCRIPTION_FIELDS
-        if extra:
-            raise NotificationError(
-                f"{source}: {where} has unknown field {sorted(extra)[0]!r}", key=key
-            )
+        _check_fields(item, _SUBSCRIPTION_FIELDS, where, source, key)
         selector_text = item.get("selector")
         if selector_text is not None and not isinstance(selector_text, str):
             raise NotificationError(f"{source}: {where}.selector must be a string", key=key)
