@@ -433,10 +433,6 @@ def _walk_go_order(
         yield Path(entry.path), rel, entry
 
 
-#: Where cache_key() leaves the files it read for render() on the same context.
-_CANDIDATES = "_gitopslib_directory_candidates"
-
-
 class DirectoryRenderer:
     """Renders ``Directory`` sources: YAML, JSON and Jsonnet files.
 
@@ -529,7 +525,7 @@ class DirectoryRenderer:
 
     def render(self, ctx: RenderContext) -> list[dict[str, Any]]:
         """The objects of every matching file, in walk order."""
-        candidates = ctx.__dict__.pop(_CANDIDATES, None) or self.candidates(ctx)
+        candidates = self.candidates(ctx)
         jsonnet_enabled = bool(ctx.options.get("jsonnet_enabled", True))
         env: dict[str, str] | None = None
         objs: list[dict[str, Any]] = []
