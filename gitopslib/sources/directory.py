@@ -26,6 +26,7 @@ True
 
 from __future__ import annotations
 
+import functools
 import importlib.metadata
 import importlib.util
 import json
@@ -219,8 +220,12 @@ def _require_gojsonnet() -> None:
         _gojsonnet()
 
 
+@functools.cache
 def jsonnet_version() -> str | None:
-    """The installed go-jsonnet version, or None when it is not installed."""
+    """The installed go-jsonnet version, or None when it is not installed.
+
+    Looked up once per process: every Directory cache key holds it, and asking the import
+    system and the package metadata costs more than a whole warm render of a small app."""
     if importlib.util.find_spec("_gojsonnet") is None:
         return None
     try:

@@ -250,6 +250,8 @@ class PluginRenderer:
         """Whether a configured plugin claims ``app_dir`` by discovery (no build variables are
         known here; the registry should prefer :meth:`discover` when it has a context)."""
         plugins = load_plugins(self._plugins) if self._plugins is not None else []
+        if not plugins:
+            return False
         app = app_dir.resolve()
         return any(p.has_discovery and self._matches(p, app, app, {}, None) for p in plugins)
 
