@@ -12,6 +12,7 @@ import os
 import re
 import selectors
 import signal
+import stat
 import subprocess
 import time
 from collections.abc import Mapping, Sequence
@@ -251,11 +252,18 @@ class SubprocessRunner:
         return result
 
 
-def confined_path(root: Path, relative: str | os.PathLike[str], *, what: str = "path") -> Path:
+def confined_path(
+    root: Path,
+    relative: str | os.PathLike[str],
+    *,
+    what: str = "path",
+    resolved_root: Path | None = None,
+) -> Path:
     """``root / relative`` resolved, refusing anything that leaves ``root``.
 
     Absolute paths, ``..`` that climbs out and symlinks that point outside all raise
-    :class:`~gitopslib.errors.PathEscapeError` naming the offending path.
+    :class:`~gitopslib.errors.PathEscapeError` naming the offending path. ``resolved_root``:
+    ``root.resolve()`` when the caller already knows it (a fleet resolves each root once).
     """
     rel = os.fspath(relative)
     if Path(rel).is_absolute():
@@ -265,7 +273,10 @@ def confined_path(root: Path, relative: str | os.PathLike[str], *, what: str = "
             source_type=None,
             path=rel,
         )
-    root_resolved = root.resolve()
+    root_resolved = resolved_root if resolved_root is not None else root.resolve()
+    plain = _plain_descent(root_resolved, rel)
+    if plain is not None:
+        return plain
     candidate = (root_resolved / rel).resolve()
     if not is_inside(candidate, root_resolved):
         raise PathEscapeError(
@@ -275,6 +286,35 @@ def confined_path(root: Path, relative: str | os.PathLike[str], *, what: str = "
             path=rel,
         )
     return candidate
+
+
+def _plain_descent(root: Path, rel: str) -> Path | None:
+    """``root / rel`` when every component of ``rel`` exists and is neither ``..`` nor a
+    symlink (then it is already resolved and inside the resolved ``root``), else None.
+
+    One ``lstat`` per component of ``rel``, where ``Path.resolve`` checks every component
+    from ``/`` (a checkout in the Git cache is deep): the common case of confinement.
+
+    >>> import tempfile
+    >>> d = Path(tempfile.mkdtemp()).resolve()
+    >>> (d / "apps").mkdir()
+    >>> _plain_descent(d, "apps/.") == d / "apps", _plain_descent(d, "apps/../x")
+    (True, None)
+    """
+    parts = [p for p in rel.split(os.sep) if p not in ("", ".")]  # noqa: PTH206 - hot path
+    if not parts:
+        return root
+    current = str(root).rstrip(os.sep)
+    for part in parts:
+        if part == "..":
+            return None
+        current = f"{current}{os.sep}{part}"
+        try:
+            if stat.S_ISLNK(os.lstat(current).st_mode):
+                return None
+        except OSError:
+            return None
+    return Path(current)
 
 
 def is_inside(path: Path, root: Path) -> bool:

@@ -386,7 +386,10 @@ def render(
             if source.ref and not source.path and not source.chart:
                 renders.append(SourceRender(index, None, resolved.revision, []))
                 continue
-            app_dir = confined_path(resolved.root, source.path or ".", what="source path")
+            real_root = the_pass.remember(("real", str(resolved.root)), resolved.root.resolve)
+            app_dir = confined_path(
+                resolved.root, source.path or ".", what="source path", resolved_root=real_root
+            )
             if not source.chart and not app_dir.is_dir():
                 raise RenderError(
                     f"app path {source.path!r} does not exist in "
@@ -420,14 +423,8 @@ def render(
             if cache is not None:
                 engine = renderer.cache_key(ctx)
                 if engine is not None:
-                    root = resolved.root
                     paths = input_paths(
-                        app,
-                        source,
-                        source_type,
-                        root,
-                        app_dir,
-                        resolved_root=the_pass.remember(("real", str(root)), root.resolve),
+                        app, source, source_type, resolved.root, app_dir, resolved_root=real_root
                     )
                     spec = _spec(source)
                     key = cache_key(
