@@ -365,9 +365,16 @@ def render(
 
     renders: list[SourceRender] = []
     with ExitStack() as stack:
+        if render_pass is None:
+            stack.callback(the_pass.close)  # this call's own pass releases its checkouts
         opened: list[ResolvedSource] = [
             stack.enter_context(
-                resolver.open(str(s.repo_url or ""), s.target_revision, resolve=the_pass.resolve)
+                resolver.open(
+                    str(s.repo_url or ""),
+                    s.target_revision,
+                    resolve=the_pass.resolve,
+                    checkout=the_pass.checkout,
+                )
             )
             for s in sources
         ]

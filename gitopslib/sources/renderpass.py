@@ -8,7 +8,10 @@ same instance to every :func:`~gitopslib.sources.render` call of the pass; start
 for the next pass (or keep one and let the TTL expire answers), so a new commit is seen.
 
 It also counts the distinct render keys it saw, so the :class:`RenderCache` of the pass can
-keep the whole fleet in memory (:meth:`RenderCache.fit`).
+keep the whole fleet in memory (:meth:`RenderCache.fit`), and holds each Git checkout it
+opened (one per repository and commit, not one per app) until the pass is closed
+(``close()``, the end of a ``with`` block, or the pass being dropped) or ``ttl`` runs out;
+the checkout is released, and the repository's old trees pruned, then.
 
 >>> class Repo:
 ...     calls = 0
@@ -22,9 +25,13 @@ keep the whole fleet in memory (:meth:`RenderCache.fit`).
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
-from collections.abc import Callable, Hashable
+import weakref
+from collections.abc import Callable, Hashable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, TypeVar
 
 __all__ = ["DEFAULT_PASS_TTL", "RenderPass"]
@@ -35,12 +42,109 @@ DEFAULT_PASS_TTL = 180.0
 T = TypeVar("T")
 
 
+@dataclass
+class _Held:
+    """One open checkout of a pass: its tree, when it was opened, how many renders are in
+    it now, and the stack that releases it."""
+
+    root: Path
+    opened: float
+    stack: contextlib.ExitStack = field(repr=False)
+    users: int = 0
+
+
+class _Checkouts:
+    """The checkouts a pass holds, by repository and commit.
+
+    A checkout is released when nobody is in it and it is older than ``ttl`` or the pass
+    closed. Kept apart from :class:`RenderPass` so that a finalizer can release them without
+    keeping the pass alive.
+    """
+
+    def __init__(self, ttl: float, clock: Callable[[], float]) -> None:
+        self.ttl = ttl
+        self.clock = clock
+        self.held: dict[tuple[int, str], _Held] = {}
+        self.lock = threading.Lock()
+        # one checkout opened at a time (a cold one materialises a tree), outside `lock`
+        self.opening = threading.Lock()
+        self.closed = False
+        self.opened = 0
+
+    def _fresh(self, held: _Held, now: float) -> bool:
+        """Whether ``held`` may serve another render: the pass is open, ``ttl`` not over."""
+        return not self.closed and now - held.opened < self.ttl
+
+    def acquire(self, repository: Any, sha: str) -> _Held:
+        """The held checkout of ``sha``, opened through ``repository.checkout`` unless a
+        fresh one is held; counted as in use until :meth:`release`."""
+        key = (id(repository), sha)
+        with self.lock:
+            held = self.held.get(key)
+            if held is not None and self._fresh(held, self.clock()):
+                held.users += 1
+                return held
+        with self.opening:
+            now = self.clock()
+            with self.lock:
+                held = self.held.get(key)
+                if held is not None and self._fresh(held, now):
+                    held.users += 1
+                    return held
+            stack = contextlib.ExitStack()
+            root = Path(stack.enter_context(repository.checkout(sha)))
+            self.opened += 1
+            new = _Held(root, now, stack, users=1)
+            with self.lock:
+                replaced = self.held.get(key)
+                self.held[key] = new
+        if replaced is not None:
+            self._release_if_idle([replaced])
+        self.sweep()
+        return new
+
+    def release(self, held: _Held) -> None:
+        """One render left ``held``; release it if it is idle and stale."""
+        with self.lock:
+            held.users -= 1
+        self._release_if_idle([held])
+
+    def sweep(self) -> None:
+        """Release every idle checkout older than ``ttl`` (every idle one once closed)."""
+        with self.lock:
+            candidates = list(self.held.values())
+        self._release_if_idle(candidates)
+
+    def close(self) -> None:
+        """Release every checkout nobody is in; the others go when their last render ends."""
+        with self.lock:
+            self.closed = True
+        self.sweep()
+
+    def _release_if_idle(self, candidates: list[_Held]) -> None:
+        now = self.clock()
+        done: list[_Held] = []
+        with self.lock:
+            for held in candidates:
+                current = [k for k, h in self.held.items() if h is held]
+                if held.users > 0 or (current and self._fresh(held, now)):
+                    continue
+                for k in current:
+                    del self.held[k]
+                done.append(held)
+        with contextlib.ExitStack() as leaving:  # every one is left, even if one raises
+            for held in done:
+                leaving.callback(held.stack.close)  # its use lock, then the prune check
+
+
 class RenderPass:
-    """Memoised revision resolutions and input digests for one pass over many apps.
+    """Memoised revision resolutions, input digests and checkouts for one pass over many apps.
 
     ``ttl``: seconds an answer is reused (0: only within one ``render`` call's own pass).
     ``clock``: monotonic seconds (injectable for tests). ``resolutions`` counts the calls that
-    reached a repository's ``resolve``; ``keys`` holds the render keys of the pass.
+    reached a repository's ``resolve``, ``checkouts`` the checkouts it opened; ``keys`` holds
+    the render keys of the pass. Close the pass (or use it as a context manager) to release
+    its checkouts as soon as the pass is over; a dropped pass releases them too.
     """
 
     def __init__(
@@ -51,8 +155,25 @@ class RenderPass:
         self._memo: dict[Hashable, tuple[float, Any]] = {}
         self._lock = threading.Lock()
         self._pinned: dict[int, Any] = {}
+        self._checkouts = _Checkouts(self.ttl, clock)
+        weakref.finalize(self, self._checkouts.close)
         self.resolutions = 0
         self.keys: set[str] = set()
+
+    def __enter__(self) -> RenderPass:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Release the checkouts the pass holds (pruning old trees); answers stay usable."""
+        self._checkouts.close()
+
+    @property
+    def checkouts(self) -> int:
+        """How many checkouts the pass opened (one per repository and commit in a pass)."""
+        return self._checkouts.opened
 
     def remember(self, key: Hashable, compute: Callable[[], T]) -> T:
         """``compute()``, or its answer from earlier in the pass (younger than ``ttl``)."""
@@ -76,6 +197,18 @@ class RenderPass:
         with self._lock:
             self._pinned[id(repository)] = repository  # keeps the id from being reused
         return self.remember(("resolve", id(repository), revision), ask)
+
+    @contextlib.contextmanager
+    def checkout(self, repository: Any, sha: str) -> Iterator[Path]:
+        """``repository.checkout(sha)``, opened once per repository and commit in the pass and
+        held until the pass is closed or ``ttl`` runs out (a tree in use is never pruned)."""
+        with self._lock:
+            self._pinned[id(repository)] = repository  # keeps the id from being reused
+        held = self._checkouts.acquire(repository, sha)
+        try:
+            yield held.root
+        finally:
+            self._checkouts.release(held)
 
     def saw(self, key: str) -> int:
         """Record a render key of the pass; the number of distinct keys so far."""

@@ -17,7 +17,7 @@ from __future__ import annotations
 import functools
 import os
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
@@ -119,10 +119,13 @@ class Resolver:
         target_revision: str | None,
         *,
         resolve: Callable[[RepositoryLike, str], str] | None = None,
+        checkout: Callable[[RepositoryLike, str], AbstractContextManager[Any]] | None = None,
     ) -> Iterator[ResolvedSource]:
         """The checkout of ``repo_url`` at ``target_revision`` for the duration of the block.
-        ``resolve(repository, revision)`` replaces ``repository.resolve(revision)`` (a
-        :class:`~gitopslib.sources.RenderPass` resolves each revision once per pass)."""
+        ``resolve(repository, revision)`` replaces ``repository.resolve(revision)`` and
+        ``checkout(repository, sha)`` replaces ``repository.checkout(sha)`` (a
+        :class:`~gitopslib.sources.RenderPass` resolves each revision and opens each checkout
+        once per pass)."""
         target, is_default = self.lookup(repo_url)
         pinned = self.revision if is_default else None
         if isinstance(target, (str, os.PathLike)):
@@ -135,7 +138,7 @@ class Resolver:
             return
         rev = pinned or target_revision or "HEAD"
         sha = resolve(target, rev) if resolve is not None else target.resolve(rev)
-        with target.checkout(sha) as root:
+        with checkout(target, sha) if checkout is not None else target.checkout(sha) as root:
             yield ResolvedSource(Path(root), sha, target)
 
 

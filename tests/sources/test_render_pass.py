@@ -5,9 +5,13 @@ renderers; renders are counted, not timed."""
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import gc
 import os
 import subprocess
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -229,3 +233,96 @@ def test_decrypted_render_is_never_cached(fleet: Path, tmp_path: Path) -> None:
     assert first.contains_secrets and not second.cached
     assert counter.renders["app-0"] == 2
     assert not list((tmp_path / "render-cache").rglob("*.json"))
+
+
+class CheckoutCountingRepository(GitRepository):
+    """A real GitRepository counting the checkouts opened and those still open."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.opened = 0
+        self.open_now = 0
+
+    @contextlib.contextmanager
+    def checkout(self, sha: str) -> Iterator[Path]:
+        self.opened += 1
+        self.open_now += 1
+        try:
+            with super().checkout(sha) as root:
+                yield root
+        finally:
+            self.open_now -= 1
+
+
+def in_use(repo: GitRepository, sha: str) -> bool:
+    """Whether some open checkout holds the use lock of ``sha``'s tree (what the pruner asks)."""
+    fd = os.open(repo.cache_path / "trees" / f"{sha}.use", os.O_RDWR)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    else:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return False
+    finally:
+        os.close(fd)
+
+
+def test_pass_opens_one_checkout_per_repository_and_commit(fleet: Path, tmp_path: Path) -> None:
+    """Three apps at one commit open one checkout, held until the pass closes; a pass after a
+    new commit opens one more."""
+    repo = CheckoutCountingRepository(str(fleet), cache_dir=tmp_path / "cache")
+    cache = RenderCache(directory=None)
+    with RenderPass() as the_pass:
+        for a in APPS:
+            render(a, repository=repo, cache=cache, render_pass=the_pass)
+        assert (repo.opened, repo.open_now, the_pass.checkouts) == (1, 1, 1)
+        assert in_use(repo, repo.resolve("main"))
+    assert repo.open_now == 0 and not in_use(repo, repo.resolve("main"))
+    (fleet / "apps" / "app-1" / "cm.yaml").write_text(cm("cm-1", "2"))
+    git(fleet, "commit", "-qam", "touch app-1")
+    with RenderPass() as the_pass:
+        for a in APPS:
+            render(a, repository=repo, cache=cache, render_pass=the_pass)
+    assert (repo.opened, repo.open_now) == (2, 0)
+
+
+def test_tree_held_by_a_pass_is_not_pruned(fleet: Path, tmp_path: Path) -> None:
+    """While a pass holds a commit's tree, another user of the cache pruning down to one tree
+    keeps it; once the pass is closed the next prune removes it."""
+    first = GitRepository(str(fleet), cache_dir=tmp_path / "cache", keep_trees=1)
+    held = first.resolve("main")
+    the_pass = RenderPass()
+    render(APPS[0], repository=first, render_pass=the_pass)
+    (fleet / "README.md").write_text("two\n")
+    git(fleet, "commit", "-qam", "two")
+    other = GitRepository(str(fleet), cache_dir=tmp_path / "cache", keep_trees=1)
+    with other.checkout(other.resolve("main")):
+        pass
+    assert (first.cache_path / "trees" / held / "apps" / "app-0" / "cm.yaml").is_file()
+    the_pass.close()
+    with other.checkout(other.resolve("main")):
+        pass
+    assert not (first.cache_path / "trees" / held).exists()
+
+
+def test_pass_releases_checkouts_when_dropped_or_stale(fleet: Path, tmp_path: Path) -> None:
+    """A render without a pass leaves nothing open; a pass that is dropped releases its
+    checkout; after ``ttl`` the checkout is opened again and the stale one released."""
+    repo = CheckoutCountingRepository(str(fleet), cache_dir=tmp_path / "cache")
+    render(APPS[0], repository=repo)
+    assert (repo.opened, repo.open_now) == (1, 0)
+    the_pass = RenderPass()
+    render(APPS[0], repository=repo, render_pass=the_pass)
+    assert repo.open_now == 1
+    del the_pass
+    gc.collect()
+    assert repo.open_now == 0
+    now = [0.0]
+    the_pass = RenderPass(ttl=180, clock=lambda: now[0])
+    render(APPS[0], repository=repo, render_pass=the_pass)
+    now[0] = 181.0
+    render(APPS[1], repository=repo, render_pass=the_pass)
+    assert (repo.opened, repo.open_now, the_pass.checkouts) == (4, 1, 2)
+    the_pass.close()
+    assert repo.open_now == 0
