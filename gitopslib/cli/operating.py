@@ -79,6 +79,8 @@ def connect(args: argparse.Namespace, app: Application) -> Iterator[Any]:
         cluster = ClusterRegistry.from_secrets(Path(args.clusters_from)).for_app(app)
     else:
         cluster = KubernetesCluster.from_kubeconfig(path=args.kubeconfig, context=args.context)
+    if getattr(args, "server_dry_run", False) and hasattr(cluster, "dry_run_strategy"):
+        cluster.dry_run_strategy = "server"
     try:
         yield cluster
     finally:
@@ -202,6 +204,13 @@ def report_operation(
 
 
 def add_operation_flags(p: argparse.ArgumentParser) -> None:
-    """``--prune`` and ``--dry-run``, as ``argocd app sync`` and ``rollback`` spell them."""
+    """``--prune`` and ``--dry-run``, as ``argocd app sync`` and ``rollback`` spell them, and
+    ``--server-dry-run`` (ours)."""
     p.add_argument("--prune", action="store_true", help="delete resources no longer in Git")
     p.add_argument("--dry-run", action="store_true", help="run every step as a dry run")
+    p.add_argument(
+        "--server-dry-run",
+        action="store_true",
+        help="dry runs are validated by the API server (dryRun=All, one request per object) "
+        "instead of Argo CD's client dry run",
+    )

@@ -3,6 +3,11 @@ server-side apply (one ``PATCH``), create (one ``POST``), replace/update (``GET`
 a conflict re-reads once), client-side apply as kubectl (``GET``, then ``POST`` or a
 three-way JSON merge ``PATCH``; an object known to be absent is created without the ``GET``,
 and a dry run computes its patch from the object the caller last read).
+
+A dry run is a client dry run by default, as Argo CD's (``kubectl apply --dry-run=client``):
+the kind must be served (discovery), the live object is the one the caller read (or one
+``GET`` when the caller does not know), and the outcome is computed here with no write
+request. A server dry run (``dryRun=All``) sends the write for the API server to validate.
 """
 
 from __future__ import annotations
@@ -78,11 +83,14 @@ class Apply:
 
     def run(self) -> ApplyResult:
         mode = self.req.mode
+        if self.req.dry_run and self.cluster.dry_run_strategy == "client":
+            return self.client_dry_run()
         if mode == "server-side apply":
             stored = self.send(
                 "apply",
                 "server_side_apply",
                 body=self.desired,
+                name=self.key.name,
                 field_manager=self.req.field_manager,
                 force_conflicts=True,
                 **self.params,
@@ -126,9 +134,32 @@ class Apply:
             return ApplyResult(stored, f"{self.key.kind}/{self.key.name} updated{suffix}")
         return self.result(stored, "replaced")
 
-    def client_side(self) -> ApplyResult:
-        """As kubectl: create with the last-applied annotation, or a three-way merge patch.
-        An object the caller saw absent is created without reading it first."""
+    def client_dry_run(self) -> ApplyResult:
+        """What the apply would do, decided here from the live object the caller read
+        (one ``GET`` when it does not know): no write request, as kubectl's client dry run."""
+        if self.req.live is not None:
+            live: dict[str, Any] | None = dict(self.req.live)
+        elif self.req.exists is False:
+            live = None
+        else:
+            live = self.cluster._get(self.resource, self.key)
+        mode = self.req.mode
+        if live is None or mode == "create":
+            return self.result(self.desired, "created")
+        if mode == "server-side apply":
+            return self.result(self.desired, "serverside-applied")
+        if mode == "replace":
+            return self.result(self.desired, "replaced")
+        if mode == "update":
+            return ApplyResult(self.desired, f"{self.key.kind}/{self.key.name} updated (dry run)")
+        body = self.with_last_applied()
+        merged = three_way_merge(live, last_applied(live) or {}, body)
+        if not merge_patch_between(live, merged):
+            return self.result(live, "unchanged")
+        return self.result(merged, "configured")
+
+    def with_last_applied(self) -> dict[str, Any]:
+        """The desired object carrying itself as kubectl's last-applied annotation."""
         # new dicts for the levels changed (metadata, annotations), shared below them
         plain = dict(self.desired)
         meta = plain["metadata"] = dict(plain["metadata"])
@@ -147,6 +178,12 @@ class Apply:
                 + "\n",
             },
         }
+        return body
+
+    def client_side(self) -> ApplyResult:
+        """As kubectl: create with the last-applied annotation, or a three-way merge patch.
+        An object the caller saw absent is created without reading it first."""
+        body = self.with_last_applied()
         live: dict[str, Any] | None = None
         if self.req.dry_run and self.req.live is not None:
             live = dict(self.req.live)  # a dry run needs no fresher copy than the caller's

@@ -3,6 +3,11 @@ request, retries of transient failures (:mod:`gitopslib.cluster._retry`), the
 operation's deadline, a ``ClusterError`` naming verb, resource, status and the server's
 message (never a credential), and one ``record_k8s_request`` per attempt.
 
+Requests for objects go out through the official client's own connection pool, headers and
+authentication (:meth:`Transport.request`), with the body encoded once as JSON: the
+client's generic layers (parameter sanitising, the dynamic client's response wrapping) cost
+more per request than the HTTP exchange itself. Discovery stays on the dynamic client.
+
 >>> _connection_reason(OSError("[Errno 111] Connection refused"))
 '[Errno 111] Connection refused'
 """
@@ -13,9 +18,10 @@ import importlib
 import json
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode, urlsplit
 
 from gitopslib.cluster._common import cluster_error
 from gitopslib.cluster._retry import (
@@ -104,14 +110,22 @@ class Transport:
         # urllib3 makes "connection refused" a kind of connect timeout: it is not one here
         self._refused = urllib3_exc.NewConnectionError
         self.server = self._server()
+        self._timeout_type = _module("urllib3").Timeout
         # requests the client makes on its own (discovery) get the same timeouts
         pool = getattr(getattr(api_client, "rest_client", None), "pool_manager", None)
         if pool is not None and hasattr(pool, "connection_pool_kw"):
-            pool.connection_pool_kw["timeout"] = _module("urllib3").Timeout(
+            pool.connection_pool_kw["timeout"] = self._timeout_type(
                 connect=policy.connect_timeout, read=policy.request_timeout
             )
             # one retry layer (ours): urllib3's own would multiply tries and timeouts
             pool.connection_pool_kw["retries"] = False
+        self._pool_manager = pool
+        configuration = getattr(api_client, "configuration", None)
+        self._host = str(getattr(configuration, "host", "") or "").rstrip("/")
+        self._prefix = urlsplit(self._host).path.rstrip("/")
+        # the server's own connection pool, unless requests go through a proxy (the proxy
+        # manager must rewrite each request)
+        self._direct = pool is not None and not isinstance(pool, _module("urllib3").ProxyManager)
 
     def _server(self) -> str:
         host = getattr(getattr(self.api_client, "configuration", None), "host", None)
@@ -124,6 +138,70 @@ class Transport:
         if left is not None:
             connect, read = min(connect, left), min(read, left)
         return max(connect, 0.001), max(read, 0.001)
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        timeout: tuple[float, float],
+        *,
+        query: Sequence[tuple[str, str]] = (),
+        body: Any = None,
+        content_type: str = "application/json",
+    ) -> Any:
+        """Send one request (``path`` below the server's URL) and return the urllib3
+        response, its body read; a status outside 2xx raises the client's ``ApiException``
+        (as the generated client does), so :meth:`call` treats both alike.
+
+        Headers and credentials come from the client (its default headers, then
+        ``update_params_for_auth``, which runs the kubeconfig loader's token refresh);
+        the connection pool is the client's, so TLS, client certificates and proxies are as
+        it set them up.
+        """
+        if self._pool_manager is None:
+            raise ClusterError("the API client has no connection pool (rest_client.pool_manager)")
+        headers: dict[str, str] = dict(getattr(self.api_client, "default_headers", {}) or {})
+        headers["Accept"] = "application/json"
+        cookie = getattr(self.api_client, "cookie", None)
+        if cookie:
+            headers["Cookie"] = str(cookie)
+        queries = list(query)
+        data: bytes | None = None
+        if body is not None:
+            headers["Content-Type"] = content_type
+            data = json.dumps(body, separators=(",", ":")).encode()
+        self.api_client.update_params_for_auth(
+            headers, queries, ["BearerToken"], path, method, None
+        )
+        if queries:
+            path += "?" + urlencode(queries)
+        timeouts = self._timeout_type(connect=timeout[0], read=timeout[1])
+        if self._direct:
+            # the pool manager keeps one pool per server; asking it each time (not caching
+            # the pool) follows its own eviction and closing
+            connections = self._pool_manager.connection_from_url(self._host)
+            response = connections.urlopen(
+                method,
+                self._prefix + path,
+                body=data,
+                headers=headers,
+                timeout=timeouts,
+                retries=False,
+                redirect=False,
+                preload_content=True,
+            )
+        else:
+            response = self._pool_manager.request(
+                method,
+                self._host + path,
+                body=data,
+                headers=headers,
+                timeout=timeouts,
+                preload_content=True,
+            )
+        if not 200 <= response.status <= 299:
+            raise self._api_exception(http_resp=response)
+        return response
 
     def call(
         self,

@@ -10,8 +10,10 @@ client (API discovery decides the resource path, version and scope of every kind
   conflicts forced),
   kubectl-style client-side apply (create, or a JSON merge patch computed three ways from the
   ``last-applied-configuration`` annotation, which it keeps up to date), create, replace or
-  update; dry runs are server dry runs (``dryRun=All``), except that a namespace that does not
-  exist yet does not fail one (as with Argo CD's client-side dry run);
+  update; dry runs are client dry runs as Argo CD's (``kubectl apply --dry-run=client``: the
+  kind must be served, the outcome is computed from the live object, nothing is sent), or
+  server dry runs (``dryRun=All``) with ``dry_run_strategy="server"``, where a namespace
+  that does not exist yet does not fail one;
 * ``delete`` sends the propagation policy (``Foreground`` by default);
 * ``server_version`` and ``api_versions`` feed rendering (Helm capabilities).
 
@@ -44,7 +46,8 @@ import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
+from urllib.parse import quote
 
 from gitopslib.cluster._common import (
     EXCLUDED_KINDS,
@@ -65,7 +68,27 @@ from gitopslib.sync.protocol import (
     apply_message,
 )
 
-__all__ = ["EXCLUDED_KINDS", "KubernetesCluster", "RequestPolicy", "merge_patch_between"]
+__all__ = [
+    "EXCLUDED_KINDS",
+    "DryRunStrategy",
+    "KubernetesCluster",
+    "RequestPolicy",
+    "merge_patch_between",
+]
+
+#: How :class:`KubernetesCluster` does a dry run: computed here, or sent with ``dryRun=All``.
+DryRunStrategy = Literal["client", "server"]
+
+#: HTTP method and body type of each request kind of :meth:`KubernetesCluster._send`.
+_HTTP: dict[str, tuple[str, str]] = {
+    "get": ("GET", "application/json"),
+    "create": ("POST", "application/json"),
+    "replace": ("PUT", "application/json"),
+    "patch": ("PATCH", "application/merge-patch+json"),
+    # JSON is YAML: the apply patch is sent as JSON text
+    "server_side_apply": ("PATCH", "application/apply-patch+yaml"),
+    "delete": ("DELETE", "application/json"),
+}
 
 _PROPAGATION = {"foreground": "Foreground", "background": "Background", "orphan": "Orphan"}
 
@@ -119,6 +142,12 @@ class KubernetesCluster:
     ``concurrency`` how many writes :meth:`apply_many` sends at once; ``metrics`` a
     :class:`~gitopslib.observe.K8sRecorder` told about every request; ``sleep`` waits
     between retries (injectable for tests).
+
+    ``dry_run_strategy`` says how a dry run (the sync's check of every object before
+    anything is applied, or a whole dry-run sync) is done: ``"client"`` (the default, as
+    Argo CD: the kind must be served and the outcome is computed from the live object the
+    plan read, with no request per object) or ``"server"`` (``dryRun=All``: the API server
+    validates each object, admission webhooks included, one request per object).
     """
 
     def __init__(
@@ -131,7 +160,12 @@ class KubernetesCluster:
         concurrency: int = 8,
         metrics: K8sRecorder | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        dry_run_strategy: DryRunStrategy = "client",
     ) -> None:
+        if dry_run_strategy not in ("client", "server"):
+            raise ValueError(
+                f"dry_run_strategy must be 'client' or 'server', not {dry_run_strategy!r}"
+            )
         dynamic = _module("kubernetes.dynamic")
         discovery = _module("kubernetes.dynamic.discovery")
 
@@ -140,6 +174,7 @@ class KubernetesCluster:
         self.excluded_kinds = excluded_kinds
         self.concurrency = max(1, concurrency)
         self.metrics = metrics
+        self.dry_run_strategy: DryRunStrategy = dry_run_strategy
         self._http = Transport(api_client, requests or RequestPolicy(), metrics, sleep)
         self._found: dict[tuple[str, str, str], Any] = {}
         self._discovery_lock = threading.RLock()
@@ -281,16 +316,37 @@ class KubernetesCluster:
         resource: Any,
         *,
         what: str | None = None,
-        **kwargs: Any,
+        name: str | None = None,
+        namespace: str | None = None,
+        body: Any = None,
+        query_params: Sequence[tuple[str, str]] = (),
+        dry_run: str | None = None,
+        field_manager: str | None = None,
+        force_conflicts: bool | None = None,
+        content_type: str | None = None,
     ) -> dict[str, Any]:
-        """One request through the dynamic client (``method``: get, create, replace, patch,
+        """One request for ``resource`` (``method``: get, create, replace, patch,
         server_side_apply, delete), the JSON answer as a dict."""
-        send = getattr(self._dyn, method)
+        http_method, default_type = _HTTP[method]
+        path = resource.path(
+            name=quote(name, safe="") if name else None,
+            namespace=quote(namespace, safe="") if namespace else None,
+        )
+        query = list(query_params)
+        if dry_run:
+            query.append(("dryRun", dry_run))
+        if field_manager:
+            query.append(("fieldManager", field_manager))
+        if force_conflicts is not None:
+            query.append(("force", "true" if force_conflicts else "false"))
+        kind = content_type or default_type
         return parse(
             self._http.call(
                 verb,
                 key,
-                lambda timeout: send(resource, serialize=False, _request_timeout=timeout, **kwargs),
+                lambda timeout: self._http.request(
+                    http_method, path, timeout, query=query, body=body, content_type=kind
+                ),
                 what=what,
             )
         )
@@ -333,6 +389,16 @@ class KubernetesCluster:
             item.setdefault("apiVersion", resource.group_version)
             item.setdefault("kind", resource.kind)
         return items
+
+    def list_objects(
+        self, api_version: str, kind: str, *, namespace: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Every object of ``kind`` (``api_version``'s) in ``namespace`` (all namespaces when
+        None, or when the kind is cluster-scoped), with ``apiVersion`` and ``kind`` set. A
+        kind the API does not serve is a ``ClusterError`` with ``status`` 404."""
+        group = api_version.rpartition("/")[0]
+        resource = self._resource(group, kind, api_version, "list")
+        return self._list(resource, namespace if resource.namespaced else None)
 
     def get(self, key: ResourceKey) -> dict[str, Any] | None:
         """The live object, or None (also when the API does not serve the kind)."""

@@ -71,8 +71,18 @@ def load_from_cluster(cluster: Any, namespace: str) -> tuple[list[Any], list[Any
 
     def listed(kind: str) -> list[dict[str, Any]]:
         lister = getattr(cluster, "list_objects", None)
-        if callable(lister):
-            return list(lister("argoproj.io/v1alpha1", kind, namespace=namespace))
+        if callable(lister):  # KubernetesCluster
+            try:
+                return list(lister("argoproj.io/v1alpha1", kind, namespace=namespace))
+            except ClusterError as exc:
+                if getattr(exc, "status", None) != 404:
+                    raise
+            if kind == "AppProject":  # projects are optional: apps fall back to the default
+                return []
+            raise ClusterError(
+                f"the cluster serves no argoproj.io/v1alpha1 {kind} (is Argo CD's "
+                f"{kind} CRD installed?)"
+            )
         if hasattr(cluster, "objects"):  # MemoryCluster
             return [
                 o
@@ -81,22 +91,7 @@ def load_from_cluster(cluster: Any, namespace: str) -> tuple[list[Any], list[Any
                 and o.get("apiVersion", "").startswith("argoproj.io/")
                 and (o.get("metadata") or {}).get("namespace") == namespace
             ]
-        dyn = getattr(cluster, "_dyn", None)  # KubernetesCluster's dynamic client
-        if dyn is None:
-            raise ValidationError("this cluster cannot list Applications")
-        from kubernetes.dynamic.exceptions import ResourceNotFoundError
-
-        try:
-            resource = dyn.resources.get(api_version="argoproj.io/v1alpha1", kind=kind)
-        except ResourceNotFoundError:
-            if kind == "AppProject":  # projects are optional: apps fall back to the default
-                return []
-            raise ClusterError(
-                f"the cluster serves no argoproj.io/v1alpha1 {kind} (is Argo CD's "
-                f"{kind} CRD installed?)"
-            ) from None
-        items = resource.get(namespace=namespace).to_dict().get("items") or []
-        return [dict(i, apiVersion="argoproj.io/v1alpha1", kind=kind) for i in items]
+        raise ValidationError("this cluster cannot list Applications")
 
     apps = [Application.from_dict(o, file=f"cluster:{namespace}") for o in listed("Application")]
     projects = [AppProject.from_dict(o) for o in listed("AppProject")]

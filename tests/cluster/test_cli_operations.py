@@ -97,6 +97,19 @@ def test_sync_creates_and_prints_the_revision(run: Run, setup, apiserver: FakeAp
     assert _live_version(apiserver) == "1"
 
 
+def test_sync_server_dry_run_sends_dry_run_requests(
+    run: Run, setup, apiserver: FakeApiServer
+) -> None:
+    """sync --server-dry-run has the API server validate each new object (a dryRun=All
+    POST) before the write (test_kube_batch: without it the dry run sends nothing)."""
+    app, _ = setup
+    code, out, _ = run("sync", app, "--server-dry-run")
+    assert code == 0, out
+    dry = [(m, p) for m, p, q, _ in apiserver.requests if q.get("dryRun") == ["All"]]
+    assert dry == [("POST", "/api/v1/namespaces/demo/configmaps")]
+    assert _live_version(apiserver) == "1"
+
+
 def test_sync_json_is_the_operation_state(run: Run, setup) -> None:
     """sync -o json prints the operationState with Argo CD's field names."""
     app, shas = setup

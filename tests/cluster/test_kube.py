@@ -101,18 +101,71 @@ def test_sync_guestbook_through_kubernetes_client(
     ]
 
 
-def test_dry_run_is_server_dry_run(kube: KubernetesCluster, apiserver: FakeApiServer) -> None:
-    """dry_run sends dryRun=All and stores nothing."""
+def test_dry_run_is_a_client_dry_run(kube: KubernetesCluster, apiserver: FakeApiServer) -> None:
+    """By default a dry run is Argo CD's client dry run: one GET to learn whether the object
+    exists (the caller did not say), no write, nothing stored."""
     kube.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "demo"}})
+    since = len(apiserver.requests)
     result = kube.apply(configmap({"a": "1"}), dry_run=True)
     assert result.message == "configmap/cfg created (dry run)"
+    assert [(m, p) for m, p, _, _ in apiserver.requests[since:]] == [
+        ("GET", "/api/v1/namespaces/demo/configmaps/cfg")
+    ]
+    assert apiserver.get("ConfigMap", "demo", "cfg") is None
+
+
+def test_client_dry_run_of_a_live_object_computes_the_patch(
+    kube: KubernetesCluster, apiserver: FakeApiServer
+) -> None:
+    """A client dry run of an existing object says configured when the three-way merge
+    changes something and unchanged when it does not, sending no write either way."""
+    kube.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "demo"}})
+    kube.apply(configmap({"a": "1"}))
+    since = len(apiserver.requests)
+    assert kube.apply(configmap({"a": "2"}), dry_run=True).message == (
+        "configmap/cfg configured (dry run)"
+    )
+    assert kube.apply(configmap({"a": "1"}), dry_run=True).message == (
+        "configmap/cfg unchanged (dry run)"
+    )
+    assert {m for m, _, _, _ in apiserver.requests[since:]} == {"GET"}
+    assert apiserver.get("ConfigMap", "demo", "cfg")["data"] == {"a": "1"}  # type: ignore[index]
+
+
+def test_server_dry_run_sends_dry_run_all(kubeconfig: Path, apiserver: FakeApiServer) -> None:
+    """dry_run_strategy="server": the write goes out with dryRun=All; nothing is stored."""
+    with KubernetesCluster.from_kubeconfig(kubeconfig, dry_run_strategy="server") as kube:
+        kube.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "demo"}})
+        result = kube.apply(configmap({"a": "1"}), dry_run=True)
+    assert result.message == "configmap/cfg created (dry run)"
+    assert apiserver.requests[-1][:2] == ("POST", "/api/v1/namespaces/demo/configmaps")
     assert apiserver.requests[-1][2]["dryRun"] == ["All"]
     assert apiserver.get("ConfigMap", "demo", "cfg") is None
 
 
-def test_dry_run_tolerates_namespace_not_created_yet(kube: KubernetesCluster) -> None:
-    """A dry run into a namespace that does not exist yet passes, as a client dry run does."""
-    assert kube.apply(configmap({"a": "1"}), dry_run=True).message.endswith("(dry run)")
+def test_an_unknown_dry_run_strategy_is_refused(kubeconfig: Path) -> None:
+    with pytest.raises(ValueError, match="dry_run_strategy must be 'client' or 'server'"):
+        KubernetesCluster.from_kubeconfig(kubeconfig, dry_run_strategy="both")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("strategy", ["client", "server"])
+def test_dry_run_tolerates_namespace_not_created_yet(kubeconfig: Path, strategy: str) -> None:
+    """A dry run into a namespace that does not exist yet passes, with either strategy."""
+    with KubernetesCluster.from_kubeconfig(kubeconfig, dry_run_strategy=strategy) as kube:  # type: ignore[arg-type]
+        assert kube.apply(configmap({"a": "1"}), dry_run=True).message.endswith("(dry run)")
+
+
+@pytest.mark.parametrize("strategy", ["client", "server"])
+def test_dry_run_of_a_kind_the_server_does_not_serve_fails(kubeconfig: Path, strategy: str) -> None:
+    """Either strategy asks discovery: a kind the API does not serve fails the dry run with
+    404 (what SkipDryRunOnMissingResource tolerates)."""
+    widget = {"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w"}}
+    with (
+        KubernetesCluster.from_kubeconfig(kubeconfig, dry_run_strategy=strategy) as kube,  # type: ignore[arg-type]
+        pytest.raises(ClusterError) as err,
+    ):
+        kube.apply(widget, dry_run=True)
+    assert getattr(err.value, "status", None) == 404
 
 
 def test_server_side_apply_uses_argocd_field_manager(
@@ -398,3 +451,26 @@ def test_sync_and_reconcile_through_kubernetes_cluster(
         ("Deployment", "Synced"),
         ("Service", "Synced"),
     ]
+
+
+def test_list_objects_lists_one_kind_with_its_type_set(
+    kube: KubernetesCluster, apiserver: FakeApiServer
+) -> None:
+    """list_objects reads one kind in one namespace (or every namespace) with one list and
+    sets apiVersion and kind on each item; a kind the API does not serve is a 404."""
+    for ns, name in (("a", "x"), ("a", "y"), ("b", "z")):
+        apiserver.put(
+            {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name, "namespace": ns}}
+        )
+    since = len(apiserver.requests)
+    found = kube.list_objects("v1", "ConfigMap", namespace="a")
+    assert sorted(o["metadata"]["name"] for o in found) == ["x", "y"]
+    assert {(o["apiVersion"], o["kind"]) for o in found} == {("v1", "ConfigMap")}
+    assert [(m, p) for m, p, _, _ in apiserver.requests[since:]] == [
+        ("GET", "/api/v1/namespaces/a/configmaps")
+    ]
+    everywhere = kube.list_objects("v1", "ConfigMap")
+    assert sorted(o["metadata"]["name"] for o in everywhere) == ["x", "y", "z"]
+    with pytest.raises(ClusterError) as err:
+        kube.list_objects("example.com/v1", "Widget")
+    assert getattr(err.value, "status", None) == 404
