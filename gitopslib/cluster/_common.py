@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import copy
 import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from gitopslib._jsondata import copy_json
 from gitopslib.errors import ClusterError
 from gitopslib.manifest import (
     ANNOTATION_LAST_APPLIED,
@@ -113,7 +113,7 @@ def json_merge_patch(target: Any, patch: Any) -> Any:
     {'a': 1, 'b': {'d': 3}}
     """
     if not isinstance(patch, Mapping):
-        return copy.deepcopy(patch)
+        return copy_json(patch)
     out = dict(target) if isinstance(target, Mapping) else {}
     for key, value in patch.items():
         if value is None:
@@ -132,7 +132,7 @@ def three_way_merge(live: Any, previous: Any, desired: Any) -> Any:
     {'a': 5, 'x': 9}
     """
     if not isinstance(desired, Mapping) or not isinstance(live, Mapping):
-        return copy.deepcopy(desired)
+        return copy_json(desired)
     prev = previous if isinstance(previous, Mapping) else {}
     out = dict(live)
     for key in prev:

@@ -12,12 +12,12 @@ request. A server dry run (``dryRun=All``) sends the write for the API server to
 
 from __future__ import annotations
 
-import copy
 import json
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from gitopslib._jsondata import copy_json
 from gitopslib.cluster._common import cluster_error, last_applied, three_way_merge
 from gitopslib.cluster._kube_http import is_error
 from gitopslib.errors import ClusterError
@@ -37,19 +37,19 @@ def merge_patch_between(old: Any, new: Any) -> Any:
     {'b': {'d': None, 'c': 5}}
     """
     if not isinstance(old, Mapping) or not isinstance(new, Mapping):
-        return copy.deepcopy(new)
+        return copy_json(new)
     patch: dict[str, Any] = {}
     for key in old:
         if key not in new:
             patch[key] = None
     for key, value in new.items():
         if key not in old:
-            patch[key] = copy.deepcopy(value)
+            patch[key] = copy_json(value)
         elif old[key] != value:
             if isinstance(old[key], Mapping) and isinstance(value, Mapping):
                 patch[key] = merge_patch_between(old[key], value)
             else:
-                patch[key] = copy.deepcopy(value)
+                patch[key] = copy_json(value)
     return patch
 
 
@@ -105,7 +105,7 @@ class Apply:
 
     def replace(self, mode: str) -> ApplyResult:
         """A PUT with the live ``resourceVersion``; a conflict re-reads once and tries again."""
-        body = copy.deepcopy(self.desired)
+        body = copy_json(self.desired)
         for tries_left in (1, 0):
             live = self.cluster._get(self.resource, self.key)
             if live is None:

@@ -26,7 +26,6 @@ objects named in ``failing`` fail instead (a Job fails, a Deployment exceeds its
 
 from __future__ import annotations
 
-import copy
 import json
 import threading
 import time
@@ -35,6 +34,7 @@ from collections.abc import Callable, Collection, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from gitopslib._jsondata import copy_json
 from gitopslib.cluster._common import (
     cluster_error,
     json_merge_patch,
@@ -174,7 +174,7 @@ class MemoryCluster:
             for key in list(self._settle_at):
                 self._settle(key)
             return [
-                copy.deepcopy(self._objects[k])
+                copy_json(self._objects[k])
                 for k in sorted(self._objects)
                 if status_records or not self._bookkeeping(k)
             ]
@@ -202,7 +202,7 @@ class MemoryCluster:
                 self._settle(key)
                 obj = self._objects[key]
                 if tracked_by(obj, label_key) == app_instance:
-                    out.append(copy.deepcopy(obj))
+                    out.append(copy_json(obj))
             return out
 
     def get(self, key: ResourceKey) -> dict[str, Any] | None:
@@ -211,7 +211,7 @@ class MemoryCluster:
             key = self._normal_key(key)
             self._settle(key)
             obj = self._objects.get(key)
-            return copy.deepcopy(obj) if obj is not None else None
+            return copy_json(obj) if obj is not None else None
 
     def api_versions(self) -> list[str]:
         """``group/version`` and ``group/version/Kind`` strings of the stored objects' kinds
@@ -233,7 +233,7 @@ class MemoryCluster:
         1
         """
         with self._lock:
-            stored = copy.deepcopy(dict(obj))
+            stored = copy_json(dict(obj))
             key = self._key(stored)
             meta = stored.setdefault("metadata", {})
             meta.setdefault("uid", self._uid(key))
@@ -243,7 +243,7 @@ class MemoryCluster:
             if not meta.get("resourceVersion"):
                 meta["resourceVersion"] = version
             self._put(key, stored)
-            return copy.deepcopy(stored)
+            return copy_json(stored)
 
     def set_status(self, key: ResourceKey, status: Mapping[str, Any]) -> dict[str, Any]:
         """Replace the object's ``status`` as its controller would (stops the simulation of
@@ -259,9 +259,9 @@ class MemoryCluster:
             if obj is None:
                 raise cluster_error("update status", key, 404, "NotFound")
             self._settle_at.pop(key, None)
-            obj["status"] = copy.deepcopy(dict(status))
+            obj["status"] = copy_json(dict(status))
             obj["metadata"]["resourceVersion"] = self._next_version()
-            return copy.deepcopy(obj)
+            return copy_json(obj)
 
     def apply(
         self,
@@ -282,7 +282,7 @@ class MemoryCluster:
         ['configmap/a created', 'configmap/a unchanged']
         """
         with self._lock:
-            desired = copy.deepcopy(dict(obj))
+            desired = copy_json(dict(obj))
             desired.pop("status", None)
             verb = "create"
             key = self._check(desired, mode, dry_run)
@@ -348,7 +348,7 @@ class MemoryCluster:
             else:
                 message = apply_message(result, outcome, dry_run=dry_run)
             # a dry-run create returns our own copy of the input: nothing stored shares it
-            handed = result if dry_run and live is None else copy.deepcopy(result)
+            handed = result if dry_run and live is None else copy_json(result)
             return ApplyResult(handed, message)
 
     def delete(
@@ -396,7 +396,7 @@ class MemoryCluster:
             new: dict[str, Any] = json_merge_patch(live, dict(patch))
             self.events.append(ClusterEvent("patch", key, dry_run, {"patch": dict(patch)}))
             if dry_run:
-                return copy.deepcopy(new)
+                return copy_json(new)
             meta = new.setdefault("metadata", {})
             for field in _SERVER_FIELDS:
                 if field in live.get("metadata", {}):
@@ -408,7 +408,7 @@ class MemoryCluster:
             if meta.get("deletionTimestamp") and not meta.get("finalizers"):
                 self._remove(key, "background")
                 return None
-            return copy.deepcopy(new)
+            return copy_json(new)
 
     # -- internals -------------------------------------------------------------------------
 
@@ -585,7 +585,7 @@ class MemoryCluster:
                 if field in live_meta and field not in meta:
                     meta[field] = live_meta[field]
             if "status" in live:
-                new["status"] = copy.deepcopy(live["status"])
+                new["status"] = copy_json(live["status"])
             comparable = {k: v for k, v in meta.items() if k != "resourceVersion"}
             live_comparable = {k: v for k, v in live_meta.items() if k != "resourceVersion"}
             if comparable == live_comparable and _spec_part(new) == _spec_part(live):

@@ -20,6 +20,7 @@ from gitopslib.cluster.live import live_state
 from gitopslib.cluster.status import StatusRecord, StatusStore
 from gitopslib.diff import DiffSettings, compare
 from gitopslib.errors import GitOpsError
+from gitopslib.manifest import paused_gc
 from gitopslib.models import (
     ApplicationStatus,
     Operation,
@@ -232,7 +233,8 @@ def _record(
 ) -> StatusRecord | None:
     if record is None:  # OperationContext(record_status=False)
         return None
-    new = store.save(app, record, status, deadline=deadline)
+    with paused_gc():  # the status of every resource, serialised: bulk work on trees
+        new = store.save(app, record, status, deadline=deadline)
     notify(app, new.status, ctx)
     return new
 
@@ -344,8 +346,10 @@ def _attempt(
             return OperationState(
                 phase="Failed", message=refusal, started_at=moment, finished_at=moment
             ), None
-    rendered, _live, comparison = observe(app, cluster, git, ctx)
-    plan = plan_operation(app, comparison, rendered, cluster, request, ctx.now(), ctx)
+    # bulk work on acyclic trees: the cyclic collector's full passes are pure overhead here
+    with paused_gc():
+        rendered, _live, comparison = observe(app, cluster, git, ctx)
+        plan = plan_operation(app, comparison, rendered, cluster, request, ctx.now(), ctx)
     op = execute(plan, cluster, app, ctx)
     return record_source(op, app, rendered), rendered
 
@@ -362,6 +366,19 @@ def _status_after(
     """The status an operation leaves: the operation state always; after a real sync the
     fresh comparison (sync, health, resources) and, when it succeeded and was not selective,
     a history entry."""
+    with paused_gc():
+        return _fresh_status(app, cluster, previous, op, rendered, request, ctx)
+
+
+def _fresh_status(
+    app: Any,
+    cluster: Cluster,
+    previous: ApplicationStatus,
+    op: OperationState,
+    rendered: RenderResult | None,
+    request: SyncRequest,
+    ctx: OperationContext,
+) -> ApplicationStatus:
     status = previous.model_copy(deep=True)
     status.operation_state = op
     if rendered is None or request.dry_run:

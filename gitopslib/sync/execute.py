@@ -42,18 +42,19 @@ per-resource results.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from gitopslib._jsondata import copy_json
 from gitopslib.errors import ClusterError, ClusterTimeoutError
 from gitopslib.health import HealthStatus, HealthStatusCode
 from gitopslib.manifest import (
     CLUSTER_SCOPED_KINDS,
     LABEL_INSTANCE,
     ResourceKey,
+    paused_gc,
 )
 from gitopslib.models import (
     Operation,
@@ -116,7 +117,7 @@ def stamp_tracking(
     {'argocd.argoproj.io/tracking-id': 'guestbook:/Service:default/ui'}
     """
     return _stamp_tracking(
-        copy.deepcopy(dict(obj)),
+        copy_json(dict(obj)),
         app_instance,
         destination_namespace=destination_namespace,
         method=method,
@@ -246,7 +247,7 @@ class _Executor:
     def _prepare(self, task: SyncTask) -> _Run:
         if task.obj is None or task.is_prune:
             return _Run(task, None, task.live)
-        obj = copy.deepcopy(task.obj)
+        obj = copy_json(task.obj)
         meta = obj.setdefault("metadata", {})
         if (task.group, task.kind) in CLUSTER_SCOPED_KINDS:
             meta.pop("namespace", None)
@@ -506,7 +507,7 @@ class _Executor:
         if dry_run and mode == "server-side apply":
             mode = "client-side apply"
         if mode == "update" and run.live is not None:
-            target = copy.deepcopy(target)
+            target = copy_json(target)
             target["metadata"]["resourceVersion"] = (run.live.get("metadata") or {}).get(
                 "resourceVersion"
             )
@@ -883,27 +884,33 @@ def run_plan(
     """:func:`execute_plan` with everything resolved: the clocks, timeout, health function
     and progress callback come from ``ctx``."""
     wall = ctx.now
-    executor = _Executor(
-        plan,
-        cluster,
-        app=app,
-        app_instance=app_instance,
-        destination_namespace=destination_namespace,
-        tracking_method=tracking_method,
-        label_key=label_key,
-        prune_confirmed=prune_confirmed,
-        context=ctx,
-        started_at=wall(),
-    )
+    # each step is bulk work on acyclic trees: the cyclic collector's full passes over every
+    # object held are pure overhead during one, so it runs between steps (while waiting)
+    with paused_gc():
+        executor = _Executor(
+            plan,
+            cluster,
+            app=app,
+            app_instance=app_instance,
+            destination_namespace=destination_namespace,
+            tracking_method=tracking_method,
+            label_key=label_key,
+            prune_confirmed=prune_confirmed,
+            context=ctx,
+            started_at=wall(),
+        )
     clock, sleep, on_progress, timeout = ctx.clock, ctx.sleep, ctx.on_progress, ctx.timeout
     deadline = clock() + timeout
     timed_out = ""
     try:
         # requests (and their retries) stop at the deadline too, not only the polling
         with operation_deadline(timeout):
-            if executor.first_step():
+            with paused_gc():
+                started = executor.first_step()
+            if started:
                 while True:
-                    acted = executor.step()
+                    with paused_gc():
+                        acted = executor.step()
                     if executor.phase in _COMPLETED:
                         break
                     if on_progress is not None:
@@ -924,7 +931,8 @@ def run_plan(
         # outside the operation's deadline: stopping running hooks gets a short time of its own
         with operation_deadline(_TERMINATE_GRACE):
             executor.terminate(timed_out)
-    final = executor.state(wall())
+    with paused_gc():
+        final = executor.state(wall())
     if on_progress is not None:
         on_progress(final)
     return final
