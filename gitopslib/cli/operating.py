@@ -23,11 +23,14 @@ OUTPUTS = ("table", "wide", "json", "yaml")
 
 
 def add_cluster_flags(p: argparse.ArgumentParser, *, git: bool = True) -> None:
-    """``--kubeconfig``/``--context`` (required: these commands act on a cluster) and, with
-    ``git``, where the app's manifests come from."""
+    """``--kubeconfig``/``--context`` (these commands act on a cluster) and, with ``git``,
+    where the app's manifests come from."""
     g = p.add_argument_group("cluster")
     g.add_argument(
-        "--kubeconfig", metavar="FILE", help="kubeconfig of the cluster (default: $KUBECONFIG)"
+        "--kubeconfig",
+        metavar="FILE",
+        help="kubeconfig of the cluster (default: $KUBECONFIG or ~/.kube/config; in a pod "
+        "without one, the pod's service account)",
     )
     g.add_argument("--context", metavar="NAME", help="kubeconfig context")
     g.add_argument(
@@ -70,13 +73,23 @@ def one_app(args: argparse.Namespace) -> Application:
 def connect(args: argparse.Namespace, app: Application) -> Iterator[Any]:
     """The app's cluster for the block: the one its destination names among
     ``--clusters-from`` (Argo CD's cluster Secrets), else ``--kubeconfig``/``--context``
-    (the default kubeconfig otherwise)."""
+    (the default kubeconfig otherwise), else, in a pod without any kubeconfig, the pod's
+    service account (kubectl's and the client's ``load_config`` fallback)."""
     from gitopslib.cluster import ClusterRegistry, KubernetesCluster
+    from gitopslib.errors import ClusterError
 
     if args.clusters_from:
         if not Path(args.clusters_from).is_file():
             raise CLIError(f"--clusters-from {args.clusters_from}: no such file")
         cluster = ClusterRegistry.from_secrets(Path(args.clusters_from)).for_app(app)
+    elif _pod_service_account(args):
+        try:
+            cluster = KubernetesCluster.in_cluster()
+        except ClusterError as exc:
+            raise CLIError(
+                f"no --kubeconfig and no kubeconfig file, in a pod (KUBERNETES_SERVICE_HOST "
+                f"is set): the pod's service account: {exc}"
+            ) from None
     else:
         cluster = KubernetesCluster.from_kubeconfig(path=args.kubeconfig, context=args.context)
     if getattr(args, "server_dry_run", False) and hasattr(cluster, "dry_run_strategy"):
@@ -87,6 +100,16 @@ def connect(args: argparse.Namespace, app: Application) -> Iterator[Any]:
         close = getattr(cluster, "close", None)
         if close is not None:
             close()
+
+
+def _pod_service_account(args: argparse.Namespace) -> bool:
+    """Whether to connect as the pod's service account: nothing names a kubeconfig or a
+    context, no default kubeconfig exists, and ``KUBERNETES_SERVICE_HOST`` is set."""
+    from gitopslib.cluster.connection import default_kubeconfig_exists, running_in_pod
+
+    if args.kubeconfig or args.context:
+        return False
+    return running_in_pod() and not default_kubeconfig_exists()
 
 
 def git_source(args: argparse.Namespace, app: Application) -> dict[str, Any]:

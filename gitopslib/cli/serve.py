@@ -45,6 +45,9 @@ def settings_from_args(args: argparse.Namespace) -> ServeSettings:
         memory=args.memory,
         kubeconfig=args.kubeconfig,
         context=args.context,
+        in_cluster=args.in_cluster,
+        service_account_token=args.service_account_token,
+        service_account_ca=args.service_account_ca,
         app_namespace=args.app_namespace,
         repo_root=args.repo_root,
         cache_dir=args.cache_dir,
@@ -84,9 +87,27 @@ def register(commands: Commands) -> None:
     )
     where = p.add_argument_group("where apps run")
     mode = where.add_mutually_exclusive_group()
-    mode.add_argument("--memory", action="store_true", help="an in-memory cluster (default)")
+    mode.add_argument(
+        "--memory", action="store_true", help="an in-memory cluster (default with APP)"
+    )
     mode.add_argument("--kubeconfig", metavar="FILE", help="this cluster (apps from it if no APP)")
+    mode.add_argument(
+        "--in-cluster",
+        action="store_true",
+        help="the cluster serve runs in, as the pod's service account (the default with no APP "
+        "and no --kubeconfig when $KUBERNETES_SERVICE_HOST is set)",
+    )
     where.add_argument("--context", metavar="NAME", help="kubeconfig context")
+    where.add_argument(
+        "--service-account-token",
+        metavar="FILE",
+        help="with --in-cluster: the token file (default: the kubelet's mount)",
+    )
+    where.add_argument(
+        "--service-account-ca",
+        metavar="FILE",
+        help="with --in-cluster: the cluster's CA file (default: the kubelet's mount)",
+    )
     where.add_argument(
         "--app-namespace", default="argocd", metavar="NS", help="namespace of the Applications"
     )

@@ -10,6 +10,8 @@ more per request than the HTTP exchange itself. Discovery stays on the dynamic c
 
 >>> _connection_reason(OSError("[Errno 111] Connection refused"))
 '[Errno 111] Connection refused'
+>>> _connection_reason(OSError("[SSL: WRONG_VERSION_NUMBER] wrong version number (_ssl.c:1006)"))
+'[SSL: WRONG_VERSION_NUMBER] wrong version number'
 """
 
 from __future__ import annotations
@@ -231,6 +233,8 @@ class Transport:
             except self._api_exception as exc:
                 status, reason, message = status_details(exc)
                 self._record(verb, kind, status)
+                if status == 0:  # the client's wrapping of a TLS failure (discovery)
+                    raise self._unreachable(verb, key, what, exc) from None
                 error = cluster_error(verb, key, status, reason or "Error", message, what=what)
                 if status in TRANSIENT_STATUSES:
                     headers = getattr(exc, "headers", None)
@@ -238,16 +242,7 @@ class Transport:
                 raise error from None
             except (self._http_error, OSError) as exc:
                 self._record(verb, kind, 0)
-                timed_out = not isinstance(exc, self._refused) and (
-                    isinstance(exc, self._timeout_errors) or "timed out" in str(exc)
-                )
-                detail = f"cannot reach the API server at {self.server}: {_connection_reason(exc)}"
-                if timed_out:
-                    detail = f"no answer from the API server at {self.server} in time"
-                error = cluster_error(
-                    verb, key, 0, "Timeout" if timed_out else "ConnectionError", detail, what=what
-                )
-                raise Transient(error, None, timed_out) from None
+                raise self._unreachable(verb, key, what, exc) from None
             self._record(verb, kind, int(getattr(result, "status", 200) or 200))
             return result
 
@@ -259,6 +254,27 @@ class Transport:
             max_backoff=policy.max_backoff,
             sleep=self.sleep,
         )
+
+    def _unreachable(
+        self, verb: str, key: ResourceKey | None, what: str | None, exc: BaseException
+    ) -> ClusterError | Transient:
+        """The error of a request that got no HTTP answer: final when the server's
+        certificate does not verify (trying again cannot help), else a :class:`Transient`
+        connection failure or timeout."""
+        untrusted = tls_verify_failure(exc)
+        if untrusted is not None:
+            detail = f"the API server at {self.server} failed TLS verification: {untrusted}"
+            return cluster_error(verb, key, 0, "TLSError", detail, what=what)
+        timed_out = not isinstance(exc, self._refused) and (
+            isinstance(exc, self._timeout_errors) or "timed out" in str(exc)
+        )
+        detail = f"cannot reach the API server at {self.server}: {_connection_reason(exc)}"
+        if timed_out:
+            detail = f"no answer from the API server at {self.server} in time"
+        error = cluster_error(
+            verb, key, 0, "Timeout" if timed_out else "ConnectionError", detail, what=what
+        )
+        return Transient(error, None, timed_out)
 
     def _record(self, verb: str, kind: str, code: int) -> None:
         if self.metrics is None:
@@ -294,7 +310,28 @@ def is_error(exc: BaseException, status: int) -> bool:
     return isinstance(exc, ClusterError) and getattr(exc, "status", None) == status
 
 
-_ERRNO = re.compile(r"\[Errno -?\d+\] [^'\")\]]+|timed out|Name or service not known")
+_ERRNO = re.compile(
+    r"\[Errno -?\d+\] [^'\")\]]+|\[SSL: \w+\] [^(\n]*[^(\s]|timed out|Name or service not known"
+)
+_VERIFY_FAILED = re.compile(r"certificate verify failed: ([^\n]*?)\.?(?: \(_ssl\.c:\d+\))?$", re.M)
+
+
+def tls_verify_failure(exc: BaseException) -> str | None:
+    """Why the server's certificate did not verify (``certificate verify failed: unable to get
+    local issuer certificate``), when that is what ``exc`` (urllib3's ``SSLError``, or the
+    client's ``ApiException`` wrapping one) says; None for any other failure.
+
+    >>> tls_verify_failure(OSError("[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify "
+    ...                            "failed: unable to get local issuer certificate (_ssl.c:1006)"))
+    'certificate verify failed: unable to get local issuer certificate'
+    >>> tls_verify_failure(OSError("[Errno 111] Connection refused")) is None
+    True
+    """
+    text = f"{getattr(exc, 'reason', None) or ''}\n{exc}"
+    if "CERTIFICATE_VERIFY_FAILED" not in text:
+        return None
+    found = _VERIFY_FAILED.search(text)
+    return f"certificate verify failed: {found.group(1)}" if found else "certificate verify failed"
 
 
 def _connection_reason(exc: BaseException) -> str:

@@ -32,6 +32,7 @@ with one list.
 
 >>> # docs: needs a cluster
 >>> # cluster = KubernetesCluster.from_kubeconfig(context="kind-dev")
+>>> # cluster = KubernetesCluster.in_cluster()  # in a pod, as its service account
 """
 
 from __future__ import annotations
@@ -57,6 +58,11 @@ from gitopslib.cluster._common import (
 )
 from gitopslib.cluster._kube_apply import Apply, merge_patch_between
 from gitopslib.cluster._kube_http import RequestPolicy, Transport, parse
+from gitopslib.cluster.connection import (
+    in_cluster_client,
+    kubeconfig_client,
+    throttle_token_refresh,
+)
 from gitopslib.errors import ClusterError
 from gitopslib.manifest import LABEL_INSTANCE, ResourceKey, api_group
 from gitopslib.observe import K8sRecorder
@@ -102,39 +108,9 @@ def _module(name: str) -> Any:
     return importlib.import_module(name)
 
 
-class _Throttled:
-    """The kubeconfig loader's token refresh hook, run at most once a second: it re-reads the
-    whole configuration (and the proxy environment) on every request otherwise."""
-
-    def __init__(self, hook: Callable[[Any], None], every: float = 1.0) -> None:
-        self.hook = hook
-        self.every = every
-        self.last = -float("inf")
-        self.lock = threading.Lock()
-
-    def __call__(self, configuration: Any) -> None:
-        with self.lock:
-            now = time.monotonic()
-            if now - self.last >= self.every:
-                self.last = now
-                self.hook(configuration)
-                # the loader's hook installs itself again: keep the newest, stay in front
-                latest = getattr(configuration, "refresh_api_key_hook", None)
-                if latest is not self and latest is not None:
-                    self.hook = latest
-                    configuration.refresh_api_key_hook = self
-
-
-def _throttle_token_refresh(api_client: Any) -> None:
-    configuration: Any = getattr(api_client, "configuration", None)
-    hook = getattr(configuration, "refresh_api_key_hook", None)
-    if hook is not None and not isinstance(hook, _Throttled):
-        configuration.refresh_api_key_hook = _Throttled(hook)
-
-
 class KubernetesCluster:
-    """A Kubernetes API server as a ``Cluster``; build it with :meth:`from_kubeconfig` or from
-    a ``kubernetes.client.ApiClient``.
+    """A Kubernetes API server as a ``Cluster``; build it with :meth:`from_kubeconfig`,
+    :meth:`in_cluster` (the pod's service account) or from a ``kubernetes.client.ApiClient``.
 
     ``field_manager`` is the server-side apply manager (Argo CD's ``argocd-controller``);
     ``excluded_kinds`` the (group, kind) pairs never listed (``"*"`` as kind: the whole group);
@@ -180,7 +156,7 @@ class KubernetesCluster:
         self._discovery_lock = threading.RLock()
         self._executor: ThreadPoolExecutor | None = None
         self._pool_finalizer: weakref.finalize[Any, Any] | None = None
-        _throttle_token_refresh(api_client)
+        throttle_token_refresh(api_client)
         self._tmp = tempfile.TemporaryDirectory(prefix="gitopslib-discovery-")
         self._finalizer = weakref.finalize(self, self._tmp.cleanup)
         cache = str(Path(self._tmp.name) / "discovery.json")
@@ -207,18 +183,40 @@ class KubernetesCluster:
         ...
         gitopslib.errors.ClusterError: kubeconfig /nonexistent/kubeconfig: file not found
         """
-        config = _module("kubernetes.config")
+        return cls(kubeconfig_client(path, context), **options)
 
-        where = f"kubeconfig {os.fspath(path)}" if path is not None else "kubeconfig"
-        if path is not None and not Path(path).exists():
-            raise ClusterError(f"{where}: file not found")
+    @classmethod
+    def in_cluster(
+        cls,
+        *,
+        token_file: str | os.PathLike[str] | None = None,
+        ca_file: str | os.PathLike[str] | None = None,
+        environ: Mapping[str, str] | None = None,
+        **options: Any,
+    ) -> KubernetesCluster:
+        """Connect to the API server of the pod this process runs in, as its service account
+        (``KUBERNETES_SERVICE_HOST``/``KUBERNETES_SERVICE_PORT`` from ``environ``, default
+        the process's; ``token_file`` and ``ca_file`` default to the kubelet's mount under
+        ``/var/run/secrets/kubernetes.io/serviceaccount/``), with the official client's
+        in-cluster loader: the token is re-read as it rotates. ``options`` go to the
+        constructor. A missing variable or file is a ``ClusterError`` naming each one; a CA
+        that does not verify the server is one naming the CA file.
+
+        >>> KubernetesCluster.in_cluster(environ={}, token_file="/nonexistent/token")
+        Traceback (most recent call last):
+        ...
+        gitopslib.errors.ClusterError: in-cluster config: KUBERNETES_SERVICE_HOST is not set; ...
+        """
+        api_client = in_cluster_client(token_file=token_file, ca_file=ca_file, environ=environ)
         try:
-            api_client = config.new_client_from_config(
-                config_file=os.fspath(path) if path is not None else None, context=context
-            )
-        except config.ConfigException as exc:
-            raise ClusterError(f"{where}: {exc}") from None
-        return cls(api_client, **options)
+            return cls(api_client, **options)
+        except ClusterError as exc:
+            api_client.close()
+            if getattr(exc, "reason", None) != "TLSError":
+                raise
+            ca = api_client.configuration.ssl_ca_cert
+            attrs = {a: getattr(exc, a, None) for a in ("verb", "key", "status", "reason")}
+            raise ClusterError(f"{exc.message} (in-cluster CA file {ca})", **attrs) from None
 
     def close(self) -> None:
         """Release the writers' threads, the HTTP connections and the discovery cache."""

@@ -101,9 +101,32 @@ class Controller:
             from gitopslib.cluster import KubernetesCluster
 
             return KubernetesCluster.from_kubeconfig(s.kubeconfig, s.context, metrics=self.metrics)
+        if s.in_cluster:
+            return self._connect_in_cluster()
         from gitopslib.cluster import MemoryCluster
 
         return MemoryCluster()
+
+    def _connect_in_cluster(self) -> Any:
+        """The pod's own API server as its service account; a failure names the flag (or
+        the environment variable that chose in-cluster)."""
+        from gitopslib.cluster import KubernetesCluster
+        from gitopslib.errors import ClusterError
+
+        s = self.settings
+        try:
+            return KubernetesCluster.in_cluster(
+                token_file=s.service_account_token,
+                ca_file=s.service_account_ca,
+                metrics=self.metrics,
+            )
+        except ClusterError as exc:
+            why = (
+                "KUBERNETES_SERVICE_HOST is set and neither APP nor --kubeconfig was given"
+                if s.in_cluster_from_env
+                else "--in-cluster"
+            )
+            raise ClusterError(f"{why}: {exc}", status=getattr(exc, "status", None)) from None
 
     def load(self) -> list[Key]:
         """Read the apps (and projects) and keep those this shard owns; returns their keys."""

@@ -39,10 +39,15 @@ class ServeSettings:
     """The settings of one serve process.
 
     Where Applications come from: ``paths`` (files and folders of Application and AppProject
-    YAML) or, with no paths and a kubeconfig, the cluster's ``argoproj.io`` Applications in
-    ``app_namespace``. Where they are deployed: ``memory`` (an in-memory cluster) or
-    ``kubeconfig``/``context``. Where Git is: each source's ``repoURL`` (cached under
-    ``cache_dir``), or ``repo_root`` (one local checkout serving every repoURL).
+    YAML) or, with no paths, the cluster's ``argoproj.io`` Applications in ``app_namespace``.
+    Where they are deployed: ``memory`` (an in-memory cluster), ``kubeconfig``/``context``,
+    or ``in_cluster``: the API server of the pod serve runs in, as its service account
+    (``service_account_token``/``service_account_ca`` override the kubelet's mount). With no
+    paths, no kubeconfig and not ``memory``, ``in_cluster`` is chosen when
+    ``KUBERNETES_SERVICE_HOST`` is set (``in_cluster_from_env`` then says so): an explicit
+    kubeconfig, paths or ``memory`` always win over the environment. Where Git is: each
+    source's ``repoURL`` (cached under ``cache_dir``), or ``repo_root`` (one local checkout
+    serving every repoURL).
 
     ``interval`` (Argo CD's 180 s) is the time between two passes over an app, spread by
     ``jitter`` (a fraction: each wait is ``interval * uniform(1 - jitter, 1 + jitter)``).
@@ -59,6 +64,9 @@ class ServeSettings:
     memory: bool = False
     kubeconfig: str | None = None
     context: str | None = None
+    in_cluster: bool = False
+    service_account_token: str | None = None
+    service_account_ca: str | None = None
     app_namespace: str = "argocd"
     repo_root: str | None = None
     cache_dir: str | None = None
@@ -81,6 +89,8 @@ class ServeSettings:
     notifications_secret: str | None = None
     log_format: Literal["json", "text"] = "json"
     extra: Mapping[str, Any] = field(default_factory=dict)
+    #: ``in_cluster`` was chosen from ``KUBERNETES_SERVICE_HOST``, not asked for.
+    in_cluster_from_env: bool = field(default=False, init=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.shards < 1:
@@ -97,20 +107,47 @@ class ServeSettings:
             raise SettingsError("--queue-size and --workers must be at least 1", field="workers")
         if self.max_payload_size < 1:
             raise SettingsError("the webhook payload limit must be positive", field="max_payload")
-        if self.memory and self.kubeconfig:
-            raise SettingsError("--memory and --kubeconfig exclude each other", field="memory")
-        if not self.paths and not self.kubeconfig:
-            raise SettingsError(
-                "serve needs Application files or folders, or --kubeconfig to read them from "
-                "the cluster",
-                field="paths",
-            )
+        self._check_cluster()
         for path in self.paths:
             if not Path(path).exists():
                 raise SettingsError(f"{path}: no such file or folder", field="paths", file=path)
         if self.repo_root is not None and not Path(self.repo_root).is_dir():
             raise SettingsError(f"--repo-root {self.repo_root}: no such folder", field="repo_root")
         parse_listen(self.listen)
+
+    def _check_cluster(self) -> None:
+        """Exactly one way to the cluster (choosing in-cluster from the environment when
+        nothing else is said), and somewhere to read the Applications from."""
+        if self.memory and self.kubeconfig:
+            raise SettingsError("--memory and --kubeconfig exclude each other", field="memory")
+        if self.in_cluster and (self.memory or self.kubeconfig):
+            other = "--memory" if self.memory else "--kubeconfig"
+            raise SettingsError(f"--in-cluster and {other} exclude each other", field="in_cluster")
+        if not (self.paths or self.kubeconfig or self.memory or self.in_cluster):
+            from gitopslib.cluster.connection import running_in_pod
+
+            if running_in_pod():
+                object.__setattr__(self, "in_cluster", True)
+                object.__setattr__(self, "in_cluster_from_env", True)
+        if not self.paths and self.memory:
+            raise SettingsError(
+                "--memory needs Application files or folders (an in-memory cluster holds no "
+                "Applications to read)",
+                field="paths",
+            )
+        if not self.paths and not (self.kubeconfig or self.in_cluster):
+            raise SettingsError(
+                "serve needs Application files or folders, or a cluster to read them from: "
+                "--kubeconfig FILE, or --in-cluster in a pod (KUBERNETES_SERVICE_HOST is not "
+                "set here)",
+                field="paths",
+            )
+        if self.in_cluster and self.context:
+            raise SettingsError("--context needs --kubeconfig, not --in-cluster", field="context")
+        for name in ("service_account_token", "service_account_ca"):
+            if getattr(self, name) and not self.in_cluster:
+                flag = "--" + name.replace("_", "-")
+                raise SettingsError(f"{flag} needs --in-cluster", field=name)
 
     @property
     def host(self) -> str:

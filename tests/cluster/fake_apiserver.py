@@ -11,6 +11,11 @@ errors with Kubernetes ``Status`` objects. :meth:`FakeApiServer.fail` injects an
 next matching requests (optionally with ``Retry-After``), :meth:`FakeApiServer.reset` drops
 the connection of the next one without an answer (a TCP reset), :meth:`FakeApiServer.hang`
 holds the next one without answering until the test ends.
+
+With ``tls`` (a :class:`tls_certs.TLSFiles`) it serves HTTPS with that certificate, as a real
+API server does; with ``token`` it answers 401 to a request whose ``Authorization`` is not
+``Bearer <token>``. :attr:`FakeApiServer.authorizations` keeps the ``Authorization`` header
+of every request (None when there was none).
 """
 
 from __future__ import annotations
@@ -18,16 +23,20 @@ from __future__ import annotations
 import copy
 import json
 import socket
+import ssl
 import struct
 import threading
 import uuid
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
 import yaml
+
+if TYPE_CHECKING:
+    from tls_certs import TLSFiles
 
 
 @dataclass(frozen=True)
@@ -79,8 +88,18 @@ def _merge(target: Any, patch: Any) -> Any:
 class FakeApiServer:
     """The server and its in-memory store. Use as a context manager."""
 
-    def __init__(self, kinds: list[Kind] | None = None, *, rollout: bool = False) -> None:
+    def __init__(
+        self,
+        kinds: list[Kind] | None = None,
+        *,
+        rollout: bool = False,
+        tls: TLSFiles | None = None,
+        token: str | None = None,
+    ) -> None:
         self.kinds = kinds or list(KINDS)
+        self.tls: TLSFiles | None = None
+        self.token = token
+        self.authorizations: list[str | None] = []
         # with ``rollout``, a written Deployment is reported rolled out at once (the part of
         # a controller manager health checks look at), so waits for Healthy can finish
         self.rollout = rollout
@@ -93,7 +112,9 @@ class FakeApiServer:
         self._barrier_seats = 0
         self._version = 0
         self._lock = threading.Lock()
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
+        self.httpd = _Server(("127.0.0.1", 0), _handler(self))
+        if tls is not None:
+            self.use_certificate(tls)
         self.port = self.httpd.server_address[1]
         self._thread = threading.Thread(
             target=self.httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
@@ -113,7 +134,8 @@ class FakeApiServer:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        scheme = "https" if self.tls is not None else "http"
+        return f"{scheme}://127.0.0.1:{self.port}"
 
     def write_kubeconfig(self, path: Path, token: str = "s3cr3t-token-value") -> Path:
         """A kubeconfig with one context ``fake`` pointing at this server."""
@@ -135,6 +157,13 @@ class FakeApiServer:
         return path
 
     # -- helpers for tests -------------------------------------------------------------------
+
+    def use_certificate(self, tls: TLSFiles) -> None:
+        """Serve new connections with ``tls``'s certificate (a rotated server certificate)."""
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(tls.cert, tls.key)
+        self.tls = tls
+        self.httpd.ssl_context = context
 
     def fail(
         self,
@@ -244,6 +273,29 @@ class _Failure:
     retry_after: str | None = None
 
 
+class _Server(ThreadingHTTPServer):
+    """The HTTP server: HTTPS when it has an ``ssl_context`` (the handshake happens on the
+    request's thread, in ``Handler.setup``), quiet about clients that hang up or refuse its
+    certificate (the tests of a wrong CA do that on purpose)."""
+
+    ssl_context: ssl.SSLContext | None = None
+
+    def get_request(self) -> tuple[socket.socket, Any]:
+        sock, address = super().get_request()
+        if self.ssl_context is not None:
+            sock = self.ssl_context.wrap_socket(
+                sock, server_side=True, do_handshake_on_connect=False
+            )
+        return sock, address
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        import sys
+
+        if isinstance(sys.exc_info()[1], ssl.SSLError | ConnectionError):
+            return
+        super().handle_error(request, client_address)
+
+
 def _status(code: int, reason: str, message: str) -> dict[str, Any]:
     return {
         "kind": "Status",
@@ -264,6 +316,8 @@ def _handler(server: FakeApiServer) -> type[BaseHTTPRequestHandler]:
             return
 
         def setup(self) -> None:
+            if isinstance(self.request, ssl.SSLSocket):
+                self.request.do_handshake()
             super().setup()
             # headers and body go out in two writes: without this, Nagle's algorithm and
             # delayed ACKs add ~40 ms to every request
@@ -315,6 +369,13 @@ def _handler(server: FakeApiServer) -> type[BaseHTTPRequestHandler]:
             server.requests.append(
                 (method, parts.path, query, self.headers.get("Content-Type") or "")
             )
+            authorization = self.headers.get("Authorization")
+            server.authorizations.append(authorization)
+            if server.token is not None:
+                scheme, _, credential = (authorization or "").partition(" ")
+                if scheme.lower() != "bearer" or credential != server.token:
+                    self._send(401, _status(401, "Unauthorized", "Unauthorized"))
+                    return
             gate = server._barrier
             if gate and gate[0] == method and gate[1] in parts.path and not query.get("dryRun"):
                 with server._lock:

@@ -234,3 +234,43 @@ def test_progress_lines_on_a_terminal() -> None:
     quiet = Progress(io.StringIO())
     quiet.operation(state)
     assert not quiet.enabled
+
+
+SA_MOUNT = Path("/var/run/secrets/kubernetes.io/serviceaccount")
+
+
+@pytest.mark.skipif(SA_MOUNT.exists(), reason="this machine has a service account mount")
+def test_in_a_pod_without_a_kubeconfig_the_commands_use_the_service_account(
+    capsys: pytest.CaptureFixture[str], setup, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No --kubeconfig, no kubeconfig file and KUBERNETES_SERVICE_HOST set: get connects as
+    the pod's service account, as kubectl does (here the token mount is absent, so the error
+    says which way was taken and what is missing)."""
+    app, _ = setup
+    monkeypatch.setenv("KUBECONFIG", str(tmp_path / "no-such-kubeconfig"))
+    monkeypatch.setenv("KUBERNETES_SERVICE_HOST", "127.0.0.1")
+    monkeypatch.setenv("KUBERNETES_SERVICE_PORT", "6443")
+    code = main(["get", str(app)], out=io.StringIO())
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "KUBERNETES_SERVICE_HOST is set): the pod's service account: in-cluster config:" in err
+    assert f"token file {SA_MOUNT}/token does not exist" in err
+
+
+def test_in_a_pod_a_kubeconfig_file_still_wins(
+    capsys: pytest.CaptureFixture[str],
+    setup,
+    kubeconfig: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """KUBERNETES_SERVICE_HOST set, but $KUBECONFIG names a file: the kubeconfig is used (a
+    pod that mounts a kubeconfig keeps working), with no flag."""
+    app, shas = setup
+    monkeypatch.setenv("KUBECONFIG", str(kubeconfig))
+    monkeypatch.setenv("KUBERNETES_SERVICE_HOST", "127.0.0.1")
+    monkeypatch.setenv("KUBERNETES_SERVICE_PORT", "1")
+    out = io.StringIO()
+    code = main(["sync", str(app), "--cache-dir", str(tmp_path / "c")], out=out)
+    assert code == 0, capsys.readouterr().err
+    assert f"Revision:           {shas[0]}" in out.getvalue()

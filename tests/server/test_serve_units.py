@@ -106,3 +106,72 @@ def test_settings_repr_hides_the_token() -> None:
     """The bearer token never appears in the settings' repr."""
     s = ServeSettings(paths=("examples/01-directory-app",), token="sup3r-secret")
     assert "sup3r-secret" not in repr(s)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "in_cluster"),
+    [
+        ({}, True),  # nothing said, in a pod: the service account
+        ({"kubeconfig": "kubeconfig"}, False),  # an explicit kubeconfig wins
+        ({"paths": ("examples/01-directory-app",)}, False),  # apps from files: in memory
+        ({"paths": ("examples/01-directory-app",), "memory": True}, False),
+    ],
+)
+def test_in_cluster_is_the_default_only_in_a_pod_when_nothing_else_is_said(
+    monkeypatch: pytest.MonkeyPatch, kwargs: dict[str, object], in_cluster: bool
+) -> None:
+    """With KUBERNETES_SERVICE_HOST set, no APP, no --kubeconfig and no --memory mean
+    in-cluster (and the settings say it came from the environment)."""
+    monkeypatch.setenv("KUBERNETES_SERVICE_HOST", "10.96.0.1")
+    s = ServeSettings(**kwargs)  # type: ignore[arg-type]
+    assert s.in_cluster is in_cluster
+    assert s.in_cluster_from_env is in_cluster
+
+
+def test_outside_a_pod_serve_without_apps_names_both_ways(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No APP, no kubeconfig, no KUBERNETES_SERVICE_HOST: the error names --kubeconfig and
+    --in-cluster and says the variable is not set."""
+    monkeypatch.delenv("KUBERNETES_SERVICE_HOST", raising=False)
+    with pytest.raises(SettingsError) as exc:
+        ServeSettings()
+    assert exc.value.field == "paths"
+    assert "--kubeconfig FILE, or --in-cluster" in str(exc.value)
+    assert "KUBERNETES_SERVICE_HOST is not set" in str(exc.value)
+    explicit = ServeSettings(in_cluster=True)  # asked for: no variable needed to decide
+    assert explicit.in_cluster and not explicit.in_cluster_from_env
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field", "said"),
+    [
+        ({"in_cluster": True, "memory": True}, "in_cluster", "--in-cluster and --memory"),
+        ({"in_cluster": True, "kubeconfig": "k"}, "in_cluster", "--in-cluster and --kubeconfig"),
+        ({"in_cluster": True, "context": "dev"}, "context", "--context needs --kubeconfig"),
+        ({"kubeconfig": "k", "service_account_token": "t"}, "service_account_token", "needs"),
+        ({"kubeconfig": "k", "service_account_ca": "c"}, "service_account_ca", "needs"),
+    ],
+)
+def test_in_cluster_settings_that_exclude_each_other(
+    kwargs: dict[str, object], field: str, said: str
+) -> None:
+    """--in-cluster excludes --memory and --kubeconfig; the service account files need it."""
+    with pytest.raises(SettingsError) as exc:
+        ServeSettings(**kwargs)  # type: ignore[arg-type]
+    assert exc.value.field == field
+    assert said in str(exc.value)
+
+
+def test_serve_flags_give_in_cluster_settings() -> None:
+    """``serve --in-cluster --service-account-token F --service-account-ca C`` become the
+    settings; --in-cluster with --kubeconfig is a usage error."""
+    from gitopslib.cli import build_parser
+    from gitopslib.cli.serve import settings_from_args
+
+    parser = build_parser()
+    args = parser.parse_args(
+        ["serve", "--in-cluster", "--service-account-token", "t", "--service-account-ca", "c"]
+    )
+    s = settings_from_args(args)
+    assert (s.in_cluster, s.service_account_token, s.service_account_ca) == (True, "t", "c")
+    with pytest.raises(SystemExit):
+        parser.parse_args(["serve", "--in-cluster", "--kubeconfig", "k"])
