@@ -243,6 +243,23 @@ class Transport:
             except (self._http_error, OSError) as exc:
                 self._record(verb, kind, 0)
                 raise self._unreachable(verb, key, what, exc) from None
+            except ValueError as exc:
+                # http.client refuses a header value with a control character, quoting it
+                # (the credential) in its message: raised below, outside this block, so
+                # that not even the chained context holds it
+                if "header" not in str(exc).lower():
+                    raise
+                result = _BAD_HEADER
+            if result is _BAD_HEADER:
+                raise cluster_error(
+                    verb,
+                    key,
+                    0,
+                    "InvalidCredentials",
+                    "a header of the request (the credentials from the kubeconfig or token "
+                    "file) holds characters HTTP does not allow, such as a line break",
+                    what=what,
+                )
             self._record(verb, kind, int(getattr(result, "status", 200) or 200))
             return result
 
@@ -288,6 +305,10 @@ class Transport:
             )
         except Exception:  # an observer must never stop an operation
             return
+
+
+#: Stands for "http.client refused a header" in :meth:`Transport.call`.
+_BAD_HEADER = object()
 
 
 def _retry_after(headers: Any) -> float | None:

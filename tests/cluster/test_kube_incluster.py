@@ -106,6 +106,23 @@ def test_a_token_file_ending_in_a_newline_is_sent_without_it(
     assert {(a or "").partition(" ")[2] for a in https_api.authorizations} == {SA_TOKEN}
 
 
+def test_a_token_with_a_line_break_inside_is_an_error_that_does_not_show_it(
+    https_api: FakeApiServer, pod: dict[str, Path], tls: TLSFiles
+) -> None:
+    """A line break inside the token cannot be sent in a header: http.client's own error
+    quotes the header (the token); ours says what is wrong and never shows it."""
+    broken = "first-half\nsecond-half-of-the-token"
+    pod["token"].write_text(broken)
+    with pytest.raises(ClusterError) as caught:
+        KubernetesCluster.in_cluster(token_file=pod["token"], ca_file=tls.ca)
+    exc = caught.value
+    assert getattr(exc, "reason", None) == "InvalidCredentials"
+    assert "characters HTTP does not allow" in str(exc)
+    for shown in (str(exc), repr(exc), repr(exc.args), str(exc.__context__ or "")):
+        assert "second-half-of-the-token" not in shown
+    assert https_api.requests == []
+
+
 def test_a_ca_that_did_not_sign_the_server_is_a_tls_error_without_the_token(
     https_api: FakeApiServer, pod: dict[str, Path], other_ca: TLSFiles
 ) -> None:
