@@ -22,6 +22,11 @@ to the transport alone and the requests per object (counted by a ``K8sRecorder``
 <= 2).
 
     python benchmarks/bench_kube.py [--quick] [--n 1000] [--runs 3] [--concurrency 8]
+        [--write-latency-ms 0]
+
+``--write-latency-ms`` makes the server wait before answering each write, as a real API
+server waits for etcd: it shows what the concurrent pool buys (the transport-alone
+reference sends one write at a time, so it pays every wait).
 """
 
 from __future__ import annotations
@@ -50,7 +55,7 @@ SERVER = """
 import sys
 sys.path.insert(0, sys.argv[1])
 from fake_apiserver import FakeApiServer
-with FakeApiServer() as server:
+with FakeApiServer(write_latency=float(sys.argv[2])) as server:
     print(server.port, flush=True)
     sys.stdin.read()
 """
@@ -122,12 +127,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--n", type=int, default=1000, help="number of objects")
     parser.add_argument("--runs", type=int, default=5, help="runs of each (best one counts)")
     parser.add_argument("--concurrency", type=int, default=8, help="KubernetesCluster pool")
+    parser.add_argument(
+        "--write-latency-ms",
+        type=float,
+        default=0.0,
+        help="the API server waits this long before answering each write (as for etcd)",
+    )
     args = parser.parse_args(argv)
     n = 40 if args.quick else args.n
     runs = 1 if args.quick else args.runs
 
     server = subprocess.Popen(
-        [sys.executable, "-c", SERVER, str(ROOT / "tests" / "cluster")],
+        [
+            sys.executable,
+            "-c",
+            SERVER,
+            str(ROOT / "tests" / "cluster"),
+            str(args.write_latency_ms / 1000),
+        ],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
@@ -152,7 +169,10 @@ def main(argv: list[str] | None = None) -> int:
     floor = results["floor"][0]
     transport = results["transport"][0]
     transport_cpu = results["transport CPU"][0]
-    print(f"objects: {n} (ConfigMaps and Services, one wave), best of {runs} runs")
+    print(
+        f"objects: {n} (ConfigMaps and Services, one wave), best of {runs} runs, "
+        f"concurrency {args.concurrency}, write latency {args.write_latency_ms:g} ms"
+    )
     print(f"floor (execute_plan into MemoryCluster):  {floor * 1000:8.1f} ms  1.0x")
     print(
         f"transport alone (N POSTs, urllib3 pool):  {transport * 1000:8.1f} ms"

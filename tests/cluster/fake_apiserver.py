@@ -26,6 +26,7 @@ import socket
 import ssl
 import struct
 import threading
+import time
 import uuid
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -95,8 +96,12 @@ class FakeApiServer:
         rollout: bool = False,
         tls: TLSFiles | None = None,
         token: str | None = None,
+        write_latency: float = 0.0,
     ) -> None:
         self.kinds = kinds or list(KINDS)
+        # seconds every write (POST, PUT, PATCH, DELETE) waits before its answer, as a real
+        # API server waits for etcd: what a client's concurrent writes overlap
+        self.write_latency = write_latency
         self.tls: TLSFiles | None = None
         self.token = token
         self.authorizations: list[str | None] = []
@@ -376,6 +381,8 @@ def _handler(server: FakeApiServer) -> type[BaseHTTPRequestHandler]:
                 if scheme.lower() != "bearer" or credential != server.token:
                     self._send(401, _status(401, "Unauthorized", "Unauthorized"))
                     return
+            if server.write_latency and method != "GET":
+                time.sleep(server.write_latency)
             gate = server._barrier
             if gate and gate[0] == method and gate[1] in parts.path and not query.get("dryRun"):
                 with server._lock:
