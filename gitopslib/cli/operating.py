@@ -36,7 +36,8 @@ def add_cluster_flags(p: argparse.ArgumentParser, *, git: bool = True) -> None:
     g.add_argument(
         "--clusters-from",
         metavar="FILE",
-        help="Argo CD cluster Secrets (YAML): the app's destination picks the cluster",
+        help="Argo CD cluster Secrets (YAML): the app's destination picks the cluster (in a "
+        "pod, https://kubernetes.default.svc is also the pod's own, as its service account)",
     )
     if git:
         s = p.add_argument_group("where manifests come from")
@@ -72,7 +73,8 @@ def one_app(args: argparse.Namespace) -> Application:
 @contextlib.contextmanager
 def connect(args: argparse.Namespace, app: Application) -> Iterator[Any]:
     """The app's cluster for the block: the one its destination names among
-    ``--clusters-from`` (Argo CD's cluster Secrets), else ``--kubeconfig``/``--context``
+    ``--clusters-from`` (Argo CD's cluster Secrets and, in a pod, its implicit ``in-cluster``
+    as the service account), else ``--kubeconfig``/``--context``
     (the default kubeconfig otherwise), else, in a pod without any kubeconfig, the pod's
     service account (kubectl's and the client's ``load_config`` fallback)."""
     from gitopslib.cluster import ClusterRegistry, KubernetesCluster

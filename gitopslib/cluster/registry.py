@@ -9,7 +9,10 @@ An app names its cluster by ``spec.destination.server`` (the API URL) or
   ``https://kubernetes.default.svc``, as Argo CD's own cluster;
 * :meth:`ClusterRegistry.from_secrets`: Argo CD's declarative cluster Secrets (label
   ``argocd.argoproj.io/secret-type: cluster``; ``name``, ``server``, ``namespaces``,
-  ``config`` with ``bearerToken``, ``tlsClientConfig`` and ``execProviderConfig``);
+  ``config`` with ``bearerToken``, ``tlsClientConfig`` and ``execProviderConfig``) and, as
+  Argo CD's controller has, the implicit ``in-cluster`` at ``https://kubernetes.default.svc``
+  reached as the pod's service account when running in a pod (unless a Secret is for that
+  URL, or ``in_cluster=False``: Argo CD's ``cluster.inClusterEnabled: "false"``);
 * :meth:`ClusterRegistry.add`: any cluster object (a ``MemoryCluster`` for tests).
 
 An unknown destination is an error naming it and the known clusters. Credentials stay inside
@@ -25,6 +28,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import os
 import threading
 from collections.abc import Callable, Iterable, Mapping
@@ -37,23 +41,30 @@ import yaml
 from gitopslib.errors import ClusterError
 from gitopslib.giturl import mask_credentials
 
+log = logging.getLogger("gitopslib.cluster")
+
 __all__ = ["IN_CLUSTER", "ClusterEntry", "ClusterRegistry"]
 
 #: The server URL of the cluster Argo CD runs in (``in-cluster``).
 IN_CLUSTER = "https://kubernetes.default.svc"
+#: The name Argo CD gives the cluster it runs in.
+IN_CLUSTER_NAME = "in-cluster"
 SECRET_TYPE_LABEL = "argocd.argoproj.io/secret-type"  # noqa: S105 (a label key)
 
 
 @dataclass
 class ClusterEntry:
     """One known cluster: ``name``, ``server``, the ``namespaces`` it may manage (empty:
-    all) and how to connect (``connect`` builds the cluster on first use)."""
+    all) and how to connect (``connect`` builds the cluster on first use). ``implicit``: the
+    ``in-cluster`` entry :meth:`ClusterRegistry.from_secrets` adds by itself, which any
+    cluster registered for its URL replaces."""
 
     name: str
     server: str
     namespaces: tuple[str, ...] = ()
     connect: Callable[[], Any] = field(repr=False, default=lambda: None)
     _cluster: Any = field(default=None, repr=False)
+    implicit: bool = field(default=False, repr=False)
 
     def describe(self) -> str:
         return f"{self.name} ({mask_credentials(self.server)})"
@@ -87,11 +98,15 @@ class ClusterRegistry:
         connect: Callable[[], Any] | None = None,
     ) -> ClusterRegistry:
         """Register ``cluster`` (or a ``connect`` callable that builds it) as ``name`` at
-        ``server``; returns the registry."""
+        ``server``; returns the registry. It replaces the implicit ``in-cluster`` entry of
+        :meth:`from_secrets` when ``server`` is that entry's URL."""
         if cluster is None and connect is None:
             raise ClusterError(f"cluster {name}: give a cluster or a connect function")
         entry = ClusterEntry(name, server, tuple(namespaces), connect or (lambda: cluster))
         entry._cluster = cluster
+        self._entries = [
+            e for e in self._entries if not (e.implicit and _norm(e.server) == _norm(server))
+        ]
         self._entries.append(entry)
         return self
 
@@ -138,16 +153,33 @@ class ClusterRegistry:
 
             registry.add(name, server, connect=connect)
             if name == current:
-                registry.add("in-cluster", IN_CLUSTER, connect=connect)
+                registry.add(IN_CLUSTER_NAME, IN_CLUSTER, connect=connect)
         return registry
 
     @classmethod
     def from_secrets(
-        cls, secrets: Iterable[Mapping[str, Any]] | str | os.PathLike[str]
+        cls,
+        secrets: Iterable[Mapping[str, Any]] | str | os.PathLike[str],
+        *,
+        in_cluster: bool | None = None,
+        token_file: str | os.PathLike[str] | None = None,
+        ca_file: str | os.PathLike[str] | None = None,
     ) -> ClusterRegistry:
         """Argo CD cluster Secrets (objects, or a YAML file/text of them): every Secret
         labelled ``argocd.argoproj.io/secret-type: cluster`` becomes a cluster; others are
-        skipped. ``data`` (base64) and ``stringData`` are both read."""
+        skipped. ``data`` (base64) and ``stringData`` are both read.
+
+        As Argo CD's controller, the cluster this runs in is a destination without a Secret:
+        ``in-cluster`` at ``https://kubernetes.default.svc``, connected on first use as the
+        pod's service account (:meth:`KubernetesCluster.in_cluster
+        <gitopslib.cluster.KubernetesCluster.in_cluster>`, with ``token_file``/``ca_file``
+        instead of the kubelet's mount when given). A Secret whose ``server`` is that URL
+        replaces it. ``in_cluster``: None (the default) adds it when running in a pod
+        (``KUBERNETES_SERVICE_HOST`` is set), True always, False never, and then, as Argo
+        CD's ``cluster.inClusterEnabled: "false"``, a Secret for that URL is skipped too
+        (with a warning): the URL is not a destination at all."""
+        from gitopslib.cluster.connection import running_in_pod
+
         if isinstance(secrets, str | os.PathLike):
             from gitopslib.manifest import load_manifests
 
@@ -159,7 +191,18 @@ class ClusterRegistry:
             labels = (obj.get("metadata") or {}).get("labels") or {}
             if obj.get("kind") != "Secret" or labels.get(SECRET_TYPE_LABEL) != "cluster":
                 continue
-            registry._entries.append(_entry_from_secret(obj))
+            entry = _entry_from_secret(obj)
+            if in_cluster is False and _norm(entry.server) == IN_CLUSTER:
+                log.warning(
+                    "cluster secret %s: skipped, %s is disabled (in_cluster=False)",
+                    (obj.get("metadata") or {}).get("name") or "?",
+                    IN_CLUSTER,
+                )
+                continue
+            registry._entries.append(entry)
+        wanted = running_in_pod() if in_cluster is None else in_cluster
+        if wanted and not any(_norm(e.server) == IN_CLUSTER for e in registry._entries):
+            registry._entries.append(_implicit_in_cluster(token_file, ca_file))
         return registry
 
     # -- resolving ---------------------------------------------------------------------------
@@ -241,6 +284,27 @@ def _entry_from_secret(obj: Mapping[str, Any]) -> ClusterEntry:
         return _connect(secret, server, config)
 
     return ClusterEntry(name, server, namespaces, connect)
+
+
+def _implicit_in_cluster(
+    token_file: str | os.PathLike[str] | None, ca_file: str | os.PathLike[str] | None
+) -> ClusterEntry:
+    """``in-cluster`` without a Secret: the pod's API server as its service account."""
+
+    def connect() -> Any:
+        from gitopslib.cluster.kube import KubernetesCluster
+
+        try:
+            return KubernetesCluster.in_cluster(token_file=token_file, ca_file=ca_file)
+        except ClusterError as exc:
+            attrs = {a: getattr(exc, a, None) for a in ("verb", "key", "status", "reason")}
+            raise ClusterError(
+                f"cluster {IN_CLUSTER_NAME} ({IN_CLUSTER}), the pod's service account: "
+                f"{exc.message}",
+                **attrs,
+            ) from None
+
+    return ClusterEntry(IN_CLUSTER_NAME, IN_CLUSTER, (), connect, implicit=True)
 
 
 def _connect(secret: str, server: str, config: Mapping[str, Any]) -> Any:

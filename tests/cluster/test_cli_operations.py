@@ -257,6 +257,32 @@ def test_in_a_pod_without_a_kubeconfig_the_commands_use_the_service_account(
     assert f"token file {SA_MOUNT}/token does not exist" in err
 
 
+@pytest.mark.skipif(SA_MOUNT.exists(), reason="this machine has a service account mount")
+def test_in_a_pod_clusters_from_knows_in_cluster_as_the_service_account(
+    capsys: pytest.CaptureFixture[str], setup, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--clusters-from with no Secret for https://kubernetes.default.svc, in a pod: the app
+    there goes to the pod's service account (here its token mount is absent, so the error
+    says which destination was taken and what is missing), not "not a known cluster"."""
+    app, _ = setup
+    secrets = tmp_path / "clusters.yaml"
+    secrets.write_text(
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: staging\n"
+        "  labels: {argocd.argoproj.io/secret-type: cluster}\n"
+        "stringData:\n  name: staging\n  server: https://staging.example.com\n"
+    )
+    monkeypatch.setenv("KUBERNETES_SERVICE_HOST", "127.0.0.1")
+    monkeypatch.setenv("KUBERNETES_SERVICE_PORT", "6443")
+    code = main(["get", str(app), "--clusters-from", str(secrets)], out=io.StringIO())
+    err = capsys.readouterr().err
+    assert code == 2
+    assert (
+        "cluster in-cluster (https://kubernetes.default.svc), the pod's service account: "
+        "in-cluster config:" in err
+    )
+    assert f"token file {SA_MOUNT}/token does not exist" in err
+
+
 def test_in_a_pod_a_kubeconfig_file_still_wins(
     capsys: pytest.CaptureFixture[str],
     setup,

@@ -3,15 +3,15 @@
 The fake API server serves TLS with a certificate made at test time for ``IP:127.0.0.1`` and
 answers 401 unless the bearer token is the service account's; ``KUBERNETES_SERVICE_HOST`` and
 ``KUBERNETES_SERVICE_PORT`` point at it as the kubelet's would point at the cluster's API,
-and the token and CA files stand in for the kubelet's mount."""
+and the token and CA files stand in for the kubelet's mount (the ``tls``, ``https_api`` and
+``pod`` fixtures of conftest.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from cluster_helpers import Sleeps
+from cluster_helpers import SA_TOKEN, Sleeps
 from fake_apiserver import FakeApiServer
 from tls_certs import TLSFiles, make_tls_files
 
@@ -21,43 +21,14 @@ from gitopslib.cluster.kube import RequestPolicy
 from gitopslib.errors import ClusterError
 from gitopslib.manifest import ResourceKey
 
-#: The service account's token (a projected token is a JWT; any opaque string will do here).
-SA_TOKEN = "eyJhbGciOi.sa-t0ken-value.sig"
 CM = ResourceKey("", "ConfigMap", "demo", "cfg")
 POLICY = RequestPolicy(request_timeout=5.0, connect_timeout=5.0)
-
-
-@pytest.fixture(scope="module")
-def tls(tmp_path_factory: pytest.TempPathFactory) -> TLSFiles:
-    """The cluster's CA and the API server's certificate."""
-    return make_tls_files(tmp_path_factory.mktemp("pki"))
 
 
 @pytest.fixture(scope="module")
 def other_ca(tmp_path_factory: pytest.TempPathFactory) -> TLSFiles:
     """Another cluster's CA: it did not sign the fake server's certificate."""
     return make_tls_files(tmp_path_factory.mktemp("other-pki"), "other")
-
-
-@pytest.fixture
-def https_api(tls: TLSFiles) -> Iterator[FakeApiServer]:
-    """The fake API server over HTTPS, accepting only the service account's token."""
-    with FakeApiServer(tls=tls, token=SA_TOKEN) as server:
-        yield server
-
-
-@pytest.fixture
-def pod(
-    https_api: FakeApiServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> dict[str, Path]:
-    """This process as a pod: the service's variables point at the HTTPS server; the token
-    file holds the service account's token (as the kubelet writes it: no newline)."""
-    monkeypatch.setenv("KUBERNETES_SERVICE_HOST", "127.0.0.1")
-    monkeypatch.setenv("KUBERNETES_SERVICE_PORT", str(https_api.port))
-    token = tmp_path / "serviceaccount" / "token"
-    token.parent.mkdir()
-    token.write_text(SA_TOKEN)
-    return {"token": token}
 
 
 def _configmap(value: str) -> dict[str, object]:

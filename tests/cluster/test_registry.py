@@ -4,44 +4,26 @@ cluster Secrets; unknown ones are clear errors; credentials never show."""
 from __future__ import annotations
 
 import base64
-import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
+from cluster_helpers import app, secret
 from fake_apiserver import FakeApiServer
 
 import gitopslib as g
 from gitopslib.cluster import ClusterRegistry, KubernetesCluster, MemoryCluster
 from gitopslib.errors import ClusterError
 from gitopslib.manifest import ResourceKey
-from gitopslib.models import Application
 
 TOKEN = "s3cr3t-registry-token"
 
 
-def app(dest: str, name: str = "web") -> Application:
-    return Application.from_yaml(
-        "apiVersion: argoproj.io/v1alpha1\nkind: Application\n"
-        f"metadata: {{name: {name}, namespace: argocd}}\n"
-        "spec:\n  source: {repoURL: 'https://example.com/r.git', path: web}\n"
-        f"  destination: {{{dest}, namespace: shop}}\n"
-    )
-
-
-def secret(server: str, config: dict[str, Any], name: str = "prod", **extra: str) -> dict[str, Any]:
-    data = {"name": name, "server": server, "config": json.dumps(config), **extra}
-    return {
-        "apiVersion": "v1",
-        "kind": "Secret",
-        "metadata": {
-            "name": f"cluster-{name}",
-            "namespace": "argocd",
-            "labels": {"argocd.argoproj.io/secret-type": "cluster"},
-        },
-        "data": {k: base64.b64encode(v.encode()).decode() for k, v in data.items()},
-    }
+@pytest.fixture(autouse=True)
+def _not_in_a_pod(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests run as a process outside a pod (test_registry_incluster.py: in one), so
+    from_secrets adds no implicit in-cluster destination whatever machine runs them."""
+    monkeypatch.delenv("KUBERNETES_SERVICE_HOST", raising=False)
 
 
 @pytest.fixture(scope="module")
