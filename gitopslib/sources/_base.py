@@ -406,6 +406,16 @@ class RenderContext:
     #: Set by a renderer that decrypted something (SOPS values) to produce its output: the
     #: render is then never stored in a render cache.
     contains_secrets: bool = False
+    #: ``repo_root.resolve()`` when the caller already knows it (a render pass resolves each
+    #: root once, and ``app_dir`` is then :func:`confined_path`'s result, resolved too).
+    resolved_root: Path | None = None
+
+    def real_paths(self) -> tuple[Path, Path]:
+        """``(repo_root, app_dir)`` with symlinks resolved: as the render pass handed them
+        over when it set ``resolved_root``, else resolved here."""
+        if self.resolved_root is not None:
+            return self.resolved_root, self.app_dir
+        return self.repo_root.resolve(), self.app_dir.resolve()
 
 
 @runtime_checkable

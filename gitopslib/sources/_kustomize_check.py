@@ -417,17 +417,22 @@ class _Checker:
             walk(doc, "")
 
 
-def check_kustomization_paths(repo_root: Path, kustomization_dir: Path) -> set[Path]:
+def check_kustomization_paths(
+    repo_root: Path, kustomization_dir: Path, *, resolved: bool = False
+) -> set[Path]:
     """Refuse the kustomization tree rooted at ``kustomization_dir`` if anything in it could make
     kustomize read outside ``repo_root`` or reach the network (see the module docstring), or if
     a kustomization or plugin config in it cannot be read strictly.
 
     Raises :class:`~gitopslib.errors.PathEscapeError` for paths that leave the repository and
     :class:`~gitopslib.errors.RenderError` for remote references and unreadable files. Returns
-    the directories of the kustomizations visited (resolved).
+    the directories of the kustomizations visited (resolved). ``resolved``: both paths are
+    already resolved (symlinks followed), so they are used as they are.
     """
-    checker = _Checker(repo_root.resolve())
-    checker.stack.append(kustomization_dir.resolve())
+    if not resolved:
+        repo_root, kustomization_dir = repo_root.resolve(), kustomization_dir.resolve()
+    checker = _Checker(repo_root)
+    checker.stack.append(kustomization_dir)
     while checker.stack:
         here = checker.stack.pop()
         if here in checker.seen:

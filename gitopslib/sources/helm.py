@@ -34,7 +34,7 @@ import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
@@ -642,7 +642,26 @@ def _require_helm_python() -> None:
         _helm_python()
 
 
+#: The Helm SDK version the engine workers report, by helm-python-sdk version.
 _SDK_VERSIONS: dict[str, str] = {}
+
+
+@cache
+def _sdk_package_version() -> str:
+    """helm-python-sdk's installed version, looked up once per process (an
+    :class:`EngineNotFoundError` naming the extra when it is missing, asked again next time).
+
+    Every Helm cache key holds it, and asking the import system and the package metadata
+    cost more than half of a warm (cached) render of a small chart. The trade-off: the key
+    used to read the version from disk on every render, so an upgrade of helm-python-sdk
+    under a running process changed the key at once; now that process keeps the version it
+    saw first until it restarts. It never noticed such an upgrade reliably anyway: the engine
+    workers that had already imported the old SDK kept rendering (and answering the SDK
+    version) with it, and Python does not support upgrading a package that a running process
+    has imported. A disk cache shared with processes started after the upgrade is safe: each
+    new process looks the version up again, so they get new keys."""
+    _require_helm_python()
+    return importlib.metadata.version("helm-python-sdk")
 
 
 def helm_version_here() -> str:
@@ -744,8 +763,7 @@ class HelmRenderer:
         binary = self._binary()
         if binary:
             return f"helm-binary/{_binary_version(binary, Path(binary).stat().st_mtime)}"
-        _require_helm_python()
-        package = importlib.metadata.version("helm-python-sdk")
+        package = _sdk_package_version()
         if package not in _SDK_VERSIONS:
             _SDK_VERSIONS[package] = engine_call(
                 "helm_version",

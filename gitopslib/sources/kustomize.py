@@ -453,11 +453,12 @@ def apply_overrides(
 
 
 def _ksops_folders(root: Path, app_dir: Path) -> list[Path]:
-    """The kustomization folders (app and the bases it loads) that list a KSOPS generator."""
+    """The kustomization folders (app and the bases it loads) that list a KSOPS generator
+    (``root`` and ``app_dir`` resolved)."""
     if not is_inside(app_dir, root) or find_kustomization(app_dir) is None:
         return []
     try:
-        folders = {app_dir, *check_kustomization_paths(root, app_dir)}
+        folders = {app_dir, *check_kustomization_paths(root, app_dir, resolved=True)}
     except RenderError:
         return []  # render() reports the path problem itself
     return sorted({folder for folder, _ in ksops_generators(folders)})
@@ -554,7 +555,7 @@ class KustomizeRenderer:
     def cache_key(self, ctx: RenderContext) -> str | None:
         """Engine kind and exact version, build options, and the build environment when an
         override refers to it (None, never cached, with KSOPS generators)."""
-        if _ksops_folders(ctx.repo_root.resolve(), ctx.app_dir.resolve()):
+        if _ksops_folders(*ctx.real_paths()):
             return None
         engine = self._engine_for(ctx)
         parts = [f"kustomize/{engine.kind}@{_engine_version(engine, ctx)}", *self._options(ctx)]
@@ -569,8 +570,7 @@ class KustomizeRenderer:
 
     def render(self, ctx: RenderContext) -> list[dict[str, Any]]:
         """Build the kustomization at ``ctx.app_dir`` (with overrides in a scratch copy)."""
-        root = ctx.repo_root.resolve()
-        app_dir = ctx.app_dir.resolve()
+        root, app_dir = ctx.real_paths()
         shown = app_dir.relative_to(root).as_posix() if is_inside(app_dir, root) else str(app_dir)
         if not is_inside(app_dir, root):
             raise PathEscapeError(
@@ -592,7 +592,7 @@ class KustomizeRenderer:
         kz: Any = getattr(ctx.source, "kustomize", None)
         ksops = _ksops_folders(root, app_dir)
         if not _has_overrides(kz) and not ksops:
-            check_kustomization_paths(root, app_dir)
+            check_kustomization_paths(root, app_dir, resolved=True)
             return self._build(ctx, engine, root, app_dir, options, env, {}, shown)
         base = self._copy_base(root, app_dir, kz, options)
         with tempfile.TemporaryDirectory(prefix="gitopslib-kustomize-") as tmp:
@@ -620,11 +620,12 @@ class KustomizeRenderer:
     def _copy_base(root: Path, app_dir: Path, kz: Any, options: Sequence[str]) -> Path:
         """The smallest directory holding every kustomization the build loads (files must sit
         under their kustomization, kustomize's default load restriction), plus the
-        components and patch files the overrides add; the whole repository otherwise."""
+        components and patch files the overrides add; the whole repository otherwise.
+        ``root`` and ``app_dir`` are resolved."""
         if any("LoadRestrictionsNone" in o for o in options):
-            check_kustomization_paths(root, app_dir)
+            check_kustomization_paths(root, app_dir, resolved=True)
             return root
-        places = [app_dir, *check_kustomization_paths(root, app_dir)]
+        places = [app_dir, *check_kustomization_paths(root, app_dir, resolved=True)]
         for comp in _get(kz, "components") or []:
             if not looks_remote(str(comp)):
                 target = _confine(root, app_dir, str(comp), "component")

@@ -422,6 +422,7 @@ def render(
                 timeout=timeout,
                 plugins_dir=Path(plugins_dir) if plugins_dir is not None else None,
                 options=opts,
+                resolved_root=real_root,
             )
             started = time.monotonic()
             source_type = _detect(source, app_dir, ctx, registry, disabled_types)

@@ -122,3 +122,82 @@ def test_helm_renders_are_cached(make_app, example_apps, tmp_path):
     first = render(make_app("helm-guestbook"), repo_root=example_apps, cache=cache)
     second = render(make_app("helm-guestbook"), repo_root=example_apps, cache=cache)
     assert second.cached and second.manifests == first.manifests
+
+
+def test_helm_key_looks_the_sdk_up_once_and_inputs_still_change_it(make_app, tmp_path):
+    """The Helm key holds helm-python-sdk's version, looked up once per process; a changed
+    values file, a changed Helm parameter and a changed chart template are each a miss that
+    renders the new input, and the same input is a hit again."""
+    import importlib.metadata
+
+    from gitopslib.sources.helm import _sdk_package_version
+
+    chart = tmp_path / "repo" / "chart"
+    (chart / "templates").mkdir(parents=True)
+    (chart / "Chart.yaml").write_text("apiVersion: v2\nname: chart\nversion: 0.1.0\n")
+    template = chart / "templates" / "cm.yaml"
+    template.write_text(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm}\ndata: {v: '{{ .Values.v }}'}\n"
+    )
+    (chart / "values.yaml").write_text("v: one\n")
+    repo, cache = tmp_path / "repo", RenderCache(directory=None)
+
+    def data(result):
+        return result.manifests[0].get("data") or result.manifests[0]["metadata"]
+
+    assert not render(make_app("chart"), repo_root=repo, cache=cache).cached
+    assert render(make_app("chart"), repo_root=repo, cache=cache).cached
+    assert _sdk_package_version() == importlib.metadata.version("helm-python-sdk")
+    assert _sdk_package_version.cache_info().currsize == 1
+    (chart / "values.yaml").write_text("v: two\n")
+    changed = render(make_app("chart"), repo_root=repo, cache=cache)
+    assert not changed.cached and data(changed) == {"v": "two"}
+    param = "helm: {parameters: [{name: v, value: three}]}"
+    changed = render(make_app("chart", param), repo_root=repo, cache=cache)
+    assert not changed.cached and data(changed) == {"v": "three"}
+    template.write_text(template.read_text().replace("name: cm", "name: renamed"))
+    changed = render(make_app("chart"), repo_root=repo, cache=cache)
+    assert not changed.cached and changed.manifests[0]["metadata"]["name"] == "renamed"
+    assert render(make_app("chart"), repo_root=repo, cache=cache).cached
+
+
+def test_kustomize_key_through_a_symlinked_root_still_follows_the_input(make_app, tmp_path):
+    """The render pass hands Kustomize its resolved root: through a repository path that is
+    a symlink the key is the same as through the real path, an edited kustomization is a
+    miss, and adding a KSOPS generator makes the source uncacheable (no key)."""
+    from gitopslib.sources._base import RenderContext, confined_path
+    from gitopslib.sources.kustomize import KustomizeRenderer
+
+    real = tmp_path / "real"
+    (real / "app").mkdir(parents=True)
+    (real / "app" / "cm.yaml").write_text(CM.format(name="a"))
+    kfile = real / "app" / "kustomization.yaml"
+    kfile.write_text("resources: [cm.yaml]\n")
+    link = tmp_path / "link"
+    link.symlink_to(real)
+    cache = RenderCache(directory=None)
+    assert not render(make_app("app"), repo_root=link, cache=cache).cached
+    assert render(make_app("app"), repo_root=real, cache=cache).cached
+    kfile.write_text("resources: [cm.yaml]\nnamePrefix: p-\n")
+    changed = render(make_app("app"), repo_root=link, cache=cache)
+    assert not changed.cached and changed.manifests[0]["metadata"]["name"] == "p-a"
+
+    app = make_app("app")
+    resolved = real.resolve()
+    ctx = RenderContext(
+        app=app,
+        source=app.spec.source,
+        repo_root=link,
+        app_dir=confined_path(link, "app", resolved_root=resolved),
+        resolved_root=resolved,
+    )
+    renderer = KustomizeRenderer()
+    unresolved = RenderContext(
+        app=app, source=app.spec.source, repo_root=link, app_dir=link / "app"
+    )
+    assert renderer.cache_key(ctx) == renderer.cache_key(unresolved) is not None
+    (real / "app" / "secret-generator.yaml").write_text(
+        "apiVersion: viaduct.ai/v1\nkind: ksops\nmetadata: {name: s}\nfiles: [s.enc.yaml]\n"
+    )
+    kfile.write_text("resources: [cm.yaml]\ngenerators: [secret-generator.yaml]\n")
+    assert renderer.cache_key(ctx) is None and renderer.cache_key(unresolved) is None
