@@ -16,6 +16,7 @@ import copy
 from typing import Any
 
 import pytest
+from k8s_objects import quota_crd
 
 import gitopslib as g
 from gitopslib.errors import PlanError
@@ -65,17 +66,7 @@ def test_object_named_with_colons_is_compared_and_pruned() -> None:
     assert [(r.name, r.requires_pruning) for r in gone.resources] == [("team:reader", True)]
 
 
-QUOTA_CRD = {
-    "apiVersion": "apiextensions.k8s.io/v1",
-    "kind": "CustomResourceDefinition",
-    "metadata": {"name": "quotas.example.com"},
-    "spec": {
-        "group": "example.com",
-        "scope": "Cluster",
-        "names": {"kind": "Quota", "plural": "quotas"},
-        "versions": [{"name": "v1", "served": True, "storage": True}],
-    },
-}
+QUOTA_CRD = quota_crd()
 
 
 def _quota(namespace: str | None) -> dict[str, Any]:

@@ -3,14 +3,12 @@
 
 from __future__ import annotations
 
-import socket
-import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from gitlib_fixtures import ENV, Daemon, Fixture, build_repo, free_port, git
+from git_daemon import git_daemon as run_git_daemon
+from gitlib_fixtures import ENV, Daemon, Fixture, build_repo
 
 
 @pytest.fixture
@@ -21,47 +19,13 @@ def fixture_repo(tmp_path: Path) -> Fixture:
 
 @pytest.fixture
 def git_daemon(tmp_path: Path) -> Iterator[Daemon]:
-    """A real ``git daemon`` on a free loopback port serving tmp_path/served."""
+    """A real ``git daemon`` on a free loopback port serving tmp_path/served, pushes
+    allowed, with git's own reasons in the errors clients see."""
     base = tmp_path / "served"
     base.mkdir()
-    port = free_port()
-    # Run git-daemon itself (``git daemon`` forks it as a child that a kill would orphan).
-    daemon = str(Path(git("--exec-path")) / "git-daemon")
-    proc = subprocess.Popen(
-        [
-            daemon,
-            "--reuseaddr",
-            "--listen=127.0.0.1",
-            f"--port={port}",
-            f"--base-path={base}",
-            "--export-all",
-            "--enable=receive-pack",
-            "--informative-errors",
-            str(base),
-        ],
-        env=ENV,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                pytest.fail("git daemon did not start")
-            time.sleep(0.05)
-    try:
+    options = ["--enable=receive-pack", "--informative-errors"]
+    with run_git_daemon(base, env=ENV, options=options) as port:
         yield Daemon(base, port)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 @pytest.fixture

@@ -3,23 +3,16 @@
 from __future__ import annotations
 
 import os
-import shutil
-import socket
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-GIT = shutil.which("git")
+from git_daemon import GIT_ENV, free_port, run_git
 
+__all__ = ["ENV", "Daemon", "Fixture", "build_repo", "free_port", "git"]
+
+#: The shared fixture environment with fixed dates: the same commits get the same SHAs.
 ENV = {
-    "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-    "HOME": "/nonexistent",
-    "GIT_CONFIG_NOSYSTEM": "1",
-    "GIT_CONFIG_GLOBAL": "/dev/null",
-    "GIT_AUTHOR_NAME": "Fixture",
-    "GIT_AUTHOR_EMAIL": "fixture@example.com",
-    "GIT_COMMITTER_NAME": "Fixture",
-    "GIT_COMMITTER_EMAIL": "fixture@example.com",
+    **GIT_ENV,
     "GIT_AUTHOR_DATE": "2024-01-01T00:00:00Z",
     "GIT_COMMITTER_DATE": "2024-01-01T00:00:00Z",
 }
@@ -27,23 +20,7 @@ ENV = {
 
 def git(*args: str | Path, cwd: Path | None = None) -> str:
     """Run the git CLI (fixtures only) and return stdout."""
-    assert GIT is not None, "git CLI needed to build fixture repositories"
-    out = subprocess.run(
-        [GIT, *map(str, args)],
-        cwd=cwd,
-        env=ENV,
-        check=True,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    return out.stdout.strip()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    return run_git(*args, cwd=cwd, env=ENV)
 
 
 @dataclass

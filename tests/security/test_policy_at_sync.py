@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from k8s_objects import quota_crd
 
 import gitopslib as g
 from gitopslib.manifest import ResourceKey
@@ -35,18 +36,6 @@ spec:
   source: {repoURL: 'REPO', path: .}
   destination: {server: 'https://kubernetes.default.svc', namespace: shop-web}
 """
-
-CRD = {
-    "apiVersion": "apiextensions.k8s.io/v1",
-    "kind": "CustomResourceDefinition",
-    "metadata": {"name": "quotas.example.com"},
-    "spec": {
-        "group": "example.com",
-        "scope": "Cluster",
-        "names": {"kind": "Quota", "plural": "quotas"},
-        "versions": [{"name": "v1", "served": True, "storage": True}],
-    },
-}
 
 
 def _cm(name: str, namespace: str | None = None) -> str:
@@ -93,7 +82,7 @@ def test_cluster_scoped_custom_resource_is_refused(tmp_path: Path) -> None:
     even when its manifest carries a permitted namespace."""
     quota = "apiVersion: example.com/v1\nkind: Quota\nmetadata: {name: gold, namespace: shop-web}\n"
     root = _repo(tmp_path, quota)
-    cluster = g.MemoryCluster(objects=[CRD])
+    cluster = g.MemoryCluster(objects=[quota_crd()])
     op = g.sync(_app(), cluster=cluster, repo_root=root, project=g.AppProject.from_yaml(PROJECT))
     assert op.phase == "Failed"
     assert cluster.get(ResourceKey("example.com", "Quota", "", "gold")) is None

@@ -3,9 +3,6 @@ uvicorn on a loopback port (in-process or as a ``gitopslib serve`` subprocess) a
 
 from __future__ import annotations
 
-import os
-import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -18,38 +15,13 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-
-ENV = {
-    "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-    "HOME": "/nonexistent",
-    "GIT_CONFIG_NOSYSTEM": "1",
-    "GIT_CONFIG_GLOBAL": "/dev/null",
-    "GIT_AUTHOR_NAME": "Fixture",
-    "GIT_AUTHOR_EMAIL": "fixture@example.com",
-    "GIT_COMMITTER_NAME": "Fixture",
-    "GIT_COMMITTER_EMAIL": "fixture@example.com",
-}
+from git_daemon import free_port, run_git
+from git_daemon import git_daemon as git_daemon  # a read-only server for build_repo
 
 
 def git(*args: str | Path, cwd: Path | None = None) -> str:
     """Run the git CLI (fixtures only)."""
-    out = subprocess.run(
-        [shutil.which("git") or "git", *map(str, args)],
-        cwd=cwd,
-        env=ENV,
-        check=True,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    return out.stdout.strip()
-
-
-def free_port() -> int:
-    """A port nobody listens on right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    return run_git(*args, cwd=cwd)
 
 
 def wait_for(check: Callable[[], Any], timeout: float = 30.0, what: str = "condition") -> Any:
@@ -86,46 +58,6 @@ class Repo:
         git("commit", "-qm", message, cwd=self.work)
         git("push", "-q", str(self.bare), "main", cwd=self.work)
         return git("rev-parse", "HEAD", cwd=self.work)
-
-
-@contextmanager
-def git_daemon(base: Path) -> Iterator[int]:
-    """A real ``git daemon`` serving ``base`` on a free loopback port."""
-    base.mkdir(parents=True, exist_ok=True)
-    port = free_port()
-    daemon = str(Path(git("--exec-path")) / "git-daemon")
-    proc = subprocess.Popen(
-        [
-            daemon,
-            "--reuseaddr",
-            "--listen=127.0.0.1",
-            f"--port={port}",
-            f"--base-path={base}",
-            "--export-all",
-            str(base),
-        ],
-        env=ENV,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        wait_for(lambda: _connects(port), 10, "git daemon")
-        yield port
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-
-def _connects(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-            return True
-    except OSError:
-        return False
 
 
 def build_repo(root: Path, port: int) -> Repo:
