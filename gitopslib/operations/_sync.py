@@ -4,7 +4,9 @@
 plans in Argo CD's order and runs the plan. Around that it keeps the app's status
 (:mod:`gitopslib.cluster.status`): before it starts it records the operation as ``Running``
 (refused with :class:`~gitopslib.errors.OperationInProgressError` while another one runs);
-a failed attempt is retried as ``syncPolicy.retry`` says (``retryCount`` recorded); when it
+while it runs, its progress (the executor's message, each task's result so far) is written
+there too, throttled (:mod:`gitopslib.operations._progress`); a failed attempt is retried as
+``syncPolicy.retry`` says (``retryCount`` recorded); when it
 ends it records ``operationState``, ``sync``, ``health``, ``resources`` and, for a successful
 sync that was neither a dry run nor selective, a new ``history`` entry.
 """
@@ -46,6 +48,7 @@ from gitopslib.operations._loop import (
     resource_health,
     source_dicts,
 )
+from gitopslib.operations._progress import OperationRecorder
 from gitopslib.project.admission import sync_refusal
 from gitopslib.sources import RenderResult
 from gitopslib.sources.resolver import RepositoryLike
@@ -253,7 +256,6 @@ def run_sync(
         message="",
         started_at=_rfc3339(started),
     )
-    record: StatusRecord | None = None
     if request.dry_run:
         # a dry run changes nothing in the cluster, its status record included
         if ctx.record_status:
@@ -262,21 +264,24 @@ def run_sync(
         op.operation, op.started_at = running.operation, running.started_at
         _observe_sync(app, op, request, ctx)
         return op
+    recorder = OperationRecorder(store, app, running, deadline, ctx)
+    attempt_ctx = ctx
     if ctx.record_status:
-        record = store.begin(app, running, deadline=deadline)
-        notify(app, record.status, ctx)
+        notify(app, recorder.begin().status, ctx)
+        attempt_ctx = ctx.replace(on_progress=recorder)  # the progress goes into the record
     rendered: RenderResult | None = None
     count = 0
     limit = (retry.limit or 0) if retry is not None else 0
     while True:
         try:
-            op, rendered = _attempt(app, cluster, git, request, ctx)
+            op, rendered = _attempt(app, cluster, git, request, attempt_ctx)
         except GitOpsError as exc:
             failed = running.model_copy(deep=True)
             failed.phase, failed.message = "Error", str(exc)
             failed.finished_at = _rfc3339(ctx.now())
             if count:
                 failed.retry_count = count
+            record = recorder.current()
             status = _previous(record)
             status.operation_state = failed
             _record(store, app, record, status, ctx)
@@ -295,9 +300,11 @@ def run_sync(
         waiting.message = f"{op.message}. Retrying attempt #{count} at {at.strftime('%H:%M:%S')}."
         waiting.retry_count = count
         waiting.started_at = running.started_at
+        record = recorder.current()
         status = _previous(record)
         status.operation_state = waiting
-        record = _record(store, app, record, status, ctx, deadline)
+        recorder.recorded(_record(store, app, record, status, ctx, deadline))
+        recorder.retry_count = count
         ctx.sleep(delay)
     op.operation = running.operation
     op.started_at = running.started_at
@@ -305,6 +312,7 @@ def run_sync(
         op.retry_count = count
         if op.phase != "Succeeded":
             op.message = f"{op.message} (retried {count} times)."
+    record = recorder.current()
     if record is not None:
         status = _status_after(app, cluster, record.status, op, rendered, request, ctx)
         _record(store, app, record, status, ctx)

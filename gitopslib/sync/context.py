@@ -64,7 +64,11 @@ class OperationContext:
     is terminated like Argo CD's terminate), ``poll_interval`` is the pause between polls,
     ``wave_delay`` the pause after each sync step but the last (Argo CD's
     ``ARGOCD_SYNC_WAVE_DELAY``; 0 here). ``on_progress`` receives the
-    :class:`~gitopslib.models.OperationState` after every step. ``health`` judges a live
+    :class:`~gitopslib.models.OperationState` after every step. ``progress_interval`` is
+    the least time (seconds of ``clock``) between two writes of a running operation's
+    progress (message and per-resource results) into its status record; a write happens
+    only when something changed (0: at every change; ``math.inf``: never, only the start
+    and the end are recorded). ``health`` judges a live
     object (default :func:`~gitopslib.health.assess_health`); ``settings`` are the diff and
     tracking settings; ``render_options`` go to :func:`gitopslib.render`. ``retry`` overrides
     the app's ``syncPolicy.retry``. ``metrics`` (a ``SyncRecorder``/``ReconcileRecorder``,
@@ -86,6 +90,7 @@ class OperationContext:
     poll_interval: float = 2.0
     wave_delay: float = 0.0
     on_progress: Callable[[OperationState], None] | None = None
+    progress_interval: float = 2.0
     health: HealthFunction = assess_health
     settings: DiffSettings = field(default_factory=DiffSettings)
     render_options: Mapping[str, Any] | None = None

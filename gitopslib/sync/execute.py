@@ -869,6 +869,14 @@ def execute_plan(
     )
 
 
+def _wants_state(on_progress: Callable[[OperationState], None]) -> bool:
+    """Whether ``on_progress`` gets the state after this step. A callback may say it has
+    nothing to do now through a ``wanted()`` method (the status recorder between two
+    throttled writes): the state of every resource is then not built at every step."""
+    wanted = getattr(on_progress, "wanted", None)
+    return bool(wanted()) if callable(wanted) else True
+
+
 def run_plan(
     plan: SyncPlan,
     cluster: Cluster,
@@ -913,7 +921,7 @@ def run_plan(
                         acted = executor.step()
                     if executor.phase in _COMPLETED:
                         break
-                    if on_progress is not None:
+                    if on_progress is not None and _wants_state(on_progress):
                         on_progress(executor.state(None))
                     if clock() >= deadline:
                         waiting = f" while {executor.message}" if executor.message else ""
