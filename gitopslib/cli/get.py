@@ -1,5 +1,6 @@
 """``gitopslib get``: an Application's recorded status, as ``argocd app get``: sync, health,
-the last operation and the resources table."""
+the last operation (a running one with its message: what it waits for) and the resources
+table with the operation's results (so far) merged in."""
 
 from __future__ import annotations
 
@@ -11,43 +12,94 @@ from gitopslib.cli.output import table
 from gitopslib.cli.parser import Commands
 
 if TYPE_CHECKING:
-    from gitopslib.models import Application, ApplicationStatus
+    from gitopslib.models import Application, ApplicationStatus, OperationState
 
 
 def status_text(app: Application, status: ApplicationStatus, *, wide: bool = False) -> str:
-    """The status as ``argocd app get`` prints it: a header and the resources."""
+    """The status as ``argocd app get`` prints it: a header, the last (or running)
+    operation and the resources with the operation's results merged in."""
     source = app.spec.all_sources()[0] if app.spec.all_sources() else None
     dest = app.spec.destination
     sync = status.sync
-    state = status.operation_state
     lines = [
         f"Name:               {app.metadata.name}",
         f"Project:            {app.spec.project or 'default'}",
         f"Server:             {(dest.server or dest.name) if dest else ''}",
         f"Namespace:          {(dest.namespace or '') if dest else ''}",
         f"Repo:               {source.repo_url if source else ''}",
-        f"Target:             {source.target_revision if source else ''}",
+        f"Target:             {(source.target_revision or '') if source else ''}",
         f"Path:               {(source.path or source.chart or '') if source else ''}",
         f"Sync Status:        {sync.status if sync else 'Unknown'}"
         + (f" (revision {sync.revision})" if sync and sync.revision else ""),
         f"Health Status:      {status.health.status if status.health else 'Unknown'}",
     ]
-    if state is not None:
-        lines.append(f"Operation:          {state.phase} {state.message or ''}".rstrip())
     text = "\n".join(lines) + "\n"
-    rows = []
-    for r in status.resources or []:
-        health = r.health.status if r.health else ""
-        row = [r.kind or "", r.namespace or "", r.name or "", r.status or "", health or ""]
-        if wide:
-            row = [r.group or "", *row, r.health.message or "" if r.health else ""]
-        rows.append(tuple(row))
-    header: tuple[str, ...] = ("KIND", "NAMESPACE", "NAME", "STATUS", "HEALTH")
-    if wide:
-        header = ("GROUP", *header, "MESSAGE")
+    if status.operation_state is not None:
+        text += "\n" + operation_text(status.operation_state)
+    rows = resource_rows(status, wide=wide)
     if rows:
+        header: tuple[str, ...] = ("KIND", "NAMESPACE", "NAME", "STATUS", "HEALTH", "HOOK")
+        header = (*header, "MESSAGE")
+        if wide:
+            header = ("GROUP", *header, "HEALTH MESSAGE")
         text += "\n" + table([header, *rows])
     return text
+
+
+def operation_text(state: OperationState) -> str:
+    """The operation's lines, as ``argocd app get`` prints them: a running one shows what
+    it waits for in ``Message``."""
+    result = state.sync_result
+    revisions = result.revisions if result is not None else None
+    revision = ", ".join(revisions) if revisions else (result.revision if result else None)
+    lines = ["Operation:          Sync"]
+    if revision:
+        lines.append(f"Sync Revision:      {revision}")
+    lines.append(f"Phase:              {state.phase or 'Unknown'}")
+    if state.started_at:
+        lines.append(f"Start:              {state.started_at}")
+    if state.finished_at:
+        lines.append(f"Finished:           {state.finished_at}")
+    if state.retry_count:
+        lines.append(f"Retry Count:        {state.retry_count}")
+    if state.message:
+        lines.append(f"Message:            {state.message}")
+    return "\n".join(lines) + "\n"
+
+
+def resource_rows(status: ApplicationStatus, *, wide: bool = False) -> list[tuple[str, ...]]:
+    """One row per resource: the recorded ones (sync status, health) with the last
+    operation's hook and message, then what only the operation knows (hooks, resources it
+    created or pruned that the status does not list yet: a running operation's results so
+    far)."""
+    rows: list[list[str]] = []
+    by_key: dict[tuple[str, str, str, str], list[str]] = {}
+    for r in status.resources or []:
+        health = r.health
+        row = [r.group or "", r.kind or "", r.namespace or "", r.name or "", r.status or ""]
+        row += [(health.status or "") if health else "", "", ""]
+        row.append((health.message or "") if health else "")
+        rows.append(row)
+        by_key[_key(r.group, r.kind, r.namespace, r.name)] = row
+    state = status.operation_state
+    results = state.sync_result.resources if state and state.sync_result else None
+    for res in results or []:
+        key = _key(res.group, res.kind, res.namespace, res.name)
+        found = by_key.get(key) if not res.hook_type else None  # a hook is a row of its own
+        if found is None:
+            code = (res.hook_phase if res.hook_type else res.status) or ""
+            found = [*key, code, "", "", "", ""]
+            rows.append(found)
+            if not res.hook_type:
+                by_key[key] = found
+        found[6], found[7] = res.hook_type or "", res.message or ""
+    return [tuple(row) if wide else tuple(row[1:8]) for row in rows]
+
+
+def _key(
+    group: str | None, kind: str | None, namespace: str | None, name: str | None
+) -> tuple[str, str, str, str]:
+    return (group or "", kind or "", namespace or "", name or "")
 
 
 def run(args: argparse.Namespace, out: TextIO) -> int:

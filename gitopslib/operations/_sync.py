@@ -6,9 +6,9 @@ plans in Argo CD's order and runs the plan. Around that it keeps the app's statu
 (refused with :class:`~gitopslib.errors.OperationInProgressError` while another one runs);
 while it runs, its progress (the executor's message, each task's result so far) is written
 there too, throttled (:mod:`gitopslib.operations._progress`); a failed attempt is retried as
-``syncPolicy.retry`` says (``retryCount`` recorded); when it
-ends it records ``operationState``, ``sync``, ``health``, ``resources`` and, for a successful
-sync that was neither a dry run nor selective, a new ``history`` entry.
+``syncPolicy.retry`` says (``retryCount`` recorded); when it ends it records
+``operationState``, ``sync``, ``health``, ``resources`` and, for a successful sync that was
+neither a dry run nor selective, a new ``history`` entry.
 """
 
 from __future__ import annotations

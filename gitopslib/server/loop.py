@@ -21,6 +21,7 @@ from typing import Any
 
 from gitopslib.errors import GitOpsError
 from gitopslib.giturl import mask_credentials
+from gitopslib.models import OperationState
 from gitopslib.server.apps import app_key, load_from_cluster, load_from_paths
 from gitopslib.server.queue import WorkQueue
 from gitopslib.server.settings import ServeSettings
@@ -28,9 +29,11 @@ from gitopslib.server.sharding import owns
 from gitopslib.server.status import (
     error_status,
     interrupted_status,
+    running_state,
     status_from_result,
     utc_now,
 )
+from gitopslib.sync.context import OperationContext
 
 __all__ = ["AppRecord", "Controller", "ShutdownInterrupt"]
 
@@ -47,7 +50,8 @@ class ShutdownInterrupt(BaseException):
 
 @dataclass
 class AppRecord:
-    """One owned app: the Application with its ``status`` as last recorded."""
+    """One owned app: the Application with its ``status`` as last recorded, and the
+    ``operation`` running now (its progress: phase, message, results so far)."""
 
     app: Any
     project: Any = None
@@ -56,6 +60,17 @@ class AppRecord:
     running_since: str | None = None
     last_reason: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    operation: OperationState | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The Application as the read API shows it: while an operation runs, its
+        progress is ``status.operationState`` (as Argo CD's controller persists it)."""
+        data: dict[str, Any] = self.app.to_dict()
+        running = self.operation
+        if running is not None:
+            state = running_state(running)
+            data["status"] = {**(data.get("status") or {}), "operationState": state}
+        return data
 
 
 def _one_line(text: str) -> str:
@@ -264,6 +279,8 @@ class Controller:
             finally:
                 with self._lock:
                     rec = self._apps.get(key)
+                    if rec is not None:
+                        rec.operation = None  # a pass that crashed runs nothing either
                     if rec is not None and rec.next_due == math.inf:
                         rec.next_due = time.monotonic() + self._next_wait()
                 self.queue.done(key)
@@ -313,6 +330,7 @@ class Controller:
         options = dict(kwargs.pop("render_options", {}))
         options.update({"cache": self._render_cache, "metrics": self.metrics})
         kwargs.update(
+            context=OperationContext(on_progress=lambda state: self._progress(key, state)),
             project=rec.project,
             auto_sync=s.auto_sync,
             render_options=options,
@@ -365,6 +383,13 @@ class Controller:
             # one more pass so that status shows the state the sync produced
             self.queue.put(key, "after-sync")
 
+    def _progress(self, key: Key, state: OperationState) -> None:
+        """``on_progress`` of a pass's sync: the read API shows the running operation."""
+        with self._lock:
+            rec = self._apps.get(key)
+            if rec is not None:
+                rec.operation = state if state.phase == "Running" else None
+
     def _store(self, key: Key, app: Any, status: dict[str, Any]) -> Any:
         data = app.to_dict()
         data["status"] = status
@@ -373,6 +398,7 @@ class Controller:
             rec = self._apps.get(key)
             if rec is not None:
                 rec.app = new_app
+                rec.operation = None
                 rec.passes += 1
         return new_app
 

@@ -82,7 +82,7 @@ class Handlers:
     async def list_apps(self, request: Request) -> Response:
         if not self._authorized(request):
             return self._denied()
-        items = [rec.app.to_dict() for _, rec in self.controller.records()]
+        items = [rec.to_dict() for _, rec in self.controller.records()]
         project = request.query_params.getlist("projects") or request.query_params.getlist(
             "project"
         )
@@ -97,7 +97,7 @@ class Handlers:
         rec = self.controller.record(name, request.query_params.get("appNamespace"))
         if rec is None:
             return _error(404, f'applications.argoproj.io "{name}" not found', code=5)
-        return _json(rec.app.to_dict())
+        return _json(rec.to_dict())
 
     async def webhook(self, request: Request) -> Response:
         limit = self.settings.max_payload_size

@@ -5,7 +5,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-__all__ = ["error_status", "interrupted_status", "status_from_result", "utc_now"]
+__all__ = [
+    "error_status",
+    "interrupted_status",
+    "running_state",
+    "status_from_result",
+    "utc_now",
+]
 
 
 def utc_now() -> str:
@@ -144,3 +150,15 @@ def interrupted_status(app: Any, started_at: str) -> dict[str, Any]:
         "finishedAt": utc_now(),
     }
     return status
+
+
+def running_state(state: Any) -> dict[str, Any]:
+    """``status.operationState`` of an operation still running (an
+    :class:`~gitopslib.models.OperationState` from the executor's ``on_progress``): phase
+    ``Running``, what it waits for and the results so far. Serve's operations are the
+    automated syncs of its reconcile passes."""
+    data = dict(_dump(state))
+    operation = dict(data.get("operation") or {})
+    operation["initiatedBy"] = {"automated": True}
+    data["operation"] = operation
+    return data
