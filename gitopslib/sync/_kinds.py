@@ -52,6 +52,11 @@ KIND_ORDER: Final[tuple[str, ...]] = (
     "APIService",
 )
 
+#: A CustomResourceDefinition (its kinds are planned after it, and it skips a dry run the API
+#: cannot answer yet)
+_CRD_GROUP = "apiextensions.k8s.io"
+_CRD_KIND = "CustomResourceDefinition"
+
 KIND_RANK: Final[dict[str, int]] = {
     kind: index - len(KIND_ORDER) for index, kind in enumerate(KIND_ORDER)
 }
