@@ -10,24 +10,82 @@ from __future__ import annotations
 import stat
 import time
 from collections.abc import Callable, Iterator, Mapping, Set
+from dataclasses import dataclass
 from threading import RLock
-from typing import TYPE_CHECKING
 
 from dulwich.client import GitClient
-from dulwich.object_store import BaseObjectStore, tree_lookup_path
+from dulwich.object_store import BaseObjectStore, commit_tree_changes, tree_lookup_path
 from dulwich.objects import Blob, Commit, ObjectID
 from dulwich.pack import UnpackedObject
 from dulwich.refs import Ref
 from dulwich.repo import Repo
 
 from gitopslib.errors import GitError, PushRejectedError
+from gitopslib.git._mirror import _Mirror
+from gitopslib.git._read import _clean_path
 
-if TYPE_CHECKING:
-    from gitopslib.git._repo import CommitResult, GitRepository
-
-__all__ = ["commit_with_retries"]
+__all__ = ["CommitResult", "commit_with_retries"]
 
 Change = str | bytes | Callable[[str | None], str | bytes | None] | None
+
+
+@dataclass(frozen=True)
+class CommitResult:
+    """What :meth:`GitRepository.commit_change` did.
+
+    ``sha`` is the commit now at the branch tip (the parent itself when nothing changed),
+    ``parent`` the tip it was built on, ``attempts`` how many pushes it took, ``changed``
+    whether a commit was made.
+    """
+
+    sha: str
+    parent: str
+    branch: str
+    attempts: int
+    changed: bool
+
+
+class _WriteBack(_Mirror):
+    """:meth:`commit_change` of :class:`~gitopslib.git.GitRepository` (the work is done by
+    :func:`commit_with_retries` below, through the helpers here)."""
+
+    def commit_change(
+        self,
+        branch: str,
+        changes: Mapping[str, str | bytes | Callable[[str | None], str | bytes | None] | None],
+        message: str,
+        author: str,
+        *,
+        committer: str | None = None,
+        max_attempts: int = 5,
+    ) -> CommitResult:
+        """Commit ``changes`` on top of the remote ``branch`` and push, retrying lost races.
+
+        ``changes`` maps repository paths to the new text (``str`` or ``bytes``), to ``None``
+        (delete the file), or to a function that gets the current text (``None`` when the
+        file does not exist) and returns the new one. On a non-fast-forward push the branch is
+        re-fetched and the edits are applied again to the new tip (functions see the new
+        text), up to ``max_attempts`` pushes; then :class:`~gitopslib.errors.PushRejectedError`.
+        ``author`` and ``committer`` are ``"Name <email>"``. Nothing from the repository runs
+        (no hooks).
+        """
+        return commit_with_retries(
+            self, branch, changes, message, author, committer or author, max_attempts
+        )
+
+    # internal helpers for commit_with_retries ---------------------------------------------
+
+    def _writeback_parts(self) -> tuple[Repo, RLock]:
+        return self._ensure_mirror(), self._mutex
+
+    def _write_tree(
+        self, repo: Repo, base_tree: bytes, changes: list[tuple[bytes, int | None, bytes | None]]
+    ) -> bytes:
+        typed = [(p, m, ObjectID(s) if s is not None else None) for p, m, s in changes]
+        return bytes(commit_tree_changes(repo.object_store, ObjectID(base_tree), typed))
+
+    def _timestamp(self) -> int:
+        return int(time.time())
 
 
 class _Race(Exception):
@@ -47,7 +105,7 @@ def _current_text(store: BaseObjectStore, tree_sha: bytes, path: bytes) -> tuple
 
 
 def _push(
-    repo: GitRepository, mirror: Repo, mutex: RLock, ref: bytes, tip: bytes, new: bytes
+    repo: _WriteBack, mirror: Repo, mutex: RLock, ref: bytes, tip: bytes, new: bytes
 ) -> str | None:
     """Push ``new`` to ``ref`` if the remote still has ``tip``; None on success, else why not."""
 
@@ -80,7 +138,7 @@ def _push(
 
 
 def commit_with_retries(
-    repo: GitRepository,
+    repo: _WriteBack,
     branch: str,
     changes: Mapping[str, Change],
     message: str,
@@ -89,8 +147,6 @@ def commit_with_retries(
     max_attempts: int,
 ) -> CommitResult:
     """Implementation of :meth:`GitRepository.commit_change`."""
-    from gitopslib.git._repo import CommitResult, _clean_path
-
     ref = branch if branch.startswith("refs/") else f"refs/heads/{branch}"
     ref_b = ref.encode("utf-8")
     for who in (author, committer):
