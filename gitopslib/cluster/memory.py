@@ -38,19 +38,13 @@ from gitopslib._jsondata import copy_json
 from gitopslib.cluster._common import (
     cluster_error,
     json_merge_patch,
-    key_for,
     last_applied,
     three_way_merge,
     tracked_by,
 )
-from gitopslib.manifest import (
-    ANNOTATION_LAST_APPLIED,
-    ANNOTATION_TRACKING_ID,
-    CLUSTER_SCOPED_KINDS,
-    LABEL_INSTANCE,
-    ResourceKey,
-    api_group,
-)
+from gitopslib.cluster._memory_controllers import simulated_status
+from gitopslib.cluster._memory_store import IndexedStore
+from gitopslib.manifest import ANNOTATION_LAST_APPLIED, LABEL_INSTANCE, ResourceKey, api_group
 from gitopslib.sync.protocol import (
     ARGOCD_FIELD_MANAGER,
     ApplyMode,
@@ -61,7 +55,6 @@ from gitopslib.sync.protocol import (
 
 __all__ = ["MemoryCluster"]
 
-_CRD = ("apiextensions.k8s.io", "CustomResourceDefinition")
 #: Names of the status ConfigMaps of :mod:`gitopslib.cluster.status` (not the app's writes).
 STATUS_RECORD_PREFIX = "gitopslib.app."
 _UID_NAMESPACE = uuid.UUID("6f1d3a52-9a57-4c1e-8c55-2d0b7f0e4a11")
@@ -77,7 +70,7 @@ def _spec_part(obj: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in obj.items() if k not in ("metadata", "status")}
 
 
-class MemoryCluster:
+class MemoryCluster(IndexedStore):
     """An in-memory Kubernetes API implementing the ``Cluster`` protocol.
 
     ``objects``: live objects to start with (server fields are filled in when missing).
@@ -116,21 +109,9 @@ class MemoryCluster:
         self.failing = frozenset(failing)
         self.strict_namespaces = strict_namespaces
         self.server_version = server_version
-        self._api_resources = None if api_resources is None else set(api_resources)
-        self._scoped = set(CLUSTER_SCOPED_KINDS) | set(cluster_scoped)
+        super().__init__(api_resources=api_resources, cluster_scoped=cluster_scoped)
         self._now = now or (lambda: datetime.now(UTC))
         self._clock = clock or time.monotonic
-        self._objects: dict[ResourceKey, dict[str, Any]] = {}
-        # indexes kept by _put/_pop, so reads never scan every stored object
-        self._by_instance: dict[str, set[ResourceKey]] = {}  # tracking-id annotation
-        self._by_label_value: dict[str, set[ResourceKey]] = {}  # labels of the unannotated
-        self._indexed: dict[ResourceKey, tuple[str | None, tuple[str, ...]]] = {}
-        self._by_owner: dict[str, set[ResourceKey]] = {}  # ownerReferences uid
-        self._owners_of: dict[ResourceKey, tuple[str, ...]] = {}
-        self._api_kinds: dict[tuple[str, str], int] = {}  # (apiVersion, kind) -> count
-        self._kind_of: dict[ResourceKey, tuple[str, str]] = {}
-        self._crds: dict[ResourceKey, dict[str, Any]] = {}
-        self._crd_cache: tuple[frozenset[tuple[str, str]], frozenset[tuple[str, str]]] | None = None
         self._managers: dict[ResourceKey, dict[str, dict[str, Any]]] = {}
         self._settle_at: dict[ResourceKey, float] = {}
         self._version = 0
@@ -419,102 +400,6 @@ class MemoryCluster:
     def _uid(self, key: ResourceKey) -> str:
         return str(uuid.uuid5(_UID_NAMESPACE, f"{key}#{self._version}"))
 
-    def _key(self, obj: Mapping[str, Any]) -> ResourceKey:
-        return key_for(obj, self._cluster_scoped())
-
-    def _normal_key(self, key: ResourceKey) -> ResourceKey:
-        scoped = (key.group, key.kind) in self._cluster_scoped()
-        return key._replace(namespace="") if scoped and key.namespace else key
-
-    def cluster_scoped_kinds(self) -> set[tuple[str, str]]:
-        """(group, kind) of the cluster-scoped kinds: built in, given, or declared by a stored
-        CustomResourceDefinition (the in-memory stand-in for API discovery)."""
-        return set(self._cluster_scoped())
-
-    def _crd_kinds(self) -> tuple[frozenset[tuple[str, str]], frozenset[tuple[str, str]]]:
-        """The (group, kind) pairs the stored CRDs serve, and every cluster-scoped pair
-        (built-in, configured and cluster-scoped CRDs). Cached until a CRD is written or
-        removed."""
-        if self._crd_cache is None:
-            served: set[tuple[str, str]] = set()
-            scoped = set(self._scoped)
-            for obj in self._crds.values():
-                spec = obj.get("spec") or {}
-                group, kind = spec.get("group"), (spec.get("names") or {}).get("kind")
-                if isinstance(group, str) and isinstance(kind, str):
-                    served.add((group, kind))
-                if spec.get("scope") == "Cluster":
-                    scoped.add((str(group), str(kind)))
-            self._crd_cache = (frozenset(served), frozenset(scoped))
-        return self._crd_cache
-
-    def _cluster_scoped(self) -> frozenset[tuple[str, str]]:
-        return self._crd_kinds()[1]
-
-    def _known(self, group: str, kind: str) -> bool:
-        if self._api_resources is None:
-            return True
-        return (group, kind) in self._api_resources or (group, kind) in self._crd_kinds()[0]
-
-    # -- indexes ---------------------------------------------------------------------------
-
-    def _put(self, key: ResourceKey, obj: dict[str, Any]) -> None:
-        """Store ``obj`` under ``key`` and bring every index up to date."""
-        if key in self._objects:
-            self._unindex(key)
-        self._objects[key] = obj
-        meta = obj.get("metadata") or {}
-        annotations = meta.get("annotations") or {}
-        instance: str | None = None
-        values: tuple[str, ...] = ()
-        if ANNOTATION_TRACKING_ID in annotations:
-            instance = tracked_by(obj)  # None for a malformed id: it claims nothing
-            if instance is not None:
-                self._by_instance.setdefault(instance, set()).add(key)
-        else:
-            values = tuple({str(v) for v in (meta.get("labels") or {}).values() if v})
-            for value in values:
-                self._by_label_value.setdefault(value, set()).add(key)
-        self._indexed[key] = (instance, values)
-        owners = tuple(
-            str(ref["uid"])
-            for ref in meta.get("ownerReferences") or []
-            if isinstance(ref, dict) and ref.get("uid")
-        )
-        for uid in owners:
-            self._by_owner.setdefault(uid, set()).add(key)
-        self._owners_of[key] = owners
-        kind = (str(obj.get("apiVersion") or ""), str(obj.get("kind")))
-        self._api_kinds[kind] = self._api_kinds.get(kind, 0) + 1
-        self._kind_of[key] = kind
-        if (key.group, key.kind) == _CRD:
-            self._crds[key] = obj
-            self._crd_cache = None
-
-    def _pop(self, key: ResourceKey) -> dict[str, Any] | None:
-        """Remove the object stored under ``key`` (and its index entries)."""
-        obj = self._objects.pop(key, None)
-        if obj is not None:
-            self._unindex(key)
-        return obj
-
-    def _unindex(self, key: ResourceKey) -> None:
-        instance, values = self._indexed.pop(key)
-        if instance is not None:
-            _discard(self._by_instance, instance, key)
-        for value in values:
-            _discard(self._by_label_value, value, key)
-        for uid in self._owners_of.pop(key):
-            _discard(self._by_owner, uid, key)
-        kind = self._kind_of.pop(key)
-        count = self._api_kinds[kind] - 1
-        if count:
-            self._api_kinds[kind] = count
-        else:
-            del self._api_kinds[kind]
-        if self._crds.pop(key, None) is not None:
-            self._crd_cache = None
-
     def _check(self, obj: dict[str, Any], mode: str, dry_run: bool) -> ResourceKey:
         meta = obj.get("metadata")
         verb = "apply" if "apply" in mode else mode
@@ -640,133 +525,9 @@ class MemoryCluster:
         obj = self._objects.get(key)
         if obj is None:
             return
-        status = _simulated_status(
+        status = simulated_status(
             obj, key.name in self.failing, self.simulate_load_balancers, _rfc3339(self._now())
         )
         if status is not None:
             obj["status"] = status
             obj["metadata"]["resourceVersion"] = self._next_version()
-
-
-def _discard(index: dict[str, set[ResourceKey]], value: str, key: ResourceKey) -> None:
-    keys = index.get(value)
-    if keys is not None:
-        keys.discard(key)
-        if not keys:
-            del index[value]
-
-
-def _replicas(obj: Mapping[str, Any]) -> int:
-    value = (obj.get("spec") or {}).get("replicas")
-    return int(value) if isinstance(value, int) else 1
-
-
-def _simulated_status(
-    obj: Mapping[str, Any], failing: bool, load_balancers: bool, now: str
-) -> dict[str, Any] | None:
-    """The status a healthy (or, with ``failing``, a failed) controller would write."""
-    kind = str(obj.get("kind") or "")
-    group = api_group(obj)
-    generation = int((obj.get("metadata") or {}).get("generation") or 1)
-    status = dict(obj.get("status") or {})
-    n = _replicas(obj)
-    if group == "apps" and kind == "Deployment":
-        status.update(
-            observedGeneration=generation,
-            replicas=n,
-            updatedReplicas=n,
-            readyReplicas=n,
-            availableReplicas=n,
-        )
-        progressing = (
-            {"type": "Progressing", "status": "False", "reason": "ProgressDeadlineExceeded"}
-            if failing
-            else {"type": "Progressing", "status": "True", "reason": "NewReplicaSetAvailable"}
-        )
-        status["conditions"] = [
-            {"type": "Available", "status": "False" if failing else "True"},
-            progressing,
-        ]
-        if failing:
-            status.update(updatedReplicas=0, readyReplicas=0, availableReplicas=0)
-        return status
-    if group == "apps" and kind == "StatefulSet":
-        ready = 0 if failing else n
-        status.update(
-            observedGeneration=generation,
-            replicas=n,
-            readyReplicas=ready,
-            currentReplicas=n,
-            updatedReplicas=n,
-            currentRevision=f"{(obj.get('metadata') or {}).get('name')}-{generation}",
-            updateRevision=f"{(obj.get('metadata') or {}).get('name')}-{generation}",
-        )
-        return status
-    if group == "apps" and kind == "DaemonSet":
-        status.update(
-            observedGeneration=generation,
-            desiredNumberScheduled=1,
-            currentNumberScheduled=1,
-            updatedNumberScheduled=1,
-            numberReady=0 if failing else 1,
-            numberAvailable=0 if failing else 1,
-        )
-        return status
-    if group == "apps" and kind == "ReplicaSet":
-        status.update(
-            observedGeneration=generation,
-            replicas=n,
-            readyReplicas=0 if failing else n,
-            availableReplicas=0 if failing else n,
-        )
-        if failing:
-            status["conditions"] = [
-                {
-                    "type": "ReplicaFailure",
-                    "status": "True",
-                    "reason": "FailedCreate",
-                    "message": "simulated failure",
-                }
-            ]
-        return status
-    if group == "batch" and kind == "Job":
-        status.update(startTime=now)
-        if failing:
-            status.update(
-                failed=1,
-                conditions=[
-                    {
-                        "type": "Failed",
-                        "status": "True",
-                        "reason": "BackoffLimitExceeded",
-                        "message": "Job has reached the specified backoff limit",
-                    }
-                ],
-            )
-        else:
-            status.update(
-                succeeded=1,
-                completionTime=now,
-                conditions=[{"type": "Complete", "status": "True"}],
-            )
-        return status
-    if not group and kind == "Pod":
-        policy = ((obj.get("spec") or {}).get("restartPolicy")) or "Always"
-        if failing:
-            return {"phase": "Failed", "message": "simulated failure"}
-        if policy == "Always":
-            return {
-                "phase": "Running",
-                "conditions": [{"type": "Ready", "status": "True"}],
-            }
-        return {"phase": "Succeeded"}
-    if not group and kind == "PersistentVolumeClaim":
-        return {"phase": "Lost" if failing else "Bound"}
-    address = {"loadBalancer": {"ingress": [{"ip": "127.0.0.1"}]}}
-    if not group and kind == "Service":
-        if load_balancers and (obj.get("spec") or {}).get("type") == "LoadBalancer":
-            return address
-        return None
-    if kind == "Ingress" and group in ("networking.k8s.io", "extensions"):
-        return address if load_balancers else None
-    return None
