@@ -1,5 +1,6 @@
 """Trigger conditions: the subset of the `expr` language (github.com/expr-lang/expr) that Argo CD's
-notifications use, parsed and evaluated here without Python's ``eval``.
+notifications use, parsed (:mod:`gitopslib.notifications._expr_parse`) and evaluated here without
+Python's ``eval``.
 
 A condition is tokenised and parsed into a small tree once (:func:`compile_expr`), then
 evaluated against a dict of variables (``app``, ``time``, ``strings``, ``repo``, ``sync``).
@@ -26,7 +27,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from gitopslib.errors import NotificationError
+from gitopslib.notifications._expr_parse import Node, Parser
 from gitopslib.notifications.gotime import Duration, GoTime, go_sprint
 
 __all__ = ["CompiledExpr", "ExprRuntimeError", "compile_expr"]
@@ -34,278 +35,6 @@ __all__ = ["CompiledExpr", "ExprRuntimeError", "compile_expr"]
 
 class ExprRuntimeError(Exception):
     """A condition failed while running (Argo CD logs it and treats the trigger as false)."""
-
-
-# --- tokens -------------------------------------------------------------------------------
-
-_TOKEN = re.compile(
-    r"""
-    (?P<ws>\s+)
-  | (?P<number>\d+\.\d+(?:[eE][+-]?\d+)?|\d+[eE][+-]?\d+|0[xX][0-9a-fA-F]+|\d+)
-  | (?P<string>'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")
-  | (?P<name>[A-Za-z_$][A-Za-z0-9_$]*)
-  | (?P<op>\?\.|\?\?|&&|\|\||==|!=|<=|>=|\.\.|\*\*|[-+*/%<>!()\[\]{},.:?])
-    """,
-    re.VERBOSE,
-)
-
-_WORD_OPS = {"and", "or", "not", "in", "contains", "startsWith", "endsWith", "matches"}
-_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "\\": "\\", "'": "'", '"': '"', "0": "\0"}
-
-
-@dataclass(frozen=True)
-class _Tok:
-    kind: str  # number, string, name, op, end
-    value: str
-    pos: int
-
-
-def _unquote(raw: str) -> str:
-    out: list[str] = []
-    i = 1
-    while i < len(raw) - 1:
-        c = raw[i]
-        if c == "\\":
-            nxt = raw[i + 1]
-            if nxt == "u" and i + 5 < len(raw):
-                out.append(chr(int(raw[i + 2 : i + 6], 16)))
-                i += 6
-                continue
-            out.append(_ESCAPES.get(nxt, nxt))
-            i += 2
-            continue
-        out.append(c)
-        i += 1
-    return "".join(out)
-
-
-def _tokenize(text: str, where: str) -> list[_Tok]:
-    toks: list[_Tok] = []
-    pos = 0
-    while pos < len(text):
-        m = _TOKEN.match(text, pos)
-        if not m:
-            raise _syntax(where, text, pos, f"unexpected character {text[pos]!r}")
-        kind = m.lastgroup or ""
-        if kind != "ws":
-            value = m.group()
-            if kind == "name" and value in _WORD_OPS:
-                kind = "op"
-            toks.append(_Tok(kind, value, pos))
-        pos = m.end()
-    toks.append(_Tok("end", "", len(text)))
-    return toks
-
-
-def _syntax(where: str, text: str, pos: int, what: str) -> NotificationError:
-    return NotificationError(
-        f"{where}: {what} at column {pos + 1} of {text!r}",
-        key=where,
-        position=pos + 1,
-    )
-
-
-# --- the tree -----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Node:
-    kind: str
-    pos: int
-    value: Any = None
-    args: tuple[_Node, ...] = ()
-
-
-# Binary operators by precedence (higher binds tighter), as in expr.
-_BINARY = {
-    "or": 10,
-    "||": 10,
-    "and": 15,
-    "&&": 15,
-    "==": 20,
-    "!=": 20,
-    "<": 20,
-    ">": 20,
-    "<=": 20,
-    ">=": 20,
-    "in": 20,
-    "not in": 20,
-    "matches": 20,
-    "contains": 20,
-    "startsWith": 20,
-    "endsWith": 20,
-    "..": 25,
-    "+": 30,
-    "-": 30,
-    "*": 60,
-    "/": 60,
-    "%": 60,
-    "**": 100,
-    "??": 500,
-}
-
-
-class _Parser:
-    def __init__(self, text: str, where: str) -> None:
-        self.text = text
-        self.where = where
-        self.toks = _tokenize(text, where)
-        self.i = 0
-
-    def peek(self) -> _Tok:
-        return self.toks[self.i]
-
-    def take(self) -> _Tok:
-        tok = self.toks[self.i]
-        self.i += 1
-        return tok
-
-    def expect(self, value: str) -> _Tok:
-        tok = self.take()
-        if tok.value != value or tok.kind not in ("op",):
-            raise self.error(tok, f"expected {value!r}")
-        return tok
-
-    def error(self, tok: _Tok, what: str) -> NotificationError:
-        found = "end of expression" if tok.kind == "end" else repr(tok.value)
-        return _syntax(self.where, self.text, tok.pos, f"{what}, found {found}")
-
-    def parse(self) -> _Node:
-        node = self.ternary()
-        tok = self.peek()
-        if tok.kind != "end":
-            raise self.error(tok, "unexpected token")
-        return node
-
-    def ternary(self) -> _Node:
-        cond = self.binary(0)
-        tok = self.peek()
-        if tok.kind == "op" and tok.value == "?":
-            self.take()
-            yes = self.ternary()
-            self.expect(":")
-            no = self.ternary()
-            return _Node("?:", tok.pos, None, (cond, yes, no))
-        return cond
-
-    def _binary_op(self) -> tuple[str, int] | None:
-        tok = self.peek()
-        if tok.kind != "op":
-            return None
-        if tok.value == "not" and self.toks[self.i + 1].value == "in":
-            return "not in", 2
-        if tok.value in _BINARY:
-            return tok.value, 1
-        return None
-
-    def binary(self, min_prec: int) -> _Node:
-        left = self.unary()
-        while True:
-            found = self._binary_op()
-            if found is None:
-                return left
-            op, width = found
-            prec = _BINARY[op]
-            if prec <= min_prec and not (op == "**" and prec == min_prec):
-                return left
-            tok = self.peek()
-            self.i += width
-            right = self.binary(prec)
-            left = _Node("bin", tok.pos, op, (left, right))
-
-    def unary(self) -> _Node:
-        tok = self.peek()
-        if tok.kind == "op" and tok.value in ("not", "!"):
-            self.take()
-            # expr: `not` and `!` take operators of precedence 50 and above (`*`, `/`, ...)
-            return _Node("not", tok.pos, None, (self.binary(49),))
-        if tok.kind == "op" and tok.value in ("-", "+"):
-            self.take()
-            return _Node("neg" if tok.value == "-" else "pos", tok.pos, None, (self.binary(89),))
-        return self.postfix(self.primary())
-
-    def primary(self) -> _Node:
-        tok = self.take()
-        if tok.kind == "number":
-            text = tok.value
-            if text.lower().startswith("0x"):
-                return _Node("lit", tok.pos, int(text, 16))
-            if any(c in text for c in ".eE"):
-                return _Node("lit", tok.pos, float(text))
-            return _Node("lit", tok.pos, int(text))
-        if tok.kind == "string":
-            return _Node("lit", tok.pos, _unquote(tok.value))
-        if tok.kind == "name":
-            if tok.value == "true":
-                return _Node("lit", tok.pos, True)
-            if tok.value == "false":
-                return _Node("lit", tok.pos, False)
-            if tok.value == "nil":
-                return _Node("lit", tok.pos, None)
-            return _Node("name", tok.pos, tok.value)
-        if tok.kind == "op" and tok.value == "(":
-            inner = self.ternary()
-            self.expect(")")
-            return inner
-        if tok.kind == "op" and tok.value == "[":
-            items: list[_Node] = []
-            while not (self.peek().kind == "op" and self.peek().value == "]"):
-                items.append(self.ternary())
-                if self.peek().value == ",":
-                    self.take()
-                elif self.peek().value != "]":
-                    raise self.error(self.peek(), "expected ',' or ']'")
-            self.take()
-            return _Node("array", tok.pos, None, tuple(items))
-        if tok.kind == "op" and tok.value == "{":
-            pairs: list[_Node] = []
-            while not (self.peek().kind == "op" and self.peek().value == "}"):
-                key_tok = self.take()
-                if key_tok.kind == "name":
-                    key = _Node("lit", key_tok.pos, key_tok.value)
-                elif key_tok.kind in ("string", "number"):
-                    key = _Node("lit", key_tok.pos, _unquote(key_tok.value))
-                else:
-                    raise self.error(key_tok, "expected a map key")
-                self.expect(":")
-                pairs.extend((key, self.ternary()))
-                if self.peek().value == ",":
-                    self.take()
-                elif self.peek().value != "}":
-                    raise self.error(self.peek(), "expected ',' or '}'")
-            self.take()
-            return _Node("map", tok.pos, None, tuple(pairs))
-        raise self.error(tok, "expected a value")
-
-    def postfix(self, node: _Node) -> _Node:
-        while True:
-            tok = self.peek()
-            if tok.kind != "op":
-                return node
-            if tok.value in (".", "?."):
-                self.take()
-                name = self.take()
-                if name.kind not in ("name", "op") or not re.fullmatch(r"[A-Za-z_]\w*", name.value):
-                    raise self.error(name, "expected a field name")
-                node = _Node("member", tok.pos, (name.value, tok.value == "?."), (node,))
-            elif tok.value == "[":
-                self.take()
-                index = self.ternary()
-                self.expect("]")
-                node = _Node("index", tok.pos, None, (node, index))
-            elif tok.value == "(":
-                self.take()
-                args: list[_Node] = []
-                while not (self.peek().kind == "op" and self.peek().value == ")"):
-                    args.append(self.ternary())
-                    if self.peek().value == ",":
-                        self.take()
-                    elif self.peek().value != ")":
-                        raise self.error(self.peek(), "expected ',' or ')'")
-                self.take()
-                node = _Node("call", tok.pos, None, (node, *args))
-            else:
-                return node
 
 
 # --- evaluation ---------------------------------------------------------------------------
@@ -404,7 +133,7 @@ class CompiledExpr:
     """A parsed condition. ``evaluate(variables)`` runs it; :class:`ExprRuntimeError` when a
     value has the wrong type or a field of ``nil`` is read."""
 
-    def __init__(self, text: str, tree: _Node) -> None:
+    def __init__(self, text: str, tree: Node) -> None:
         self.text = text
         self._tree = tree
 
@@ -422,10 +151,10 @@ class CompiledExpr:
         except (TypeError, ValueError, ZeroDivisionError, OverflowError, re.error) as exc:
             raise ExprRuntimeError(str(exc)) from None
 
-    def _fail(self, node: _Node, what: str) -> ExprRuntimeError:
+    def _fail(self, node: Node, what: str) -> ExprRuntimeError:
         return ExprRuntimeError(f"{what} (column {node.pos + 1})")
 
-    def _eval(self, node: _Node, env: Mapping[str, Any]) -> Any:
+    def _eval(self, node: Node, env: Mapping[str, Any]) -> Any:
         kind = node.kind
         if kind == "lit":
             return node.value
@@ -476,7 +205,7 @@ class CompiledExpr:
             return self._binary(node, env)
         raise self._fail(node, f"unsupported node {kind}")  # pragma: no cover
 
-    def _member(self, node: _Node, base: Any, name: str, optional: bool) -> Any:
+    def _member(self, node: Node, base: Any, name: str, optional: bool) -> Any:
         if base is None:
             if optional:
                 return None
@@ -488,7 +217,7 @@ class CompiledExpr:
                 return _Method(base, name)
         raise self._fail(node, f"cannot fetch {name} from {_type_name(base)}")
 
-    def _index(self, node: _Node, base: Any, index: Any) -> Any:
+    def _index(self, node: Node, base: Any, index: Any) -> Any:
         if base is None:
             raise self._fail(node, "cannot index nil")
         if isinstance(base, Mapping):
@@ -502,7 +231,7 @@ class CompiledExpr:
             return base[i]
         raise self._fail(node, f"cannot index {_type_name(base)} with {_type_name(index)}")
 
-    def _binary(self, node: _Node, env: Mapping[str, Any]) -> Any:
+    def _binary(self, node: Node, env: Mapping[str, Any]) -> Any:
         op = node.value
         left = self._eval(node.args[0], env)
         if op in ("and", "&&", "or", "||"):
@@ -554,7 +283,7 @@ class CompiledExpr:
             return _COMPARE[op](left, right)
         return self._arith(node, op, left, right)
 
-    def _arith(self, node: _Node, op: str, left: Any, right: Any) -> Any:
+    def _arith(self, node: Node, op: str, left: Any, right: Any) -> Any:
         if op == "+" and isinstance(left, str) and isinstance(right, str):
             return left + right
         if op == "+" and isinstance(left, GoTime) and isinstance(right, Duration):
@@ -609,13 +338,14 @@ def compile_expr(text: str, *, where: str = "expression") -> CompiledExpr:
     """Parse ``text``; a :class:`NotificationError` naming ``where`` and the column when it is
     outside the supported grammar.
 
+    >>> from gitopslib.errors import NotificationError
     >>> try:
     ...     compile_expr("a ==", where="trigger.on-x")
     ... except NotificationError as exc:
     ...     print(exc)
     trigger.on-x: expected a value, found end of expression at column 5 of 'a =='
     """
-    return CompiledExpr(text, _Parser(text, where).parse())
+    return CompiledExpr(text, Parser(text, where).parse())
 
 
 def format_once_per(value: Any) -> str:
