@@ -35,6 +35,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from gitopslib._jsondata import copy_json
+from gitopslib._timestamps import rfc3339
 from gitopslib.cluster._common import (
     cluster_error,
     json_merge_patch,
@@ -59,10 +60,6 @@ __all__ = ["MemoryCluster"]
 STATUS_RECORD_PREFIX = "gitopslib.app."
 _UID_NAMESPACE = uuid.UUID("6f1d3a52-9a57-4c1e-8c55-2d0b7f0e4a11")
 _SERVER_FIELDS = ("uid", "resourceVersion", "generation", "creationTimestamp", "managedFields")
-
-
-def _rfc3339(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _spec_part(obj: Mapping[str, Any]) -> dict[str, Any]:
@@ -218,7 +215,7 @@ class MemoryCluster(IndexedStore):
             key = self._key(stored)
             meta = stored.setdefault("metadata", {})
             meta.setdefault("uid", self._uid(key))
-            meta.setdefault("creationTimestamp", _rfc3339(self._now()))
+            meta.setdefault("creationTimestamp", rfc3339(self._now()))
             meta.setdefault("generation", 1)
             version = self._next_version()
             if not meta.get("resourceVersion"):
@@ -354,7 +351,7 @@ class MemoryCluster(IndexedStore):
             meta = live.setdefault("metadata", {})
             if meta.get("finalizers"):
                 if not meta.get("deletionTimestamp"):
-                    meta["deletionTimestamp"] = _rfc3339(self._now())
+                    meta["deletionTimestamp"] = rfc3339(self._now())
                     meta["resourceVersion"] = self._next_version()
                 return True
             self._remove(key, propagation_policy)
@@ -479,7 +476,7 @@ class MemoryCluster(IndexedStore):
                 meta["generation"] = int(live_meta.get("generation") or 1) + 1
         else:
             meta["uid"] = self._uid(key)
-            meta["creationTimestamp"] = _rfc3339(self._now())
+            meta["creationTimestamp"] = rfc3339(self._now())
             meta["generation"] = 1
             if key.kind == "Namespace" and not key.group:
                 new["status"] = {"phase": "Active"}
@@ -511,7 +508,7 @@ class MemoryCluster(IndexedStore):
                 continue  # removed with an earlier child
             child_meta = self._objects[child].setdefault("metadata", {})
             if child_meta.get("finalizers"):
-                child_meta.setdefault("deletionTimestamp", _rfc3339(self._now()))
+                child_meta.setdefault("deletionTimestamp", rfc3339(self._now()))
             else:
                 self._remove(child, propagation_policy)
 
@@ -526,7 +523,7 @@ class MemoryCluster(IndexedStore):
         if obj is None:
             return
         status = simulated_status(
-            obj, key.name in self.failing, self.simulate_load_balancers, _rfc3339(self._now())
+            obj, key.name in self.failing, self.simulate_load_balancers, rfc3339(self._now())
         )
         if status is not None:
             obj["status"] = status

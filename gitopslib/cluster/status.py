@@ -51,6 +51,7 @@ from typing import Any
 
 import pydantic
 
+from gitopslib._timestamps import parse_rfc3339, rfc3339
 from gitopslib.errors import ClusterError, OperationError, OperationInProgressError
 from gitopslib.manifest import ResourceKey
 from gitopslib.models import ApplicationStatus, OperationState
@@ -76,20 +77,6 @@ _DATA_KEY = "status.json"
 _PREFIX = "gitopslib.app."
 _APPLICATION = ("argoproj.io", "Application")
 _CONFLICT_RETRIES = 5
-
-
-def _rfc3339(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _parse_time(value: Any) -> datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def record_name(app_name: str) -> str:
@@ -241,7 +228,7 @@ class StatusStore:
             raise self._broken(
                 name, key, f"{where} is not an Application status: {problem}"
             ) from None
-        deadline = _parse_time((meta.get("annotations") or {}).get(ANNOTATION_DEADLINE))
+        deadline = parse_rfc3339((meta.get("annotations") or {}).get(ANNOTATION_DEADLINE))
         return StatusRecord(
             name,
             key,
@@ -270,7 +257,7 @@ class StatusStore:
         now = self.now()
         if record.deadline is not None:
             return now > record.deadline
-        started = _parse_time(state.started_at)
+        started = parse_rfc3339(state.started_at)
         if started is None:
             return True
         return now > started + timedelta(seconds=self.stale_after)
@@ -339,7 +326,7 @@ class StatusStore:
     ) -> StatusRecord:
         name, _ = _app_identity(app)
         raw = status.to_dict() if hasattr(status, "to_dict") else status.model_dump()
-        annotations = {ANNOTATION_DEADLINE: _rfc3339(deadline) if deadline else None}
+        annotations = {ANNOTATION_DEADLINE: rfc3339(deadline) if deadline else None}
         if record.kind == "Application":
             patch: dict[str, Any] = {
                 "metadata": {
@@ -398,7 +385,7 @@ class StatusStore:
             "data": {"application": name, _DATA_KEY: json.dumps(raw, sort_keys=True)},
         }
         if deadline is not None:
-            obj["metadata"]["annotations"] = {ANNOTATION_DEADLINE: _rfc3339(deadline)}
+            obj["metadata"]["annotations"] = {ANNOTATION_DEADLINE: rfc3339(deadline)}
         try:
             result = self.cluster.apply(obj, mode="create", validate=False)
         except ClusterError as exc:

@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Collection, Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
+from gitopslib._timestamps import rfc3339
 from gitopslib.cluster.live import live_state
 from gitopslib.cluster.status import StatusRecord, StatusStore
 from gitopslib.diff import DiffSettings, compare
@@ -60,10 +61,6 @@ __all__ = ["notify", "run_sync", "status_store", "sync"]
 
 #: Extra time after an operation's own deadline before its Running record counts as stale.
 STALE_GRACE = timedelta(seconds=60)
-
-
-def _rfc3339(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def status_store(cluster: Cluster, ctx: OperationContext) -> StatusStore:
@@ -254,7 +251,7 @@ def run_sync(
         operation=_operation(app, git, request, ctx),
         phase="Running",
         message="",
-        started_at=_rfc3339(started),
+        started_at=rfc3339(started),
     )
     if request.dry_run:
         # a dry run changes nothing in the cluster, its status record included
@@ -278,7 +275,7 @@ def run_sync(
         except GitOpsError as exc:
             failed = running.model_copy(deep=True)
             failed.phase, failed.message = "Error", str(exc)
-            failed.finished_at = _rfc3339(ctx.now())
+            failed.finished_at = rfc3339(ctx.now())
             if count:
                 failed.retry_count = count
             record = recorder.current()
@@ -350,7 +347,7 @@ def _attempt(
             control_plane=ctx.settings.controller_namespace,
         )
         if refusal:
-            moment = _rfc3339(ctx.now())
+            moment = rfc3339(ctx.now())
             return OperationState(
                 phase="Failed", message=refusal, started_at=moment, finished_at=moment
             ), None

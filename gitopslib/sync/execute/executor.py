@@ -5,8 +5,9 @@ the :class:`~gitopslib.models.OperationState` it reports."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 
+from gitopslib._timestamps import rfc3339
 from gitopslib.errors import ClusterError
 from gitopslib.manifest import ResourceKey
 from gitopslib.models import (
@@ -19,10 +20,6 @@ from gitopslib.models import (
 )
 from gitopslib.sync.execute.runs import _Run
 from gitopslib.sync.execute.tasks import _TaskRunner
-
-
-def _rfc3339(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class _Executor(_TaskRunner):
@@ -254,6 +251,6 @@ class _Executor(_TaskRunner):
             phase=self.phase,
             message=self.message,
             sync_result=SyncResult(resources=rows, revision=self.plan.revision or None),
-            started_at=_rfc3339(self.started_at),
-            finished_at=_rfc3339(finished) if finished is not None else None,
+            started_at=rfc3339(self.started_at),
+            finished_at=rfc3339(finished) if finished is not None else None,
         )

@@ -4,22 +4,14 @@ or the reason it is skipped."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from typing import Any
 
+from gitopslib._timestamps import parse_rfc3339
 from gitopslib.errors import ClusterError, ClusterTimeoutError
 from gitopslib.sync.execute.runs import _Run
 from gitopslib.sync.execute.state import _ExecutorState
 
 ANNOTATION_DELETION_APPROVED = "argocd.argoproj.io/deletion-approved"
-
-
-def _parse_time(value: str) -> datetime | None:
-    try:
-        moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _app_annotations(app: Any) -> Mapping[str, Any]:
@@ -47,7 +39,7 @@ class _PruneSteps(_ExecutorState):
         raw = _app_annotations(self.app).get(ANNOTATION_DELETION_APPROVED)
         if not raw:
             return False
-        approved = _parse_time(str(raw))
+        approved = parse_rfc3339(str(raw))
         return approved is not None and approved >= self.started_at.replace(microsecond=0)
 
     def _prune(self, run: _Run, dry_run: bool) -> tuple[str, str]:
