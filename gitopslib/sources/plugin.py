@@ -48,7 +48,7 @@ from gitopslib.sources._plugin_config import (
     kube_semver,
     load_plugins,
 )
-from gitopslib.sources.kustomize import scratch_copy
+from gitopslib.sources._scratch_copy import scratch_copy
 
 __all__ = ["PluginRenderer", "param_env", "plugin_env"]
 
