@@ -5,8 +5,10 @@ table with the operation's results (so far) merged in."""
 from __future__ import annotations
 
 import argparse
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, TextIO
 
+from gitopslib._timestamps import parse_rfc3339
 from gitopslib.cli.operating import add_cluster_flags, connect, emit_model, one_app
 from gitopslib.cli.output import table
 from gitopslib.cli.parser import Commands
@@ -15,9 +17,16 @@ if TYPE_CHECKING:
     from gitopslib.models import Application, ApplicationStatus, OperationState
 
 
-def status_text(app: Application, status: ApplicationStatus, *, wide: bool = False) -> str:
+def status_text(
+    app: Application,
+    status: ApplicationStatus,
+    *,
+    wide: bool = False,
+    now: datetime | None = None,
+) -> str:
     """The status as ``argocd app get`` prints it: a header, the last (or running)
-    operation and the resources with the operation's results merged in."""
+    operation and the resources with the operation's results merged in (``now``: the
+    moment a running operation's duration runs to, the current time unless given)."""
     source = app.spec.all_sources()[0] if app.spec.all_sources() else None
     dest = app.spec.destination
     sync = status.sync
@@ -35,7 +44,7 @@ def status_text(app: Application, status: ApplicationStatus, *, wide: bool = Fal
     ]
     text = "\n".join(lines) + "\n"
     if status.operation_state is not None:
-        text += "\n" + operation_text(status.operation_state)
+        text += "\n" + operation_text(status.operation_state, now=now)
     rows = resource_rows(status, wide=wide)
     if rows:
         header: tuple[str, ...] = ("KIND", "NAMESPACE", "NAME", "STATUS", "HEALTH", "HOOK")
@@ -46,9 +55,10 @@ def status_text(app: Application, status: ApplicationStatus, *, wide: bool = Fal
     return text
 
 
-def operation_text(state: OperationState) -> str:
-    """The operation's lines, as ``argocd app get`` prints them: a running one shows what
-    it waits for in ``Message``."""
+def operation_text(state: OperationState, *, now: datetime | None = None) -> str:
+    """The operation's lines, as ``argocd app get`` prints them: ``Duration`` is finished
+    minus started (``now`` minus started while it runs) and a running one shows what it
+    waits for in ``Message``."""
     result = state.sync_result
     revisions = result.revisions if result is not None else None
     revision = ", ".join(revisions) if revisions else (result.revision if result else None)
@@ -60,11 +70,32 @@ def operation_text(state: OperationState) -> str:
         lines.append(f"Start:              {state.started_at}")
     if state.finished_at:
         lines.append(f"Finished:           {state.finished_at}")
+    started = parse_rfc3339(state.started_at)
+    if started is not None:
+        end = parse_rfc3339(state.finished_at) or now or datetime.now(UTC)
+        seconds = int(end.timestamp()) - int(started.timestamp())
+        lines.append(f"Duration:           {go_duration(seconds)}")
     if state.retry_count:
         lines.append(f"Retry Count:        {state.retry_count}")
     if state.message:
         lines.append(f"Message:            {state.message}")
     return "\n".join(lines) + "\n"
+
+
+def go_duration(seconds: int) -> str:
+    """Whole ``seconds`` as Go's ``time.Duration`` prints them (what Argo CD shows).
+
+    >>> [go_duration(s) for s in (0, 5, 90, 3600, 7205, -61)]
+    ['0s', '5s', '1m30s', '1h0m0s', '2h0m5s', '-1m1s']
+    """
+    sign, rest = ("-", -seconds) if seconds < 0 else ("", seconds)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{sign}{hours}h{minutes}m{secs}s"
+    if minutes:
+        return f"{sign}{minutes}m{secs}s"
+    return f"{sign}{secs}s"
 
 
 def resource_rows(status: ApplicationStatus, *, wide: bool = False) -> list[tuple[str, ...]]:

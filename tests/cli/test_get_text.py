@@ -1,10 +1,14 @@
 """``gitopslib get``'s text, as ``argocd app get`` prints it: the operation's own lines
-(Operation, Sync Revision, Phase, Start, Finished, Message) and the resources table with the
-operation's hook and message merged in; hooks are rows of their own."""
+(Operation, Sync Revision, Phase, Start, Finished, Duration, Message) and the resources table
+with the operation's hook and message merged in; hooks are rows of their own."""
 
 from __future__ import annotations
 
-from gitopslib.cli.get import status_text
+from datetime import UTC, datetime
+
+import pytest
+
+from gitopslib.cli.get import go_duration, status_text
 from gitopslib.models import Application, ApplicationStatus
 
 APP = Application.from_yaml(
@@ -73,6 +77,7 @@ def test_finished_operation_and_merged_table() -> None:
         "Phase:              Succeeded\n"
         "Start:              2026-03-01T12:00:00Z\n"
         "Finished:           2026-03-01T12:00:10Z\n"
+        "Duration:           10s\n"
         "Message:            successfully synced (all tasks run)\n\n"
     ) in text
     rows = [[cell.strip() for cell in row if cell.strip()] for row in _table(text)]
@@ -91,3 +96,35 @@ def test_never_synced_app_has_no_operation_lines() -> None:
     text = status_text(APP, ApplicationStatus())
     assert "Operation:" not in text and "KIND" not in text
     assert "Target:             \n" in text
+
+
+def test_running_operation_duration_runs_to_now() -> None:
+    """A running operation (no finishedAt): Duration is now minus started, as Go prints a
+    ``time.Duration``; it sits between Start and Message."""
+    status = ApplicationStatus.model_validate(
+        {
+            "operationState": {
+                "phase": "Running",
+                "message": "waiting for healthy state of apps/Deployment/web",
+                "startedAt": "2026-03-01T12:00:00Z",
+            }
+        }
+    )
+    now = datetime(2026, 3, 1, 14, 1, 30, 900000, tzinfo=UTC)
+    text = status_text(APP, status, now=now)
+    assert (
+        "Phase:              Running\n"
+        "Start:              2026-03-01T12:00:00Z\n"
+        "Duration:           2h1m30s\n"
+        "Message:            waiting for healthy state of apps/Deployment/web\n"
+    ) in text
+    assert "Finished:" not in text
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [(0, "0s"), (59, "59s"), (90, "1m30s"), (3600, "1h0m0s"), (7205, "2h0m5s"), (-5, "-5s")],
+)
+def test_go_duration(seconds: int, text: str) -> None:
+    """Whole seconds as Go's ``time.Duration.String``."""
+    assert go_duration(seconds) == text
