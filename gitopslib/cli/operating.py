@@ -39,6 +39,16 @@ def add_cluster_flags(p: argparse.ArgumentParser, *, git: bool = True) -> None:
         help="Argo CD cluster Secrets (YAML): the app's destination picks the cluster (in a "
         "pod, https://kubernetes.default.svc is also the pod's own, as its service account)",
     )
+    g.add_argument(
+        "--service-account-token",
+        metavar="FILE",
+        help="in a pod, the service account's token file (default: the kubelet's mount)",
+    )
+    g.add_argument(
+        "--service-account-ca",
+        metavar="FILE",
+        help="in a pod, the cluster's CA file (default: the kubelet's mount)",
+    )
     if git:
         s = p.add_argument_group("where manifests come from")
         s.add_argument(
@@ -76,17 +86,24 @@ def connect(args: argparse.Namespace, app: Application) -> Iterator[Any]:
     ``--clusters-from`` (Argo CD's cluster Secrets and, in a pod, its implicit ``in-cluster``
     as the service account), else ``--kubeconfig``/``--context``
     (the default kubeconfig otherwise), else, in a pod without any kubeconfig, the pod's
-    service account (kubectl's and the client's ``load_config`` fallback)."""
+    service account (kubectl's and the client's ``load_config`` fallback). The service
+    account's token and CA are the kubelet's mount unless ``--service-account-token``/
+    ``--service-account-ca`` name other files."""
     from gitopslib.cluster import ClusterRegistry, KubernetesCluster
     from gitopslib.errors import ClusterError
 
+    account = {
+        "token_file": getattr(args, "service_account_token", None),
+        "ca_file": getattr(args, "service_account_ca", None),
+    }
     if args.clusters_from:
         if not Path(args.clusters_from).is_file():
             raise CLIError(f"--clusters-from {args.clusters_from}: no such file")
-        cluster = ClusterRegistry.from_secrets(Path(args.clusters_from)).for_app(app)
+        registry = ClusterRegistry.from_secrets(Path(args.clusters_from), **account)
+        cluster = registry.for_app(app)
     elif _pod_service_account(args):
         try:
-            cluster = KubernetesCluster.in_cluster()
+            cluster = KubernetesCluster.in_cluster(**account)
         except ClusterError as exc:
             raise CLIError(
                 f"no --kubeconfig and no kubeconfig file, in a pod (KUBERNETES_SERVICE_HOST "

@@ -11,7 +11,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from cluster_helpers import SA_TOKEN
 from fake_apiserver import FakeApiServer
+from tls_certs import TLSFiles
 
 from gitopslib.cli import main
 
@@ -300,3 +302,53 @@ def test_in_a_pod_a_kubeconfig_file_still_wins(
     code = main(["sync", str(app), "--cache-dir", str(tmp_path / "c")], out=out)
     assert code == 0, capsys.readouterr().err
     assert f"Revision:           {shas[0]}" in out.getvalue()
+
+
+def test_in_a_pod_the_service_account_flags_name_the_token_and_ca(
+    capsys: pytest.CaptureFixture[str],
+    setup,
+    https_api: FakeApiServer,
+    pod: dict[str, Path],
+    tls: TLSFiles,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """In a pod without a kubeconfig, --service-account-token/--service-account-ca replace
+    the kubelet's mount: sync then get reach the pod's API server over HTTPS (verified
+    against the given CA), every request with the given token."""
+    app, shas = setup
+    monkeypatch.setenv("KUBECONFIG", str(tmp_path / "no-such-kubeconfig"))
+    account = ["--service-account-token", str(pod["token"]), "--service-account-ca", str(tls.ca)]
+    out = io.StringIO()
+    code = main(["sync", str(app), "--cache-dir", str(tmp_path / "c"), *account], out=out)
+    assert code == 0, capsys.readouterr().err
+    assert (https_api.get("ConfigMap", "demo", "web") or {})["data"] == {"version": "1"}
+    out = io.StringIO()
+    assert main(["get", str(app), *account], out=out) == 0, capsys.readouterr().err
+    assert f"Sync Status:        Synced (revision {shas[0]})" in out.getvalue()
+    assert {(a or "").partition(" ")[2] for a in https_api.authorizations} == {SA_TOKEN}
+
+
+def test_in_a_pod_clusters_from_in_cluster_takes_the_service_account_flags(
+    capsys: pytest.CaptureFixture[str],
+    setup,
+    https_api: FakeApiServer,
+    pod: dict[str, Path],
+    tls: TLSFiles,
+    tmp_path: Path,
+) -> None:
+    """--clusters-from in a pod: the implicit in-cluster destination connects with the
+    token and CA the flags name."""
+    app, _ = setup
+    secrets = tmp_path / "clusters.yaml"
+    secrets.write_text(
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: staging\n"
+        "  labels: {argocd.argoproj.io/secret-type: cluster}\n"
+        "stringData:\n  name: staging\n  server: https://staging.example.com\n"
+    )
+    argv = ["get", str(app), "--clusters-from", str(secrets)]
+    argv += ["--service-account-token", str(pod["token"]), "--service-account-ca", str(tls.ca)]
+    out = io.StringIO()
+    assert main(argv, out=out) == 0, capsys.readouterr().err
+    assert "Name:               web" in out.getvalue()
+    assert {(a or "").partition(" ")[2] for a in https_api.authorizations} == {SA_TOKEN}
