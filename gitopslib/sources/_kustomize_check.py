@@ -39,7 +39,13 @@ from gitopslib.errors import ManifestError, PathEscapeError, RenderError
 from gitopslib.manifest import load_yaml_documents
 from gitopslib.sources._base import check_tree_confined, is_inside
 
-__all__ = ["KUSTOMIZATION_NAMES", "check_kustomization_paths", "go_fold", "looks_remote"]
+__all__ = [
+    "KUSTOMIZATION_NAMES",
+    "check_kustomization_paths",
+    "go_fold",
+    "looks_remote",
+    "read_kustomization_tree",
+]
 
 #: File names kustomize accepts, in the order Argo CD looks for them.
 KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
@@ -191,6 +197,8 @@ class _Checker:
     root: Path
     seen: set[Path] = field(default_factory=set)
     stack: list[Path] = field(default_factory=list)
+    #: Each visited folder with a kustomization file: its document (None when empty).
+    docs: dict[Path, Mapping[Any, Any] | None] = field(default_factory=dict)
 
     def shown(self, path: Path) -> str:
         return path.relative_to(self.root).as_posix() if is_inside(path, self.root) else str(path)
@@ -250,11 +258,13 @@ class _Checker:
         docs = [d for d in docs if d is not None]
         if len(docs) > 1:
             raise self.refuse(shown, "a kustomization holds one YAML document, this one several")
+        self.docs[here] = None
         if not docs:
             return
         doc = docs[0]
         if not isinstance(doc, Mapping):
             raise self.refuse(shown, f"a kustomization is a mapping, not a {type(doc).__name__}")
+        self.docs[here] = doc
         self.fields(doc, here, shown)
 
     def fields(self, doc: Mapping[Any, Any], here: Path, shown: str) -> None:
@@ -429,6 +439,15 @@ def check_kustomization_paths(
     the directories of the kustomizations visited (resolved). ``resolved``: both paths are
     already resolved (symlinks followed), so they are used as they are.
     """
+    return set(read_kustomization_tree(repo_root, kustomization_dir, resolved=resolved))
+
+
+def read_kustomization_tree(
+    repo_root: Path, kustomization_dir: Path, *, resolved: bool = False
+) -> dict[Path, Mapping[Any, Any] | None]:
+    """:func:`check_kustomization_paths`, returning each kustomization visited (its directory,
+    resolved) with the document the check parsed (None for an empty file), so that callers
+    reading the kustomizations (KSOPS generators) do not parse them again."""
     if not resolved:
         repo_root, kustomization_dir = repo_root.resolve(), kustomization_dir.resolve()
     checker = _Checker(repo_root)
@@ -439,4 +458,4 @@ def check_kustomization_paths(
             continue
         checker.seen.add(here)
         checker.kustomization(here)
-    return {d for d in checker.seen if find_kustomization(d) is not None}
+    return checker.docs

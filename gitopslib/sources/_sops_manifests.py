@@ -18,7 +18,7 @@ import base64
 import contextlib
 import os
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
@@ -92,13 +92,19 @@ def _is_ksops(doc: Any) -> bool:
     )
 
 
-def ksops_generators(folders: Iterable[Path]) -> list[tuple[Path, str]]:
-    """(kustomization folder, generator entry) of every KSOPS generator in ``folders``."""
+def ksops_generators(
+    folders: Iterable[Path], parsed: Mapping[Path, Any] | None = None
+) -> list[tuple[Path, str]]:
+    """(kustomization folder, generator entry) of every KSOPS generator in ``folders``;
+    ``parsed``: kustomization documents already read, by folder (the others are read here)."""
     found = []
     for folder in folders:
-        kfile = _kustomization(folder)
-        doc = _load(kfile) if kfile else None
-        if not isinstance(doc, dict):
+        if parsed is not None and folder in parsed:
+            doc = parsed[folder]
+        else:
+            kfile = _kustomization(folder)
+            doc = _load(kfile) if kfile else None
+        if not isinstance(doc, Mapping):
             continue
         for entry in doc.get("generators") or []:
             named = isinstance(entry, str) and (folder / entry).is_file()

@@ -60,6 +60,7 @@ from gitopslib.sources._kustomize_check import (
     check_kustomization_paths,
     find_kustomization,
     looks_remote,
+    read_kustomization_tree,
 )
 from gitopslib.sources._kustomize_overrides import (
     _confine,
@@ -174,10 +175,11 @@ def _ksops_folders(root: Path, app_dir: Path) -> list[Path]:
     if not is_inside(app_dir, root) or find_kustomization(app_dir) is None:
         return []
     try:
-        folders = {app_dir, *check_kustomization_paths(root, app_dir, resolved=True)}
+        docs = read_kustomization_tree(root, app_dir, resolved=True)
     except RenderError:
         return []  # render() reports the path problem itself
-    return sorted({folder for folder, _ in ksops_generators(folders)})
+    # the documents the check parsed: each kustomization file is read once
+    return sorted({folder for folder, _ in ksops_generators({app_dir, *docs}, docs)})
 
 
 def _rewrap(exc: CommandError, replace: Mapping[str, str], app_path: str) -> CommandError:

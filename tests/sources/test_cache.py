@@ -201,3 +201,46 @@ def test_kustomize_key_through_a_symlinked_root_still_follows_the_input(make_app
     )
     kfile.write_text("resources: [cm.yaml]\ngenerators: [secret-generator.yaml]\n")
     assert renderer.cache_key(ctx) is None and renderer.cache_key(unresolved) is None
+
+
+def test_kustomize_key_parses_each_kustomization_once(make_app, tmp_path, monkeypatch):
+    """The key's path check and its KSOPS look-up share one parse of each kustomization
+    file (the app's and the base it loads), with and without a KSOPS generator."""
+    from gitopslib.sources import _kustomize_check, _sops_manifests
+    from gitopslib.sources._base import RenderContext
+    from gitopslib.sources.kustomize import KustomizeRenderer
+
+    repo = tmp_path / "repo"
+    for folder in ("app", "base"):
+        (repo / folder).mkdir(parents=True)
+    (repo / "base" / "cm.yaml").write_text(CM.format(name="a"))
+    (repo / "base" / "kustomization.yaml").write_text("resources: [cm.yaml]\n")
+    (repo / "app" / "kustomization.yaml").write_text("resources: [../base]\n")
+    parsed: list[str] = []
+    check_parse = _kustomize_check._Checker.parse
+    sops_load = _sops_manifests._load
+
+    def counted_parse(self, data, where, *, what):
+        parsed.append(where)
+        return check_parse(self, data, where, what=what)
+
+    def counted_load(path):
+        parsed.append(path.relative_to(repo.resolve()).as_posix())
+        return sops_load(path)
+
+    monkeypatch.setattr(_kustomize_check._Checker, "parse", counted_parse)
+    monkeypatch.setattr(_sops_manifests, "_load", counted_load)
+    app = make_app("app")
+    ctx = RenderContext(app=app, source=app.spec.source, repo_root=repo, app_dir=repo / "app")
+    kustomizations = ["app/kustomization.yaml", "base/kustomization.yaml"]
+
+    assert KustomizeRenderer().cache_key(ctx) is not None
+    assert sorted(parsed) == kustomizations
+
+    parsed.clear()
+    (repo / "base" / "gen.yaml").write_text(
+        "apiVersion: viaduct.ai/v1\nkind: ksops\nmetadata: {name: s}\nfiles: [s.enc.yaml]\n"
+    )
+    (repo / "base" / "kustomization.yaml").write_text("generators: [gen.yaml]\n")
+    assert KustomizeRenderer().cache_key(ctx) is None
+    assert sorted(p for p in parsed if p.endswith("kustomization.yaml")) == kustomizations
