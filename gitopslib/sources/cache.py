@@ -150,6 +150,18 @@ def _loads(data: bytes) -> Any:
             gc.enable()
 
 
+def _stored_value(data: bytes, key: str) -> dict[str, Any] | None:
+    """The value of a stored entry (disk file or shared-cache payload) written under ``key``,
+    or None when ``data`` is not JSON or belongs to another key (corrupt or foreign)."""
+    try:
+        stored = _loads(data)
+    except orjson.JSONDecodeError:
+        return None
+    if not isinstance(stored, dict) or stored.get("key") != key:
+        return None
+    return stored["value"]  # type: ignore[no-any-return]
+
+
 class RenderCache:
     """Memory LRU in front of an on-disk store of render results, and optionally a store
     shared with other processes (``shared``, e.g. a :class:`RedisStore`), asked after the
@@ -203,33 +215,23 @@ class RenderCache:
             except OSError:
                 data = None
             if data is not None:
-                try:
-                    stored = _loads(data)
-                    ok = isinstance(stored, dict) and stored.get("key") == key
-                except orjson.JSONDecodeError:
-                    ok = False
-                if ok:
-                    entry = stored["value"]
+                entry = _stored_value(data, key)
+                if entry is not None:
                     self._remember(key, entry)
                     self.stats.disk_hits += 1
                     self.last_hit = "disk"
-                    return entry  # type: ignore[no-any-return]
+                    return entry
                 path.unlink(missing_ok=True)  # corrupt or foreign: a miss
         if self.shared is not None:
             data = self.shared.get(key)
             if data is not None:
-                try:
-                    stored = _loads(data)
-                    ok = isinstance(stored, dict) and stored.get("key") == key
-                except orjson.JSONDecodeError:
-                    ok = False
-                if ok:
-                    entry = stored["value"]
+                entry = _stored_value(data, key)
+                if entry is not None:
                     self._remember(key, entry)
                     self._write_disk(key, data)
                     self.stats.shared_hits += 1
                     self.last_hit = "shared"
-                    return entry  # type: ignore[no-any-return]
+                    return entry
                 self.shared.delete(key)
         self.stats.misses += 1
         self.last_hit = None
