@@ -7,22 +7,19 @@ from __future__ import annotations
 import logging
 import os
 import shutil
-import socket
 import subprocess
 import time
 import zlib
-from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import orjson
 import pytest
+from git_daemon import free_port
+from render_counting import CountingDirectory, registry
 
 from gitopslib.models import Application
-from gitopslib.sources import RedisStore, RenderCache, default_registry, render
-from gitopslib.sources._base import RenderContext
-from gitopslib.sources.directory import DirectoryRenderer
+from gitopslib.sources import RedisStore, RenderCache, render
 
 redis = pytest.importorskip("redis")
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
@@ -32,12 +29,6 @@ pytestmark = pytest.mark.skipif(
     not Path(REDIS_SERVER).exists() and os.environ.get("CI", "").lower() != "true",
     reason="needs redis-server on PATH (Debian: apt-get install redis-server)",
 )
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class Server:
@@ -81,28 +72,6 @@ def server() -> Iterator[Server]:
 def store(server: Server) -> RedisStore:
     server.client.flushdb()
     return RedisStore(server.url, ttl=600)
-
-
-class CountingDirectory(DirectoryRenderer):
-    """The real Directory renderer, counting renders (and optionally flagging them as
-    decrypted, as the SOPS decryption does)."""
-
-    def __init__(self, secret: bool = False) -> None:
-        super().__init__()
-        self.renders: Counter[str] = Counter()
-        self.secret = secret
-
-    def render(self, ctx: RenderContext) -> list[dict[str, Any]]:
-        self.renders[str(ctx.app.metadata.name)] += 1
-        if self.secret:
-            ctx.contains_secrets = True
-        return super().render(ctx)
-
-
-def registry(renderer: DirectoryRenderer) -> Any:
-    reg = default_registry()
-    reg.register(renderer, replace=True)
-    return reg
 
 
 @pytest.fixture

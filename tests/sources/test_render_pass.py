@@ -9,34 +9,21 @@ import contextlib
 import fcntl
 import gc
 import os
-import subprocess
-from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from git_daemon import run_git
+from render_counting import CountingDirectory, registry
 
 from gitopslib.git import GitRepository
 from gitopslib.models import Application
-from gitopslib.sources import RenderCache, RenderPass, default_registry, render
-from gitopslib.sources._base import RenderContext
-from gitopslib.sources.directory import DirectoryRenderer
-
-ENV = {
-    "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-    "HOME": "/nonexistent",
-    "GIT_CONFIG_NOSYSTEM": "1",
-    "GIT_CONFIG_GLOBAL": "/dev/null",
-    "GIT_AUTHOR_NAME": "t",
-    "GIT_AUTHOR_EMAIL": "t@example.com",
-    "GIT_COMMITTER_NAME": "t",
-    "GIT_COMMITTER_EMAIL": "t@example.com",
-}
+from gitopslib.sources import RenderCache, RenderPass, render
 
 
 def git(work: Path, *args: str) -> None:
-    subprocess.run(["git", *args], cwd=work, env=ENV, check=True, capture_output=True, timeout=60)
+    run_git(*args, cwd=work)
 
 
 def app(name: str, path: str, annotations: str = "") -> Application:
@@ -51,27 +38,6 @@ def app(name: str, path: str, annotations: str = "") -> Application:
 
 def cm(name: str, value: str) -> str:
     return f"apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: {name}}}\ndata: {{v: '{value}'}}\n"
-
-
-class CountingDirectory(DirectoryRenderer):
-    """The real Directory renderer, counting renders per app."""
-
-    def __init__(self, secret: bool = False) -> None:
-        super().__init__()
-        self.renders: Counter[str] = Counter()
-        self.secret = secret
-
-    def render(self, ctx: RenderContext) -> list[dict[str, Any]]:
-        self.renders[str(ctx.app.metadata.name)] += 1
-        if self.secret:
-            ctx.contains_secrets = True  # what a renderer that decrypted SOPS values sets
-        return super().render(ctx)
-
-
-def registry(renderer: DirectoryRenderer) -> Any:
-    reg = default_registry()
-    reg.register(renderer, replace=True)
-    return reg
 
 
 @pytest.fixture
