@@ -14,6 +14,17 @@ STOLEN = "STOLEN-OUTSIDE-CONTENT"
 AppFor = Callable[..., Application]
 
 
+def app_file(repo_url: str = "https://example.com/r.git", path: str = "app") -> str:
+    """An Application file for the CLI: app ``a`` in argocd, deploying ``path`` of
+    ``repo_url`` to the default namespace of the local cluster."""
+    return (
+        "apiVersion: argoproj.io/v1alpha1\nkind: Application\n"
+        "metadata: {name: a, namespace: argocd}\nspec:\n  project: default\n"
+        "  destination: {server: https://kubernetes.default.svc, namespace: default}\n"
+        f"  source: {{repoURL: '{repo_url}', path: {path}}}\n"
+    )
+
+
 def write_chart(where: Path, template: str | None = None) -> Path:
     """A minimal Helm chart at ``where`` whose one template is ``template``."""
     (where / "templates").mkdir(parents=True)

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 import yaml
-from sec_fixtures import AppFor
+from sec_fixtures import AppFor, app_file
 
 import gitopslib
 from gitopslib.cli import main
@@ -164,12 +164,7 @@ def test_cli_plan_refuses_deep_live_objects(
     (repo / "app" / "cm.yaml").write_text(yaml.safe_dump(_deep_object(5, name="deep")))
     (live / "deep.json").write_text(json.dumps(_deep_object(700)))
     app = tmp_path / "app.yaml"
-    app.write_text(
-        "apiVersion: argoproj.io/v1alpha1\nkind: Application\n"
-        "metadata: {name: a, namespace: argocd}\nspec:\n  project: default\n"
-        "  destination: {server: https://kubernetes.default.svc, namespace: default}\n"
-        "  source: {repoURL: https://example.com/r.git, path: app}\n"
-    )
+    app.write_text(app_file())
     code = main(
         ["plan", str(app), "--repo-root", str(repo), "--live", str(live)], out=io.StringIO()
     )

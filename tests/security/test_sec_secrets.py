@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 import yaml
+from sec_fixtures import app_file
 
 from gitopslib import testing
 from gitopslib.cli import main
@@ -180,12 +181,7 @@ def cli_inputs(tmp_path: Path) -> tuple[Path, Path, Path]:
     gone["metadata"].update(name="gone", labels=labels)
     (live / "s.yaml").write_text(yaml.safe_dump_all([old, gone]))
     app = tmp_path / "app.yaml"
-    app.write_text(
-        "apiVersion: argoproj.io/v1alpha1\nkind: Application\n"
-        "metadata: {name: a, namespace: argocd}\nspec:\n  project: default\n"
-        "  destination: {server: https://kubernetes.default.svc, namespace: default}\n"
-        "  source: {repoURL: https://example.com/r.git, path: app}\n"
-    )
+    app.write_text(app_file())
     return app, tmp_path / "repo", live
 
 
@@ -226,12 +222,7 @@ def test_cli_preview_masks_secret_values(tmp_path: Path) -> None:
     def git(*argv: str) -> None:
         subprocess.run(["git", *argv], cwd=work, env=env, check=True, timeout=30)
 
-    (work / "app.yaml").write_text(
-        "apiVersion: argoproj.io/v1alpha1\nkind: Application\n"
-        "metadata: {name: a, namespace: argocd}\nspec:\n  project: default\n"
-        "  destination: {server: https://kubernetes.default.svc, namespace: default}\n"
-        f"  source: {{repoURL: '{work}', path: app}}\n"
-    )
+    (work / "app.yaml").write_text(app_file(str(work)))
     (work / "app" / "s.yaml").write_text(yaml.safe_dump(secret(string={"pw": OLD})))
     git("init", "-q", "-b", "main")
     git("add", "-A")
