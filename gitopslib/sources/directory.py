@@ -30,6 +30,7 @@ import functools
 import importlib.metadata
 import importlib.util
 import json
+import math
 import os
 import re
 import stat
@@ -41,6 +42,7 @@ from typing import Any
 import orjson
 import yaml
 
+from gitopslib.diff.normalize import parse_quantity
 from gitopslib.errors import EngineNotFoundError, ManifestError, PathEscapeError, RenderError
 from gitopslib.globs import compile_glob, glob_match
 from gitopslib.manifest import (
@@ -80,23 +82,6 @@ __all__ = [
 #: 0 means no limit) or for the process with that environment variable, as in Argo CD.
 DEFAULT_MAX_COMBINED_SIZE = 10_000_000
 MAX_COMBINED_SIZE_ENV = "ARGOCD_REPO_SERVER_MAX_COMBINED_DIRECTORY_MANIFESTS_SIZE"
-_QUANTITY = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KMGTPE]i?|k)?\s*$")
-_UNITS = {
-    None: 1,
-    "k": 1000,
-    "K": 1000,
-    "M": 1000**2,
-    "G": 1000**3,
-    "T": 1000**4,
-    "P": 1000**5,
-    "E": 1000**6,
-    "Ki": 1024,
-    "Mi": 1024**2,
-    "Gi": 1024**3,
-    "Ti": 1024**4,
-    "Pi": 1024**5,
-    "Ei": 1024**6,
-}
 
 
 def max_combined_size(options: Mapping[str, Any]) -> int:
@@ -116,14 +101,17 @@ def max_combined_size(options: Mapping[str, Any]) -> int:
         return DEFAULT_MAX_COMBINED_SIZE
     if isinstance(raw, int) and not isinstance(raw, bool):
         return max(0, raw)
-    found = _QUANTITY.match(str(raw))
-    if not found:
+    try:
+        size = parse_quantity(str(raw))
+    except ValueError:
+        size = None
+    if size is None or size < 0:
         raise RenderError(
             f"{where} is {raw!r}: expected bytes or a quantity such as 10M or 1Gi",
             source_type="Directory",
             path=None,
         )
-    return int(float(found.group(1)) * _UNITS[found.group(2)])
+    return math.ceil(size)  # as Go's Quantity.Value(), which Argo CD reads: rounded up
 
 
 #: A file whose bytes contain this marker is skipped by directory rendering (Argo CD's

@@ -62,7 +62,16 @@ def test_environment_variable_raises_the_default(make_app, large_app, monkeypatc
         render(make_app("app"), repo_root=large_app, options={"max_combined_size": "1M"})
 
 
-@pytest.mark.parametrize("bad", ["lots", "10MB", "-5"])
+@pytest.mark.parametrize(
+    ("quantity", "size"), [("1e6", 1_000_000), ("1.5Gi", 1_610_612_736), ("2500m", 3)]
+)
+def test_limit_is_a_kubernetes_quantity(quantity, size):
+    """The limit is read as Argo CD reads its variable (resource.MustParse, then Value():
+    exponents and milli allowed, rounded up)."""
+    assert max_combined_size({"max_combined_size": quantity}) == size
+
+
+@pytest.mark.parametrize("bad", ["lots", "10MB", "-5", "10K", "10 M"])
 def test_malformed_limit_is_refused(bad):
     """A limit that is not bytes or a quantity is an error naming where it came from."""
     with pytest.raises(RenderError, match="max_combined_size"):
