@@ -31,6 +31,7 @@ __all__ = [
     "GitSource",
     "SyncRequest",
     "app_health",
+    "compare_live",
     "context_from",
     "dest_namespace",
     "execute",
@@ -79,17 +80,25 @@ def observe(
     app: Any, cluster: Cluster, git: GitSource, ctx: OperationContext
 ) -> tuple[RenderResult, list[dict[str, Any]], ComparisonResult]:
     """Render the app, read its live state and compare the two."""
-    settings = ctx.settings
     rendered = render_app(app, cluster, git, ctx)
+    live, comparison = compare_live(app, cluster, rendered.manifests, ctx)
+    return rendered, live, comparison
+
+
+def compare_live(
+    app: Any, cluster: Cluster, manifests: list[dict[str, Any]], ctx: OperationContext
+) -> tuple[list[dict[str, Any]], ComparisonResult]:
+    """Read the live objects the app's tracking claims (plus those ``manifests`` would
+    adopt) and compare ``manifests`` with them, with the context's settings."""
+    settings = ctx.settings
     live = live_state(
         app,
         cluster,
-        rendered.manifests,
+        manifests,
         label_key=settings.instance_label_key,
         controller_namespace=settings.controller_namespace,
     )
-    comparison = compare(rendered.manifests, live, app=app, settings=settings)
-    return rendered, live, comparison
+    return live, compare(manifests, live, app=app, settings=settings)
 
 
 def resource_health(

@@ -19,9 +19,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from gitopslib._timestamps import rfc3339
-from gitopslib.cluster.live import live_state
 from gitopslib.cluster.status import StatusRecord, StatusStore
-from gitopslib.diff import DiffSettings, compare
+from gitopslib.diff import DiffSettings
 from gitopslib.errors import GitOpsError
 from gitopslib.manifest import paused_gc
 from gitopslib.models import (
@@ -40,6 +39,7 @@ from gitopslib.operations._loop import (
     GitSource,
     SyncRequest,
     app_health,
+    compare_live,
     context_from,
     execute,
     observe,
@@ -388,15 +388,7 @@ def _fresh_status(
     status.operation_state = op
     if rendered is None or request.dry_run:
         return status
-    settings = ctx.settings
-    live = live_state(
-        app,
-        cluster,
-        rendered.manifests,
-        label_key=settings.instance_label_key,
-        controller_namespace=settings.controller_namespace,
-    )
-    comparison = compare(rendered.manifests, live, app=app, settings=settings)
+    _live, comparison = compare_live(app, cluster, rendered.manifests, ctx)
     rows = resource_health(comparison, ctx.health)
     source, sources = source_dicts(app)
     if request.source is not None:

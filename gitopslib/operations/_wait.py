@@ -20,9 +20,7 @@ import os
 from collections.abc import Callable
 from typing import Any
 
-from gitopslib.cluster.live import live_state
 from gitopslib.cluster.status import StatusStore
-from gitopslib.diff import compare
 from gitopslib.errors import OperationError, WaitTimeoutError
 from gitopslib.health import HealthStatus, HealthStatusCode, aggregate_health
 from gitopslib.manifest import CLUSTER_SCOPED_KINDS, ResourceKey
@@ -30,6 +28,7 @@ from gitopslib.models import ApplicationStatus, ResourceStatus, SyncStatus
 from gitopslib.operations._loop import (
     GitSource,
     app_health,
+    compare_live,
     context_from,
     render_app,
     resolve_cluster,
@@ -197,15 +196,7 @@ def _poll(
     """The app's status as the live objects say now."""
     status = store.load(app).status.model_copy(deep=True)
     if rendered is not None:
-        settings = ctx.settings
-        objs = live_state(
-            app,
-            cluster,
-            rendered.manifests,
-            label_key=settings.instance_label_key,
-            controller_namespace=settings.controller_namespace,
-        )
-        comparison = compare(rendered.manifests, objs, app=app, settings=settings)
+        _live, comparison = compare_live(app, cluster, rendered.manifests, ctx)
         rows = resource_health(comparison, ctx.health)
         sync_status = status.sync.model_copy() if status.sync is not None else SyncStatus()
         sync_status.status = comparison.sync_status
