@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from gitopslib._timestamps import rfc3339
 from gitopslib.cluster.live import live_state
 from gitopslib.diff import ComparisonResult, DiffSettings
 from gitopslib.errors import ClusterError, OperationError
@@ -54,13 +55,12 @@ from gitopslib.operations._loop import (
     resource_health,
     source_dicts,
 )
-from gitopslib.operations._sync import notify, run_sync, status_store, sync
+from gitopslib.operations._sync import notify, run_sync, set_comparison, status_store, sync
 from gitopslib.sources import RenderResult
 from gitopslib.sources.resolver import RepositoryLike
 from gitopslib.sync import SyncPlan
 from gitopslib.sync.context import HealthFunction, OperationContext
 from gitopslib.sync.protocol import Cluster
-from gitopslib.sync.status import health_status, resource_statuses, sync_status
 
 _log = logging.getLogger("gitopslib.operations")
 
@@ -336,21 +336,17 @@ def _record_comparison(
             return
         status = record.status.model_copy(deep=True)
         source, sources = source_dicts(app)
-        destination = getattr(getattr(app, "spec", None), "destination", None)
-        rendered = result.render
-        status.sync = sync_status(
+        set_comparison(
+            status,
+            app,
             result.comparison,
-            revision=rendered.revision,
-            revisions=[r or "" for r in rendered.revisions],
+            result.resource_health,
+            result.health,
+            result.render,
             source=source,
             sources=sources,
-            destination=destination.to_dict() if destination is not None else None,
+            reconciled_at=rfc3339(ctx.now()),
         )
-        health = health_status(result.health)
-        if health is not None:
-            status.health = health
-        status.resources = resource_statuses(result.comparison, result.resource_health)
-        status.reconciled_at = ctx.now().astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         if result.conditions or status.conditions:
             status.conditions = [
                 ApplicationCondition(type=c["type"], message=c["message"])

@@ -20,9 +20,10 @@ from typing import Any
 
 from gitopslib._timestamps import rfc3339
 from gitopslib.cluster.status import StatusRecord, StatusStore
-from gitopslib.diff import DiffSettings
+from gitopslib.diff import ComparisonResult, DiffSettings
 from gitopslib.errors import GitOpsError
-from gitopslib.manifest import paused_gc
+from gitopslib.health import HealthStatus
+from gitopslib.manifest import ResourceKey, paused_gc
 from gitopslib.models import (
     ApplicationStatus,
     Operation,
@@ -57,7 +58,7 @@ from gitopslib.sync.context import HealthFunction, OperationContext
 from gitopslib.sync.protocol import Cluster
 from gitopslib.sync.status import add_history, health_status, resource_statuses, sync_status
 
-__all__ = ["notify", "run_sync", "status_store", "sync"]
+__all__ = ["notify", "run_sync", "set_comparison", "status_store", "sync"]
 
 #: Extra time after an operation's own deadline before its Running record counts as stale.
 STALE_GRACE = timedelta(seconds=60)
@@ -311,7 +312,8 @@ def run_sync(
             op.message = f"{op.message} (retried {count} times)."
     record = recorder.current()
     if record is not None:
-        status = _status_after(app, cluster, record.status, op, rendered, request, ctx)
+        with paused_gc():  # a fresh comparison: bulk work on acyclic trees
+            status = _status_after(app, cluster, record.status, op, rendered, request, ctx)
         _record(store, app, record, status, ctx)
     _observe_sync(app, op, request, ctx)
     return op
@@ -371,19 +373,6 @@ def _status_after(
     """The status an operation leaves: the operation state always; after a real sync the
     fresh comparison (sync, health, resources) and, when it succeeded and was not selective,
     a history entry."""
-    with paused_gc():
-        return _fresh_status(app, cluster, previous, op, rendered, request, ctx)
-
-
-def _fresh_status(
-    app: Any,
-    cluster: Cluster,
-    previous: ApplicationStatus,
-    op: OperationState,
-    rendered: RenderResult | None,
-    request: SyncRequest,
-    ctx: OperationContext,
-) -> ApplicationStatus:
     status = previous.model_copy(deep=True)
     status.operation_state = op
     if rendered is None or request.dry_run:
@@ -395,22 +384,18 @@ def _fresh_status(
         source = request.source
     if request.sources is not None:
         sources = request.sources
-    destination = getattr(getattr(app, "spec", None), "destination", None)
-    dest = destination.to_dict() if destination is not None else None
     revisions = [r or "" for r in rendered.revisions]
-    status.sync = sync_status(
+    set_comparison(
+        status,
+        app,
         comparison,
-        revision=rendered.revision,
-        revisions=revisions,
+        rows,
+        app_health(comparison, rows),
+        rendered,
         source=source,
         sources=sources,
-        destination=dest,
+        reconciled_at=op.finished_at,
     )
-    health = health_status(app_health(comparison, rows))
-    if health is not None:
-        status.health = health
-    status.resources = resource_statuses(comparison, rows)
-    status.reconciled_at = op.finished_at
     types = [t for t in rendered.source_types if t]
     if sources is not None:
         status.source_types = types
@@ -434,3 +419,34 @@ def _fresh_status(
         limit = getattr(getattr(app, "spec", None), "effective_revision_history_limit", 10)
         status.history = add_history(list(status.history or []), entry, limit=limit)
     return status
+
+
+def set_comparison(
+    status: ApplicationStatus,
+    app: Any,
+    comparison: ComparisonResult,
+    rows: list[tuple[ResourceKey, HealthStatus | None]],
+    health: HealthStatus,
+    rendered: RenderResult,
+    *,
+    source: dict[str, Any] | None,
+    sources: list[dict[str, Any]] | None,
+    reconciled_at: str | None,
+) -> None:
+    """Write a comparison into ``status`` as the controller does after comparing:
+    ``sync`` (what was compared, at which revisions, to which destination), ``health``
+    (kept as it was when unknown), ``resources`` and ``reconciledAt``."""
+    destination = getattr(getattr(app, "spec", None), "destination", None)
+    status.sync = sync_status(
+        comparison,
+        revision=rendered.revision,
+        revisions=[r or "" for r in rendered.revisions],
+        source=source,
+        sources=sources,
+        destination=destination.to_dict() if destination is not None else None,
+    )
+    app_health_status = health_status(health)
+    if app_health_status is not None:
+        status.health = app_health_status
+    status.resources = resource_statuses(comparison, rows)
+    status.reconciled_at = reconciled_at
