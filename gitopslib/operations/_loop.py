@@ -22,7 +22,7 @@ from gitopslib.project.admission import namespace_permits
 from gitopslib.sources import RenderResult, render
 from gitopslib.sources.resolver import RepositoryLike
 from gitopslib.sync import SyncPlan, SyncPlanOptions, plan_sync
-from gitopslib.sync.context import HealthFunction, OperationContext
+from gitopslib.sync.context import HealthFunction, OperationContext, context_from
 from gitopslib.sync.execute import run_plan
 from gitopslib.sync.protocol import Cluster
 from gitopslib.tracking import app_instance_name
@@ -232,11 +232,6 @@ def execute(plan: Any, cluster: Cluster, app: Any, ctx: OperationContext) -> Ope
         tracking_method=settings.tracking_method,
         label_key=settings.instance_label_key,
     )
-
-
-def context_from(context: OperationContext | None, **changes: Any) -> OperationContext:
-    """``context`` (default: Argo CD's defaults) with the keywords the caller gave."""
-    return (context or OperationContext()).replace(**changes)
 
 
 def resolve_cluster(app: Any, cluster: Cluster | None, ctx: OperationContext) -> Cluster:

@@ -36,6 +36,7 @@ __all__ = [
     "ClusterResolver",
     "HealthFunction",
     "OperationContext",
+    "context_from",
     "utc_now",
 ]
 
@@ -126,3 +127,14 @@ class OperationContext:
         except Exception as exc:  # an observer must never stop an operation
             _log.warning("observer %s failed: %s", what, type(exc).__name__)
             return None
+
+
+def context_from(context: OperationContext | None, **changes: Any) -> OperationContext:
+    """``context`` (default: Argo CD's defaults) with the keywords the caller gave (None:
+    not given): the layer under the keyword arguments of ``sync``, ``reconcile``, ``wait``,
+    ``rollback`` and ``execute_plan``.
+
+    >>> context_from(None, timeout=5.0, poll_interval=None).timeout
+    5.0
+    """
+    return (context or OperationContext()).replace(**changes)

@@ -11,7 +11,7 @@ from gitopslib.errors import ClusterError, ClusterTimeoutError
 from gitopslib.manifest import LABEL_INSTANCE, paused_gc
 from gitopslib.models import OperationState
 from gitopslib.sync._options import AppView
-from gitopslib.sync.context import HealthFunction, OperationContext
+from gitopslib.sync.context import HealthFunction, OperationContext, context_from
 from gitopslib.sync.deadline import operation_deadline
 from gitopslib.sync.execute.executor import _Executor
 from gitopslib.sync.execute.runs import _COMPLETED
@@ -66,7 +66,8 @@ def execute_plan(
     SyncFailed, Pruned, PruneSkipped; ``hook_phase``; ``message`` such as ``pruned``,
     ``ignored (no prune)`` or ``deployment.apps/web created``).
     """
-    ctx = (context or OperationContext()).replace(
+    ctx = context_from(
+        context,
         health=health,
         timeout=timeout,
         poll_interval=poll_interval,
