@@ -126,21 +126,13 @@ class _Executor(_TaskRunner):
                             "Error",
                             f"Failed to remove hook finalizer: {error}",
                         )
+        # the hooks finished before this step, deleted by their policy when the sync ends
+        finished_hooks = [r for r in all_runs if r.is_hook and r.live is not None and not r.running]
         delete_on_success = [
-            r
-            for r in all_runs
-            if r.is_hook
-            and r.live is not None
-            and not r.running
-            and "HookSucceeded" in r.task.hook_delete_policies
+            r for r in finished_hooks if "HookSucceeded" in r.task.hook_delete_policies
         ]
         delete_on_failure = [
-            r
-            for r in all_runs
-            if r.is_hook
-            and r.live is not None
-            and not r.running
-            and "HookFailed" in r.task.hook_delete_policies
+            r for r in finished_hooks if "HookFailed" in r.task.hook_delete_policies
         ]
         failed = [r for r in self.runs if r.sync_status == "SyncFailed"]
         if any(r.completed and not r.successful for r in self.runs):
