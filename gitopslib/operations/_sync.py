@@ -206,7 +206,7 @@ def _deadline(start: datetime, ctx: OperationContext, retry: RetryStrategy | Non
     """When this operation is over even if its process died: every attempt's timeout plus
     the backoff between them, plus a grace period."""
     limit = (retry.limit or 0) if retry is not None else 0
-    attempts = 1 + max(limit, 0) if limit >= 0 else 1 + 100
+    attempts = 1 + (limit if limit >= 0 else 100)  # a negative limit: unbounded retries
     total = ctx.timeout * attempts
     if retry is not None:
         total += sum(retry.retry_delay(n).total_seconds() for n in range(attempts - 1))
