@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from git_daemon import run_git
 
 from gitopslib.cluster import MemoryCluster
 from gitopslib.manifest import ResourceKey
@@ -294,23 +295,6 @@ def test_project_refusing_destination_fails_before_render(repo: Path) -> None:
     assert cluster.writes == []  # the status record aside, nothing written
 
 
-def _git(cwd: Path, *args: str) -> str:
-    import subprocess
-
-    env = {
-        "GIT_AUTHOR_NAME": "t",
-        "GIT_AUTHOR_EMAIL": "t@example.com",
-        "GIT_COMMITTER_NAME": "t",
-        "GIT_COMMITTER_EMAIL": "t@example.com",
-        "HOME": str(cwd),
-        "PATH": "/usr/bin:/bin",
-    }
-    out = subprocess.run(
-        ["git", *args], cwd=cwd, env=env, check=True, capture_output=True, text=True, timeout=30
-    )
-    return out.stdout.strip()
-
-
 def test_sync_from_git_records_revision_and_stops_after_failure(
     example_apps: Path, tmp_path: Path
 ) -> None:
@@ -320,10 +304,10 @@ def test_sync_from_git_records_revision_and_stops_after_failure(
 
     origin = tmp_path / "origin"
     shutil.copytree(example_apps / "guestbook", origin / "guestbook")
-    _git(origin, "init", "-q", "-b", "main")
-    _git(origin, "add", ".")
-    _git(origin, "commit", "-qm", "guestbook")
-    first_sha = _git(origin, "rev-parse", "HEAD")
+    run_git("init", "-q", "-b", "main", cwd=origin)
+    run_git("add", ".", cwd=origin)
+    run_git("commit", "-qm", "guestbook", cwd=origin)
+    first_sha = run_git("rev-parse", "HEAD", cwd=origin)
     url = origin.as_uri()
     repository = GitRepository(url, cache_dir=tmp_path / "cache")
     app = Application.from_yaml(
@@ -353,7 +337,7 @@ def test_sync_from_git_records_revision_and_stops_after_failure(
         .read_text()
         .replace("replicas: 1", "replicas: 2")
     )
-    _git(origin, "commit", "-qam", "two replicas")
+    run_git("commit", "-qam", "two replicas", cwd=origin)
     newer = reconcile(app, cluster, repository=repository, **fast())
     assert newer.operation is not None and newer.operation.phase == "Succeeded"
     assert cluster.get(DEPLOY)["spec"]["replicas"] == 2  # type: ignore[index]

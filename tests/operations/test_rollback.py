@@ -3,10 +3,10 @@ redeploy of a history entry's revision from a real Git repository, recorded as n
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import pytest
+from git_daemon import run_git
 from ops_helpers import make_app, write_repo
 
 import gitopslib as g
@@ -21,21 +21,6 @@ WEB = ResourceKey("apps", "Deployment", "shop", "web")
 EXTRA = ResourceKey("", "ConfigMap", "shop", "extra")
 
 
-def git(cwd: Path, *args: str) -> str:
-    env = {
-        "GIT_AUTHOR_NAME": "t",
-        "GIT_AUTHOR_EMAIL": "t@example.com",
-        "GIT_COMMITTER_NAME": "t",
-        "GIT_COMMITTER_EMAIL": "t@example.com",
-        "HOME": str(cwd),
-        "PATH": "/usr/bin:/bin",
-    }
-    out = subprocess.run(
-        ["git", *args], cwd=cwd, env=env, check=True, capture_output=True, text=True, timeout=30
-    )
-    return out.stdout.strip()
-
-
 def image(cluster: MemoryCluster) -> str:
     live = cluster.get(WEB) or {}
     return str(live["spec"]["template"]["spec"]["containers"][0]["image"])
@@ -44,9 +29,9 @@ def image(cluster: MemoryCluster) -> str:
 @pytest.fixture
 def origin(tmp_path: Path) -> Path:
     root = write_repo(tmp_path / "origin", tag="1")
-    git(root, "init", "-q", "-b", "main")
-    git(root, "add", ".")
-    git(root, "commit", "-qm", "v1")
+    run_git("init", "-q", "-b", "main", cwd=root)
+    run_git("add", ".", cwd=root)
+    run_git("commit", "-qm", "v1", cwd=root)
     return root
 
 
@@ -67,10 +52,10 @@ def test_rollback_redeploys_the_recorded_revision(
     repo = GitRepository(origin.as_uri(), cache_dir=tmp_path / "cache")
     app = app_for(origin)
     cluster = MemoryCluster(simulate=True)
-    first = git(origin, "rev-parse", "HEAD")
+    first = run_git("rev-parse", "HEAD", cwd=origin)
     g.sync(app, cluster=cluster, repository=repo, context=ctx)
     write_repo(origin, tag="2")
-    git(origin, "commit", "-qam", "v2")
+    run_git("commit", "-qam", "v2", cwd=origin)
     g.sync(app, cluster=cluster, repository=repo, context=ctx)
     assert image(cluster) == "nginx:2"
     op = g.rollback(app, 0, cluster=cluster, repository=repo, context=ctx)
@@ -93,7 +78,7 @@ def test_rollback_without_id_takes_the_previous(
     cluster = MemoryCluster(simulate=True)
     g.sync(app, cluster=cluster, repository=repo, context=ctx)
     write_repo(origin, tag="2")
-    git(origin, "commit", "-qam", "v2")
+    run_git("commit", "-qam", "v2", cwd=origin)
     g.sync(app, cluster=cluster, repository=repo, context=ctx)
     g.rollback(app, cluster=cluster, repository=repo, context=ctx)
     assert image(cluster) == "nginx:1"
@@ -137,8 +122,8 @@ def test_prune_like_the_cli_flag(origin: Path, tmp_path: Path, ctx: OperationCon
     (origin / "web" / "extra.yaml").write_text(
         "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: extra}\n"
     )
-    git(origin, "add", ".")
-    git(origin, "commit", "-qm", "extra")
+    run_git("add", ".", cwd=origin)
+    run_git("commit", "-qm", "extra", cwd=origin)
     g.sync(app, cluster=cluster, repository=repo, context=ctx)
     g.rollback(app, 0, cluster=cluster, repository=repo, context=ctx)
     assert cluster.get(EXTRA) is not None
