@@ -55,7 +55,7 @@ class OperationRecorder:
     ``running`` is the operation as recorded at the start (its ``operation`` and
     ``startedAt`` are kept in every progress write); ``deadline`` is the stale-after
     annotation every write keeps. :attr:`record` is the last read or write this process
-    owns; :attr:`writes` counts the progress writes made.
+    owns.
     """
 
     def __init__(
@@ -75,7 +75,6 @@ class OperationRecorder:
         self.interval = ctx.progress_interval
         self.record: StatusRecord | None = None
         self.retry_count = 0
-        self.writes = 0
         self._shown: OperationState | None = None
         self._checked_at = self.clock()
         self._pending: OperationState | None = None
@@ -155,7 +154,6 @@ class OperationRecorder:
             )
             return
         self._shown = view
-        self.writes += 1
 
     def _settle(self) -> None:
         """After a failed write: read the record again and adopt it when it shows this
