@@ -33,6 +33,7 @@ from typing import Any
 from gitopslib.diff import _schema
 from gitopslib.diff.settings import DiffSettings, glob_match
 from gitopslib.manifest import api_group
+from gitopslib.models._duration import format_go_duration, parse_go_duration_ns
 
 __all__ = [
     "SERVER_METADATA_FIELDS",
@@ -275,26 +276,13 @@ def _by_descriptor(value: Any, desc: list[Any]) -> Any:
 
 # --- durations ------------------------------------------------------------------------------
 
-_DURATION_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)")
-_UNIT = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
-
 
 def parse_duration(text: str) -> float:
     """Seconds in a Go duration string (``1h30m``, ``90s``, ``250ms``)."""
-    s = text.strip()
-    sign = -1.0 if s.startswith("-") else 1.0
-    s = s.lstrip("+-")
-    if s == "0":
-        return 0.0
-    pos, total = 0, 0.0
-    for m in _DURATION_PART.finditer(s):
-        if m.start() != pos:
-            raise ValueError(f"not a duration: {text!r}")
-        total += float(m.group(1)) * _UNIT[m.group(2)]
-        pos = m.end()
-    if pos != len(s) or pos == 0:
-        raise ValueError(f"not a duration: {text!r}")
-    return sign * total
+    try:
+        return parse_go_duration_ns(text.strip()) / 1e9
+    except ValueError:
+        raise ValueError(f"not a duration: {text!r}") from None
 
 
 def canonical_duration(value: Any) -> Any:
@@ -307,34 +295,9 @@ def canonical_duration(value: Any) -> Any:
     if not isinstance(value, str):
         return value
     try:
-        seconds = parse_duration(value)
+        return format_go_duration(parse_go_duration_ns(value.strip()))
     except ValueError:
         return value
-    nanos = round(seconds * 1e9)
-    if nanos == 0:
-        return "0s"
-    sign = "-" if nanos < 0 else ""
-    nanos = abs(nanos)
-    if nanos < 1_000_000_000:
-        for unit, size in (("ms", 1_000_000), ("µs", 1_000), ("ns", 1)):
-            if nanos >= size:
-                return sign + _trim(Decimal(nanos) / Decimal(size)) + unit
-    hours, rest = divmod(nanos, 3_600_000_000_000)
-    minutes, rest = divmod(rest, 60_000_000_000)
-    secs = _trim(Decimal(rest) / Decimal(1_000_000_000))
-    out = sign
-    if hours:
-        out += f"{hours}h"
-    if hours or minutes:
-        out += f"{minutes}m"
-    return out + secs + "s"
-
-
-def _trim(d: Decimal) -> str:
-    text = format(d, "f")
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return text
 
 
 # --- known types ----------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from pydantic import ValidationInfo, model_validator
 
 from gitopslib.errors import ValidationError
 from gitopslib.models._base import FieldProblem, GitOpsModel, OpenModel
+from gitopslib.models._duration import parse_go_duration_ns
 
 __all__ = [
     "DEFAULT_RETRY_DURATION",
@@ -29,9 +30,6 @@ DEFAULT_RETRY_DURATION = timedelta(seconds=5)
 DEFAULT_RETRY_FACTOR = 2
 DEFAULT_RETRY_MAX_DURATION = timedelta(minutes=3)
 
-_GO_UNITS = {"ns": 1e-9, "us": 1e-6, "\u00b5s": 1e-6, "\u03bcs": 1e-6, "ms": 1e-3, "s": 1.0}
-_GO_UNITS |= {"m": 60.0, "h": 3600.0}
-_GO_PART = re.compile(r"([0-9]+(?:\.[0-9]*)?|\.[0-9]+)(ns|us|\u00b5s|\u03bcs|ms|s|m|h)")
 _GO_INT = re.compile(r"[+-]?[0-9]+")
 
 
@@ -44,24 +42,14 @@ def parse_retry_duration(text: str) -> timedelta:
     """
     if _GO_INT.fullmatch(text):
         return timedelta(seconds=int(text))
-    body, sign = text, 1.0
-    if body[:1] in ("+", "-"):
-        sign, body = (-1.0 if body[0] == "-" else 1.0), body[1:]
-    if body == "0":
-        return timedelta(0)
-    total, pos = 0.0, 0
-    while body and pos < len(body):
-        m = _GO_PART.match(body, pos)
-        if m is None:
-            break
-        total += float(m.group(1)) * _GO_UNITS[m.group(2)]
-        pos = m.end()
-    if not body or pos != len(body):
+    try:
+        nanos = parse_go_duration_ns(text)
+    except ValueError:
         raise ValidationError(
             f"invalid duration {text!r}: use whole seconds (30) or a Go duration (30s, 1m30s)",
             field="backoff",
-        )
-    return timedelta(seconds=sign * total)
+        ) from None
+    return timedelta(microseconds=nanos / 1000)
 
 
 _DNS1123_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")

@@ -15,6 +15,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from gitopslib.models._duration import format_go_duration, parse_go_duration_ns
+
 __all__ = [
     "HOUR",
     "MINUTE",
@@ -86,43 +88,9 @@ class Duration(int):
         return str(self)
 
     def __str__(self) -> str:
-        ns = int(self)
-        if ns == 0:
-            return "0s"
-        sign = "-" if ns < 0 else ""
-        ns = abs(ns)
-        if ns < SECOND:
-            for unit, size in (("ms", MILLISECOND), ("µs", MICROSECOND), ("ns", NANOSECOND)):
-                if ns >= size:
-                    return sign + _trim_float(ns / size) + unit
-        hours, rest = divmod(ns, HOUR)
-        minutes, rest = divmod(rest, MINUTE)
-        seconds = _trim_float(rest / SECOND)
-        out = sign
-        if hours:
-            out += f"{hours}h{minutes}m"
-        elif minutes:
-            out += f"{minutes}m"
-        return out + seconds + "s"
+        return format_go_duration(int(self))
 
     __repr__ = __str__
-
-
-def _trim_float(value: float) -> str:
-    text = f"{value:.9f}".rstrip("0").rstrip(".")
-    return text or "0"
-
-
-_DURATION_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)")
-_UNITS = {
-    "ns": NANOSECOND,
-    "us": MICROSECOND,
-    "µs": MICROSECOND,
-    "ms": MILLISECOND,
-    "s": SECOND,
-    "m": MINUTE,
-    "h": HOUR,
-}
 
 
 def parse_go_duration(text: str) -> Duration:
@@ -131,24 +99,7 @@ def parse_go_duration(text: str) -> Duration:
     >>> int(parse_go_duration("1m30s")) == 90 * SECOND
     True
     """
-    s = text.strip()
-    sign = 1
-    if s[:1] in "+-" and s:
-        sign = -1 if s[0] == "-" else 1
-        s = s[1:]
-    if s == "0":
-        return Duration(0)
-    pos = 0
-    total = 0.0
-    while pos < len(s):
-        m = _DURATION_PART.match(s, pos)
-        if not m:
-            raise ValueError(f"invalid duration {text!r}")
-        total += float(m.group(1)) * _UNITS[m.group(2)]
-        pos = m.end()
-    if not s:
-        raise ValueError(f"invalid duration {text!r}")
-    return Duration(sign * int(total))
+    return Duration(parse_go_duration_ns(text.strip()))
 
 
 class GoTime:

@@ -4,25 +4,14 @@ conversion of a zone's wall-clock time to the instant it denotes."""
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from croniter import croniter
 
-__all__ = ["aware_utc", "parse_go_duration", "parse_schedule", "wall_to_instant"]
+from gitopslib.models._duration import parse_go_duration_ns
 
-_UNITS = {
-    "ns": 1e-9,
-    "us": 1e-6,
-    "µs": 1e-6,  # U+00B5 micro sign
-    "μs": 1e-6,  # U+03BC Greek mu
-    "ms": 1e-3,
-    "s": 1.0,
-    "m": 60.0,
-    "h": 3600.0,
-}
-_DURATION_PART = re.compile(r"(\d+\.?\d*|\.\d+)(ns|us|µs|μs|ms|s|m|h)")
+__all__ = ["aware_utc", "parse_go_duration", "parse_schedule", "wall_to_instant"]
 
 
 def parse_go_duration(text: str) -> timedelta:
@@ -35,25 +24,13 @@ def parse_go_duration(text: str) -> timedelta:
     ...
     ValueError: invalid duration '1d' (Go syntax such as 1h30m; units ns us ms s m h)
     """
-    error = ValueError(f"invalid duration {text!r} (Go syntax such as 1h30m; units ns us ms s m h)")
-    s = text
-    sign = 1.0
-    if s[:1] in "+-" and s:
-        sign = -1.0 if s[0] == "-" else 1.0
-        s = s[1:]
-    if s == "0":
-        return timedelta(0)
-    if not s:
-        raise error
-    total = 0.0
-    pos = 0
-    while pos < len(s):
-        m = _DURATION_PART.match(s, pos)
-        if m is None:
-            raise error
-        total += float(m.group(1)) * _UNITS[m.group(2)]
-        pos = m.end()
-    return timedelta(seconds=sign * total)
+    try:
+        nanos = parse_go_duration_ns(text)
+    except ValueError:
+        raise ValueError(
+            f"invalid duration {text!r} (Go syntax such as 1h30m; units ns us ms s m h)"
+        ) from None
+    return timedelta(microseconds=nanos / 1000)
 
 
 # robfig/cron (the parser Argo CD uses) with the fields minute hour dom month dow + descriptors.
