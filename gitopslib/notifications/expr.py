@@ -209,7 +209,7 @@ class CompiledExpr:
         if base is None:
             if optional:
                 return None
-            raise self._fail(node, f"cannot fetch {name} from nil")
+            raise self._fail(node, f"cannot fetch {name} from <nil>")  # expr's %T of nil
         if isinstance(base, Mapping):
             return base.get(name)
         for cls, methods in _METHODS.items():
@@ -219,7 +219,7 @@ class CompiledExpr:
 
     def _index(self, node: Node, base: Any, index: Any) -> Any:
         if base is None:
-            raise self._fail(node, "cannot index nil")
+            raise self._fail(node, f"cannot fetch {go_sprint(index)} from <nil>")
         if isinstance(base, Mapping):
             return base.get(index)
         if isinstance(base, list | tuple | str) and _is_number(index):

@@ -54,9 +54,13 @@ def test_missing_key_is_nil() -> None:
 def test_field_of_nil_is_an_error_unless_optional() -> None:
     """Reading a field of a missing object fails (Argo CD then treats the trigger as false);
     `?.` gives nil instead."""
-    with pytest.raises(ExprRuntimeError, match="cannot fetch phase from nil"):
+    # expr's runtime.Fetch: panic(fmt.Sprintf("cannot fetch %v from %T", i, from)), nil's %T
+    # being <nil>
+    with pytest.raises(ExprRuntimeError, match=r"^cannot fetch phase from <nil>"):
         run("app.status.operationState.phase == 'Running'", app={"status": {}})
     assert run("app.status.operationState?.phase == nil", app={"status": {}})
+    with pytest.raises(ExprRuntimeError, match=r"^cannot fetch 0 from <nil>"):
+        run("app.status.conditions[0] == nil", app={"status": {}})
 
 
 def test_optional_chain_once_per_value() -> None:

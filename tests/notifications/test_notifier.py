@@ -141,7 +141,7 @@ def test_failing_condition_counts_as_false() -> None:
     )
     (res,) = n.run_trigger("t", {"metadata": {"name": "x"}})
     assert not res.triggered
-    assert res.error == "trigger.t[0].when: cannot fetch b from nil (column 6)"
+    assert res.error == "trigger.t[0].when: cannot fetch b from <nil> (column 6)"
     assert n.evaluate("t", {"metadata": {"name": "x"}}) is False
 
 
