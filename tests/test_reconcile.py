@@ -341,3 +341,17 @@ def test_sync_from_git_records_revision_and_stops_after_failure(
     newer = reconcile(app, cluster, repository=repository, **fast())
     assert newer.operation is not None and newer.operation.phase == "Succeeded"
     assert cluster.get(DEPLOY)["spec"]["replicas"] == 2  # type: ignore[index]
+
+
+def test_reconcile_records_the_source_type_without_a_sync(repo: Path) -> None:
+    """A refresh records what the render detected (Argo CD's comparison sets
+    status.sourceType on every refresh, not only after a sync)."""
+    from gitopslib import app_status
+
+    cluster = MemoryCluster(simulate=True)
+    app = make_app(path="kustomize-guestbook", name="kg")
+    result = reconcile(app, cluster, repo_root=repo, **fast())
+    assert result.operation is None
+    status = app_status(app, cluster=cluster)
+    assert (status.source_type, status.source_types) == ("Kustomize", None)
+    assert status.sync is not None and status.sync.status == "OutOfSync"

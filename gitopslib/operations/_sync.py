@@ -396,11 +396,6 @@ def _status_after(
         sources=sources,
         reconciled_at=op.finished_at,
     )
-    types = [t for t in rendered.source_types if t]
-    if sources is not None:
-        status.source_types = types
-    elif types:
-        status.source_type = types[0]
     if op.phase == "Succeeded" and not request.resources:
         entry = RevisionHistory(
             deployed_at=op.finished_at,
@@ -435,7 +430,8 @@ def set_comparison(
 ) -> None:
     """Write a comparison into ``status`` as the controller does after comparing:
     ``sync`` (what was compared, at which revisions, to which destination), ``health``
-    (kept as it was when unknown), ``resources`` and ``reconciledAt``."""
+    (kept as it was when unknown), ``resources``, ``reconciledAt`` and the source type(s)
+    the render detected (``sourceType``, or ``sourceTypes`` for a multi-source app)."""
     destination = getattr(getattr(app, "spec", None), "destination", None)
     status.sync = sync_status(
         comparison,
@@ -450,3 +446,8 @@ def set_comparison(
         status.health = app_health_status
     status.resources = resource_statuses(comparison, rows)
     status.reconciled_at = reconciled_at
+    types = [t for t in rendered.source_types if t]
+    if sources is not None:
+        status.source_types = types
+    elif types:
+        status.source_type = types[0]
