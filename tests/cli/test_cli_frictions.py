@@ -6,12 +6,12 @@ from __future__ import annotations
 import argparse
 import io
 import json
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 import yaml
+from git_daemon import run_git
 
 from gitopslib.cli import build_parser, main
 
@@ -277,16 +277,6 @@ def test_validate_missing_source_names_file_and_line(run: Main, tmp_path: Path) 
 # ---------------------------------------------------------------- revision, aliases, sops
 
 
-def _git(repo: Path, *args: str) -> str:
-    return subprocess.run(
-        ["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
-        check=True,
-        capture_output=True,
-        text=True,
-        timeout=30,
-    ).stdout.strip()
-
-
 def test_plan_table_shows_the_resolved_revision(run: Main, tmp_path: Path) -> None:
     """When the source is read from Git, the plan table names the commit it rendered."""
     repo = tmp_path / "repo"
@@ -294,10 +284,10 @@ def test_plan_table_shows_the_resolved_revision(run: Main, tmp_path: Path) -> No
     (repo / "web" / "cm.yaml").write_text(
         "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: web}\ndata: {a: b}\n"
     )
-    _git(repo, "init", "-q", "-b", "main")
-    _git(repo, "add", ".")
-    _git(repo, "commit", "-q", "-m", "one")
-    sha = _git(repo, "rev-parse", "HEAD")
+    run_git("-C", repo, "init", "-q", "-b", "main")
+    run_git("-C", repo, "add", ".")
+    run_git("-C", repo, "commit", "-q", "-m", "one")
+    sha = run_git("-C", repo, "rev-parse", "HEAD")
     app = tmp_path / "web.yaml"
     app.write_text(
         "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata: {name: web}\n"

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import base64
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from git_daemon import run_git
 
 ROOT_APP = """\
 apiVersion: argoproj.io/v1alpha1
@@ -61,22 +61,12 @@ OLD_PASSWORD = base64.b64encode(b"old-password").decode()
 NEW_PASSWORD = base64.b64encode(b"new-password").decode()
 
 
-def _git(repo: Path, *args: str) -> str:
-    return subprocess.run(
-        ["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
-        check=True,
-        capture_output=True,
-        text=True,
-        timeout=30,
-    ).stdout.strip()
-
-
 @pytest.fixture(scope="module")
 def two_commits(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, str]:
     """A repository: an app-of-apps whose child changes replicas and a Secret, and gains a
     PreSync hook, between its two commits."""
     repo = tmp_path_factory.mktemp("platform")
-    _git(repo, "init", "-q", "-b", "main")
+    run_git("-C", repo, "init", "-q", "-b", "main")
     (repo / "argocd").mkdir()
     (repo / "argocd" / "root.yaml").write_text(ROOT_APP)
     (repo / "apps").mkdir()
@@ -84,15 +74,15 @@ def two_commits(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, st
     (repo / "web").mkdir()
     (repo / "web" / "deployment.yaml").write_text(DEPLOYMENT.replace("REPLICAS", "1"))
     (repo / "web" / "secret.yaml").write_text(SECRET.replace("VALUE", OLD_PASSWORD))
-    _git(repo, "add", ".")
-    _git(repo, "commit", "-q", "-m", "first")
-    base = _git(repo, "rev-parse", "HEAD")
+    run_git("-C", repo, "add", ".")
+    run_git("-C", repo, "commit", "-q", "-m", "first")
+    base = run_git("-C", repo, "rev-parse", "HEAD")
     (repo / "web" / "deployment.yaml").write_text(DEPLOYMENT.replace("REPLICAS", "3"))
     (repo / "web" / "secret.yaml").write_text(SECRET.replace("VALUE", NEW_PASSWORD))
     (repo / "web" / "migrate.yaml").write_text(MIGRATION)
-    _git(repo, "add", ".")
-    _git(repo, "commit", "-q", "-m", "second")
-    return repo, base, _git(repo, "rev-parse", "HEAD")
+    run_git("-C", repo, "add", ".")
+    run_git("-C", repo, "commit", "-q", "-m", "second")
+    return repo, base, run_git("-C", repo, "rev-parse", "HEAD")
 
 
 @pytest.fixture(scope="module")
@@ -212,7 +202,7 @@ def charted(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, str]:
     """A repository whose app-of-apps is a Helm chart templating its Applications (as the
     corpus ``apps`` chart does); the second commit changes the child and breaks a file."""
     repo = tmp_path_factory.mktemp("charted")
-    _git(repo, "init", "-q", "-b", "main")
+    run_git("-C", repo, "init", "-q", "-b", "main")
     (repo / "argocd").mkdir()
     (repo / "argocd" / "root.yaml").write_text(CHART_ROOT_APP)
     (repo / "chart" / "templates").mkdir(parents=True)
@@ -221,16 +211,16 @@ def charted(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, str]:
     (repo / "chart" / "templates" / "apps.yaml").write_text(TEMPLATED_APPS)
     (repo / "web").mkdir()
     (repo / "web" / "deployment.yaml").write_text(DEPLOYMENT.replace("REPLICAS", "1"))
-    _git(repo, "add", ".")
-    _git(repo, "commit", "-q", "-m", "first")
-    base = _git(repo, "rev-parse", "HEAD")
+    run_git("-C", repo, "add", ".")
+    run_git("-C", repo, "commit", "-q", "-m", "first")
+    base = run_git("-C", repo, "rev-parse", "HEAD")
     (repo / "web" / "deployment.yaml").write_text(DEPLOYMENT.replace("REPLICAS", "2"))
     (repo / "argocd" / "broken.yaml").write_text(CHILD_APP.replace("  project:", "  projct:"))
     lost = CHILD_APP.replace("name: web", "name: lost").replace("path: web", "path: no-such-dir")
     (repo / "argocd" / "lost.yaml").write_text(lost)
-    _git(repo, "add", ".")
-    _git(repo, "commit", "-q", "-m", "second")
-    return repo, base, _git(repo, "rev-parse", "HEAD")
+    run_git("-C", repo, "add", ".")
+    run_git("-C", repo, "commit", "-q", "-m", "second")
+    return repo, base, run_git("-C", repo, "rev-parse", "HEAD")
 
 
 def test_preview_of_a_repo_with_a_chart_of_applications(charted, cli) -> None:

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import io
 import json
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from cluster_helpers import SA_TOKEN
 from fake_apiserver import FakeApiServer
+from git_daemon import run_git
 from tls_certs import TLSFiles
 
 from gitopslib.cli import main
@@ -32,21 +32,11 @@ spec:
 """
 
 
-def _git(repo: Path, *args: str) -> str:
-    return subprocess.run(
-        ["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
-        check=True,
-        capture_output=True,
-        text=True,
-        timeout=30,
-    ).stdout.strip()
-
-
 def _commit(repo: Path, version: str) -> str:
     (repo / "web" / "cm.yaml").write_text(CONFIGMAP.replace("V", version))
-    _git(repo, "add", ".")
-    _git(repo, "commit", "-q", "-m", version)
-    return _git(repo, "rev-parse", "HEAD")
+    run_git("-C", repo, "add", ".")
+    run_git("-C", repo, "commit", "-q", "-m", version)
+    return run_git("-C", repo, "rev-parse", "HEAD")
 
 
 @pytest.fixture
@@ -54,7 +44,7 @@ def setup(tmp_path: Path, kubeconfig: Path) -> tuple[Path, list[str]]:
     """A repository with two commits of a ConfigMap (version 1, then 2) and the app file."""
     repo = tmp_path / "repo"
     (repo / "web").mkdir(parents=True)
-    _git(repo, "init", "-q", "-b", "main")
+    run_git("-C", repo, "init", "-q", "-b", "main")
     shas = [_commit(repo, "1")]
     app = tmp_path / "web.yaml"
     app.write_text(
@@ -146,8 +136,8 @@ def test_wait_times_out_with_exit_1(run: Run, setup, tmp_path: Path) -> None:
     app, _ = setup
     repo = Path(str(app.read_text()).split("repoURL: '")[1].split("'")[0])
     (repo / "web" / "slow.yaml").write_text(DEPLOYMENT)
-    _git(repo, "add", ".")
-    _git(repo, "commit", "-q", "-m", "slow")
+    run_git("-C", repo, "add", ".")
+    run_git("-C", repo, "commit", "-q", "-m", "slow")
     run("sync", app)
     code, _, err = run("wait", app, "--health", "--timeout", "1")
     assert code == 1
