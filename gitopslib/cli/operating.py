@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
+from gitopslib.cli import base
 from gitopslib.cli.base import CLIError
 from gitopslib.cli.output import table
 
@@ -148,19 +148,19 @@ def git_source(args: argparse.Namespace, app: Application) -> dict[str, Any]:
     return {"repository": GitRepository(url, cache_dir=cache)}
 
 
-class Progress:
+class Progress(base.Progress):
     """What an operation does, on stderr while stderr is a terminal: phase, wave and tasks
-    (or health and sync while waiting), a line each time they change."""
+    (or health and sync while waiting), a line each time they change (credentials masked,
+    as every progress line)."""
 
     def __init__(self, stream: TextIO | None = None) -> None:
-        self.stream = stream or sys.stderr
-        self.enabled = bool(getattr(self.stream, "isatty", lambda: False)())
+        super().__init__(stream)
         self._last = ""
 
     def _say(self, line: str) -> None:
-        if self.enabled and line != self._last:
+        if line != self._last:
             self._last = line
-            print(f"gitopslib: {line}", file=self.stream, flush=True)
+            self(line)
 
     def operation(self, state: OperationState) -> None:
         """``on_progress`` of sync and rollback."""

@@ -226,6 +226,13 @@ def test_progress_lines_on_a_terminal() -> None:
     quiet = Progress(io.StringIO())
     quiet.operation(state)
     assert not quiet.enabled
+    failed = OperationState(
+        phase="Failed", message="fetch https://bob:s3cret@git.example.com/web.git: 403"
+    )
+    progress.operation(failed)  # a message naming a repository URL: credentials masked
+    assert stream.getvalue().splitlines()[-1] == (
+        "gitopslib: Failed: fetch https://bob:***@git.example.com/web.git: 403 (0/0 tasks done)"
+    )
 
 
 SA_MOUNT = Path("/var/run/secrets/kubernetes.io/serviceaccount")
