@@ -140,11 +140,17 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
     app = one_app(args)
     with connect(args, app) as cluster:
         status = app_status(app, cluster)
-    if args.output in ("json", "yaml"):
-        emit_model(status, args.output, out)
-    else:
-        out.write(status_text(app, status, wide=args.output == "wide"))
+    report_status(app, status, args.output, out)
     return 0
+
+
+def report_status(app: Application, status: ApplicationStatus, output: str, out: TextIO) -> None:
+    """Print ``status`` as ``-o`` asks: :func:`status_text` (``wide``: more columns) or the
+    ApplicationStatus as JSON/YAML (``get`` and ``wait``)."""
+    if output in ("json", "yaml"):
+        emit_model(status, output, out)
+    else:
+        out.write(status_text(app, status, wide=output == "wide"))
 
 
 def register(commands: Commands) -> None:

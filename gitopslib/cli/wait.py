@@ -6,12 +6,11 @@ from __future__ import annotations
 import argparse
 from typing import TextIO
 
-from gitopslib.cli.get import status_text
+from gitopslib.cli.get import report_status
 from gitopslib.cli.operating import (
     Progress,
     add_cluster_flags,
     connect,
-    emit_model,
     git_source,
     one_app,
 )
@@ -46,10 +45,7 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
 
             print(f"gitopslib: {error_message(exc)}", file=sys.stderr)
             return 1
-    if args.output in ("json", "yaml"):
-        emit_model(status, args.output, out)
-    else:
-        out.write(status_text(app, status, wide=args.output == "wide"))
+    report_status(app, status, args.output, out)
     return 0
 
 
