@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from gitopslib.cli import base
 from gitopslib.cli.base import CLIError
 from gitopslib.cli.output import table
+from gitopslib.cli.parser import add_output_flag
 
 if TYPE_CHECKING:
     from gitopslib.models import Application, ApplicationStatus, OperationState
@@ -60,13 +61,7 @@ def add_cluster_flags(p: argparse.ArgumentParser, *, git: bool = True) -> None:
             help="use this local checkout instead of cloning the app's repoURL",
         )
         s.add_argument("--cache-dir", metavar="DIR", help="Git and render cache folder")
-    p.add_argument(
-        "-o",
-        "--output",
-        choices=OUTPUTS,
-        default="table",
-        help=f"output format: {', '.join(OUTPUTS)} (default: table)",
-    )
+    add_output_flag(p, OUTPUTS, "table")
 
 
 def one_app(args: argparse.Namespace) -> Application:
