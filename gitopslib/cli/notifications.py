@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Mapping
 from typing import Any, TextIO
 
 from gitopslib.cli.base import CLIError
 from gitopslib.cli.output import table
-from gitopslib.cli.parser import Commands
+from gitopslib.cli.parser import Commands, add_output_flag
 
 
 def _notifier(args: argparse.Namespace) -> Any:
@@ -50,6 +51,16 @@ def _dump(data: Any) -> str:
 
     Dumper.add_representer(str, text)
     return str(yaml.dump(data, Dumper=Dumper, sort_keys=False, allow_unicode=True, width=100))
+
+
+def _names(defined: Mapping[str, Any], what: str, args: argparse.Namespace) -> list[str]:
+    """The ``NAME`` of ``template get``/``trigger get`` (an error if ``--config`` does not
+    define it), or every name ``--config`` defines."""
+    if not args.name:
+        return sorted(defined)
+    if args.name not in defined:
+        raise CLIError(f"{what} {args.name!r} is not in {args.config}")
+    return [args.name]
 
 
 def template_notify(args: argparse.Namespace, out: TextIO) -> int:
@@ -100,10 +111,7 @@ def trigger_run(args: argparse.Namespace, out: TextIO) -> int:
 
 def template_get(args: argparse.Namespace, out: TextIO) -> int:
     n = _notifier(args)
-    names = [args.name] if args.name else sorted(n.config.templates)
-    for name in names:
-        if name not in n.config.templates:
-            raise CLIError(f"template {name!r} is not in {args.config}")
+    names = _names(n.config.templates, "template", args)
     if args.output == "yaml":
         out.write(_dump({name: dict(n.config.templates[name]) for name in names}))
         return 0
@@ -118,10 +126,7 @@ def template_get(args: argparse.Namespace, out: TextIO) -> int:
 
 def trigger_get(args: argparse.Namespace, out: TextIO) -> int:
     n = _notifier(args)
-    names = [args.name] if args.name else sorted(n.config.triggers)
-    for name in names:
-        if name not in n.config.triggers:
-            raise CLIError(f"trigger {name!r} is not in {args.config}")
+    names = _names(n.config.triggers, "trigger", args)
     rows = [("NAME", "TEMPLATE", "CONDITION")]
     for name in names:
         for cond in n.config.triggers[name]:
@@ -164,9 +169,7 @@ def register(commands: Commands) -> None:
     tget = tpl_cmds.add_parser("get", help="list templates, or show one")
     tget.add_argument("name", nargs="?", metavar="NAME")
     _config_flags(tget)
-    tget.add_argument(
-        "-o", "--output", choices=("table", "yaml"), default="table", help="output format"
-    )
+    add_output_flag(tget, ("table", "yaml"), "table")
     tget.set_defaults(func=template_get)
 
     trg = groups.add_parser("trigger", help="notification triggers")
@@ -175,14 +178,10 @@ def register(commands: Commands) -> None:
     run.add_argument("trigger", metavar="TRIGGER")
     run.add_argument("app", metavar="APP.yaml", help="Application (with status) YAML")
     _config_flags(run)
-    run.add_argument(
-        "-o", "--output", choices=("table", "json"), default="table", help="output format"
-    )
+    add_output_flag(run, ("table", "json"), "table")
     run.set_defaults(func=trigger_run)
     rget = trg_cmds.add_parser("get", help="list triggers, or show one")
     rget.add_argument("name", nargs="?", metavar="NAME")
     _config_flags(rget)
-    rget.add_argument(
-        "-o", "--output", choices=("table", "json"), default="table", help="output format"
-    )
+    add_output_flag(rget, ("table", "json"), "table")
     rget.set_defaults(func=trigger_get)

@@ -145,3 +145,15 @@ def test_unknown_trigger_is_one_line_error(files: Path, capsys: pytest.CaptureFi
     err = capsys.readouterr().err
     assert err.startswith("gitopslib: error: trigger 'on-nothing' is not configured")
     assert err.count("\n") == 1
+
+
+def test_get_of_a_name_the_configmap_lacks(files: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`trigger get NAME` / `template get NAME` of an undefined name: exit 2, one line; a
+    defined name lists only it."""
+    cm = str(files / "cm.yaml")
+    for group, name in (("trigger", "on-nothing"), ("template", "no-template")):
+        code, _ = run("notifications", group, "get", name, "--config", cm)
+        assert code == 2
+        assert capsys.readouterr().err == f"gitopslib: error: {group} {name!r} is not in {cm}\n"
+    code, out = run("notifications", "trigger", "get", "on-deployed", "--config", cm)
+    assert (code, [line.split()[0] for line in out.splitlines()]) == (0, ["NAME", "on-deployed"])
