@@ -14,7 +14,7 @@ from gitopslib.cli.output import table
 from gitopslib.cli.parser import Commands
 
 if TYPE_CHECKING:
-    from gitopslib.models import Application, ApplicationStatus, OperationState
+    from gitopslib.models import Application, ApplicationStatus, OperationState, ResourceStatus
 
 
 def status_text(
@@ -99,32 +99,41 @@ def go_duration(seconds: int) -> str:
 
 
 def resource_rows(status: ApplicationStatus, *, wide: bool = False) -> list[tuple[str, ...]]:
-    """One row per resource: the recorded ones (sync status, health) with the last
-    operation's hook and message, then what only the operation knows (hooks, resources it
-    created or pruned that the status does not list yet: a running operation's results so
-    far)."""
-    rows: list[list[str]] = []
-    by_key: dict[tuple[str, str, str, str], list[str]] = {}
-    for r in status.resources or []:
-        health = r.health
-        row = [r.group or "", r.kind or "", r.namespace or "", r.name or "", r.status or ""]
-        row += [(health.status or "") if health else "", "", ""]
-        row.append((health.message or "") if health else "")
-        rows.append(row)
-        by_key[_key(r.group, r.kind, r.namespace, r.name)] = row
+    """One row per resource, in ``argocd app get``'s order (its ``getResourceStates``): the
+    last operation's results first, as it ran them (a recorded resource with its sync status
+    and health and the result's message; a hook with its phase, a resource the status does
+    not list yet with the result's code: a running operation's results so far), then every
+    other recorded resource, sorted by group, kind, namespace and name."""
+    recorded = {_key(r.group, r.kind, r.namespace, r.name): r for r in status.resources or []}
+    rows: list[tuple[str, ...]] = []
     state = status.operation_state
     results = state.sync_result.resources if state and state.sync_result else None
     for res in results or []:
         key = _key(res.group, res.kind, res.namespace, res.name)
-        found = by_key.get(key) if not res.hook_type else None  # a hook is a row of its own
-        if found is None:
+        r = recorded.pop(key, None)
+        if r is not None and not res.hook_type:
+            rows.append(_recorded_row(r, message=res.message or ""))
+        else:
             code = (res.hook_phase if res.hook_type else res.status) or ""
-            found = [*key, code, "", "", "", ""]
-            rows.append(found)
-            if not res.hook_type:
-                by_key[key] = found
-        found[6], found[7] = res.hook_type or "", res.message or ""
-    return [tuple(row) if wide else tuple(row[1:8]) for row in rows]
+            rows.append((*key, code, "", res.hook_type or "", res.message or "", ""))
+    rows += [_recorded_row(recorded[key]) for key in sorted(recorded, key="/".join)]
+    return [row if wide else row[1:8] for row in rows]
+
+
+def _recorded_row(r: ResourceStatus, message: str = "") -> tuple[str, ...]:
+    """A recorded resource's row (all columns of ``-o wide``)."""
+    health = r.health
+    health_status, health_message = (
+        (health.status or "", health.message or "") if health else ("", "")
+    )
+    return (
+        *_key(r.group, r.kind, r.namespace, r.name),
+        r.status or "",
+        health_status,
+        "",
+        message,
+        health_message,
+    )
 
 
 def _key(

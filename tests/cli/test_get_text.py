@@ -23,13 +23,17 @@ def _table(text: str) -> list[list[str]]:
 
 
 def test_finished_operation_and_merged_table() -> None:
-    """A finished sync: its lines, and each recorded resource with the operation's message;
-    a hook the status does not list is a row of its own, its status the hook's phase."""
+    """A finished sync: its lines, and the table in argocd app get's order (its
+    getResourceStates): the operation's results first, as they ran (a hook the status does not
+    list is a row of its own, its status the hook's phase; a recorded resource has its sync
+    status and health and the result's message), then the other recorded resources sorted by
+    group/kind/namespace/name."""
     status = ApplicationStatus.model_validate(
         {
             "sync": {"status": "Synced", "revision": "abc123"},
             "health": {"status": "Healthy"},
             "resources": [
+                {"kind": "Service", "namespace": "shop", "name": "api", "status": "Synced"},
                 {"kind": "ConfigMap", "namespace": "shop", "name": "settings", "status": "Synced"},
                 {
                     "group": "apps",
@@ -83,9 +87,10 @@ def test_finished_operation_and_merged_table() -> None:
     rows = [[cell.strip() for cell in row if cell.strip()] for row in _table(text)]
     assert rows == [
         ["KIND", "NAMESPACE", "NAME", "STATUS", "HEALTH", "HOOK", "MESSAGE"],
-        ["ConfigMap", "shop", "settings", "Synced"],
-        ["Deployment", "shop", "web", "Synced", "Healthy", "deployment.apps/web configured"],
         ["Job", "shop", "migrate", "Succeeded", "PreSync", "job completed"],
+        ["Deployment", "shop", "web", "Synced", "Healthy", "deployment.apps/web configured"],
+        ["ConfigMap", "shop", "settings", "Synced"],
+        ["Service", "shop", "api", "Synced"],
     ]
     wide = status_text(APP, status, wide=True).split("\n\n")[-1].splitlines()[0].split()
     assert wide[0] == "GROUP" and wide[-2:] == ["HEALTH", "MESSAGE"]
