@@ -56,13 +56,13 @@ def status_text(
 
 
 def operation_text(state: OperationState, *, now: datetime | None = None) -> str:
-    """The operation's lines, as ``argocd app get`` prints them: ``Duration`` is finished
-    minus started (``now`` minus started while it runs) and a running one shows what it
-    waits for in ``Message``."""
+    """The operation's lines, as ``argocd app get`` prints them: ``Operation: Sync`` once it
+    has a sync result, ``Duration`` finished minus started (``now`` minus started while it
+    runs), and a running one shows what it waits for in ``Message``."""
     result = state.sync_result
     revisions = result.revisions if result is not None else None
     revision = ", ".join(revisions) if revisions else (result.revision if result else None)
-    lines = ["Operation:          Sync"]
+    lines = ["Operation:          Sync"] if result is not None else []
     if revision:
         lines.append(f"Sync Revision:      {revision}")
     lines.append(f"Phase:              {state.phase or 'Unknown'}")

@@ -124,6 +124,7 @@ def test_running_operation_duration_runs_to_now() -> None:
         "Message:            waiting for healthy state of apps/Deployment/web\n"
     ) in text
     assert "Finished:" not in text
+    assert "Operation:" not in text  # no syncResult yet: argocd prints no Operation line
 
 
 @pytest.mark.parametrize(
