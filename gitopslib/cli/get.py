@@ -12,6 +12,7 @@ from gitopslib._timestamps import parse_rfc3339
 from gitopslib.cli.operating import add_cluster_flags, connect, emit_model, one_app
 from gitopslib.cli.output import table
 from gitopslib.cli.parser import Commands
+from gitopslib.models._duration import format_go_duration
 
 if TYPE_CHECKING:
     from gitopslib.models import Application, ApplicationStatus, OperationState, ResourceStatus
@@ -88,14 +89,7 @@ def go_duration(seconds: int) -> str:
     >>> [go_duration(s) for s in (0, 5, 90, 3600, 7205, -61)]
     ['0s', '5s', '1m30s', '1h0m0s', '2h0m5s', '-1m1s']
     """
-    sign, rest = ("-", -seconds) if seconds < 0 else ("", seconds)
-    hours, rest = divmod(rest, 3600)
-    minutes, secs = divmod(rest, 60)
-    if hours:
-        return f"{sign}{hours}h{minutes}m{secs}s"
-    if minutes:
-        return f"{sign}{minutes}m{secs}s"
-    return f"{sign}{secs}s"
+    return format_go_duration(seconds * 1_000_000_000)
 
 
 def resource_rows(status: ApplicationStatus, *, wide: bool = False) -> list[tuple[str, ...]]:
