@@ -137,12 +137,7 @@ class Apply:
     def client_dry_run(self) -> ApplyResult:
         """What the apply would do, decided here from the live object the caller read
         (one ``GET`` when it does not know): no write request, as kubectl's client dry run."""
-        if self.req.live is not None:
-            live: dict[str, Any] | None = dict(self.req.live)
-        elif self.req.exists is False:
-            live = None
-        else:
-            live = self.cluster._get(self.resource, self.key)
+        live = self.live()
         mode = self.req.mode
         if live is None or mode == "create":
             return self.result(self.desired, "created")
@@ -152,11 +147,25 @@ class Apply:
             return self.result(self.desired, "replaced")
         if mode == "update":
             return ApplyResult(self.desired, f"{self.key.kind}/{self.key.name} updated (dry run)")
-        body = self.with_last_applied()
-        merged = three_way_merge(live, last_applied(live) or {}, body)
-        if not merge_patch_between(live, merged):
+        merged, patch = self.merge(live)
+        if not patch:
             return self.result(live, "unchanged")
         return self.result(merged, "configured")
+
+    def live(self) -> dict[str, Any] | None:
+        """The live object as the apply starts: for a dry run, the caller's copy when it has
+        one (no fresher copy is needed); None when the caller saw it absent; else one GET."""
+        if self.req.dry_run and self.req.live is not None:
+            return dict(self.req.live)
+        if self.req.exists is False:
+            return None
+        return self.cluster._get(self.resource, self.key)
+
+    def merge(self, live: dict[str, Any]) -> tuple[dict[str, Any], Any]:
+        """kubectl's three-way merge of ``live``, its last-applied configuration and the
+        desired object (carrying itself as last-applied), and the merge patch to it."""
+        merged = three_way_merge(live, last_applied(live) or {}, self.with_last_applied())
+        return merged, merge_patch_between(live, merged)
 
     def with_last_applied(self) -> dict[str, Any]:
         """The desired object carrying itself as kubectl's last-applied annotation."""
@@ -183,15 +192,10 @@ class Apply:
     def client_side(self) -> ApplyResult:
         """As kubectl: create with the last-applied annotation, or a three-way merge patch.
         An object the caller saw absent is created without reading it first."""
-        body = self.with_last_applied()
-        live: dict[str, Any] | None = None
-        if self.req.dry_run and self.req.live is not None:
-            live = dict(self.req.live)  # a dry run needs no fresher copy than the caller's
-        elif self.req.exists is not False:
-            live = self.cluster._get(self.resource, self.key)
+        live = self.live()
         if live is None:
             try:
-                stored = self.send("create", "create", body=body, **self.params)
+                stored = self.send("create", "create", body=self.with_last_applied(), **self.params)
                 return self.result(stored, "created")
             except ClusterError as exc:
                 # someone created it meanwhile (or our retried create did): patch it instead
@@ -202,8 +206,7 @@ class Apply:
                 raise cluster_error(
                     "apply", self.key, 409, "Conflict", "created and deleted meanwhile"
                 )
-        merged = three_way_merge(live, last_applied(live) or {}, body)
-        patch = merge_patch_between(live, merged)
+        patch = self.merge(live)[1]
         if not patch:
             return self.result(live, "unchanged")
         try:
