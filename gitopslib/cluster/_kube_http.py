@@ -181,26 +181,21 @@ class Transport:
         if self._direct:
             # the pool manager keeps one pool per server; asking it each time (not caching
             # the pool) follows its own eviction and closing
-            connections = self._pool_manager.connection_from_url(self._host)
-            response = connections.urlopen(
-                method,
-                self._prefix + path,
-                body=data,
-                headers=headers,
-                timeout=timeouts,
-                retries=False,
-                redirect=False,
-                preload_content=True,
-            )
-        else:
-            response = self._pool_manager.request(
-                method,
-                self._host + path,
-                body=data,
-                headers=headers,
-                timeout=timeouts,
-                preload_content=True,
-            )
+            urlopen = self._pool_manager.connection_from_url(self._host).urlopen
+            url = self._prefix + path
+        else:  # through the proxy manager, which rewrites each request for the proxy
+            urlopen, url = self._pool_manager.urlopen, self._host + path
+        # one retry layer (ours), and no redirects, on either path
+        response = urlopen(
+            method,
+            url,
+            body=data,
+            headers=headers,
+            timeout=timeouts,
+            retries=False,
+            redirect=False,
+            preload_content=True,
+        )
         if not 200 <= response.status <= 299:
             raise self._api_exception(http_resp=response)
         return response

@@ -110,6 +110,8 @@ class FakeApiServer:
         self.rollout = rollout
         self.store: dict[Key, dict[str, Any]] = {}
         self.requests: list[tuple[str, str, dict[str, list[str]], str]] = []
+        #: each request line's target as sent: absolute (``http://host/path``) through a proxy
+        self.targets: list[str] = []
         self._failures: list[_Failure] = []
         self._release = threading.Event()
         self.barrier_passed = False
@@ -376,6 +378,7 @@ def _handler(server: FakeApiServer) -> type[BaseHTTPRequestHandler]:
             )
             authorization = self.headers.get("Authorization")
             server.authorizations.append(authorization)
+            server.targets.append(self.path)
             if server.token is not None:
                 scheme, _, credential = (authorization or "").partition(" ")
                 if scheme.lower() != "bearer" or credential != server.token:

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from cluster_helpers import TOKEN
 from fake_apiserver import FakeApiServer
 
@@ -474,3 +475,22 @@ def test_list_objects_lists_one_kind_with_its_type_set(
     with pytest.raises(ClusterError) as err:
         kube.list_objects("example.com/v1", "Widget")
     assert getattr(err.value, "status", None) == 404
+
+
+def test_requests_go_through_the_kubeconfig_proxy(apiserver: FakeApiServer, tmp_path: Path) -> None:
+    """A cluster with ``proxy-url`` sends every request to the proxy (the client's proxy
+    manager, not a direct connection): the server's host does not resolve, so only requests
+    through the proxy (here the fake server, which answers absolute-form requests) arrive,
+    each naming the server's URL as a proxy's request must."""
+    config = apiserver.write_kubeconfig(tmp_path / "kubeconfig", token=TOKEN)
+    data = yaml.safe_load(config.read_text())
+    data["clusters"][0]["cluster"] = {"server": "http://api.invalid", "proxy-url": apiserver.url}
+    config.write_text(yaml.safe_dump(data))
+    with KubernetesCluster.from_kubeconfig(config) as cluster:
+        cluster.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "demo"}})
+        assert cluster.apply(configmap({"a": "1"})).message == "configmap/cfg created"
+        assert cluster.apply(configmap({"a": "2"})).message == "configmap/cfg configured"
+        live = cluster.get(CM)
+    assert live is not None and live["data"] == {"a": "2"}
+    assert {"GET", "POST", "PATCH"} <= {m for m, _, _, _ in apiserver.requests}
+    assert all(t.startswith("http://api.invalid/") for t in apiserver.targets)
