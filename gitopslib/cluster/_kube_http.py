@@ -223,6 +223,7 @@ class Transport:
                     status=0,
                     reason="Timeout",
                 )
+            header_refused = False
             try:
                 result = fn(self.timeout())
             except self._api_exception as exc:
@@ -244,8 +245,8 @@ class Transport:
                 # that not even the chained context holds it
                 if "header" not in str(exc).lower():
                     raise
-                result = _BAD_HEADER
-            if result is _BAD_HEADER:
+                header_refused = True
+            if header_refused:
                 raise cluster_error(
                     verb,
                     key,
@@ -300,10 +301,6 @@ class Transport:
             )
         except Exception:  # an observer must never stop an operation
             return
-
-
-#: Stands for "http.client refused a header" in :meth:`Transport.call`.
-_BAD_HEADER = object()
 
 
 def _retry_after(headers: Any) -> float | None:
