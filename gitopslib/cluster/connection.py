@@ -116,7 +116,6 @@ def in_cluster_client(
         raise ClusterError(
             f"in-cluster config: cannot read {exc.filename or token}: {exc.strerror or exc}"
         ) from None
-    _strip_bearer(configuration)
     return client.ApiClient(configuration=configuration)
 
 
@@ -153,7 +152,8 @@ def _strip_bearer(configuration: Any) -> None:
 class _Throttled:
     """A loader's token refresh hook, run at most once a second: the kubeconfig loader
     re-reads the whole configuration (and the proxy environment) on every request otherwise,
-    the in-cluster one compares clocks."""
+    the in-cluster one compares clocks. Each run strips the token it set (both loaders'
+    hooks run before the first request, so this is the one place that strips)."""
 
     def __init__(self, hook: Callable[[Any], None], every: float = 1.0) -> None:
         self.hook = hook

@@ -494,3 +494,18 @@ def test_requests_go_through_the_kubeconfig_proxy(apiserver: FakeApiServer, tmp_
     assert live is not None and live["data"] == {"a": "2"}
     assert {"GET", "POST", "PATCH"} <= {m for m, _, _, _ in apiserver.requests}
     assert all(t.startswith("http://api.invalid/") for t in apiserver.targets)
+
+
+def test_a_kubeconfig_token_file_ending_in_a_newline_is_sent_without_it(
+    apiserver: FakeApiServer, tmp_path: Path
+) -> None:
+    """A kubeconfig user's ``tokenFile`` written with a trailing newline authenticates, as
+    the in-cluster token file does: the same refresh hook strips both loaders' tokens."""
+    config = apiserver.write_kubeconfig(tmp_path / "kubeconfig", token=TOKEN)
+    data = yaml.safe_load(config.read_text())
+    (tmp_path / "token").write_text(TOKEN + "\n")
+    data["users"][0]["user"] = {"tokenFile": str(tmp_path / "token")}
+    config.write_text(yaml.safe_dump(data))
+    with KubernetesCluster.from_kubeconfig(config) as cluster:
+        assert cluster.get(CM) is None
+    assert set(apiserver.authorizations) == {f"Bearer {TOKEN}"}
