@@ -36,6 +36,13 @@ def wait_for(check: Callable[[], Any], timeout: float = 30.0, what: str = "condi
         time.sleep(0.05)
 
 
+def passes(controller: Any, name: str) -> int:
+    """How many reconcile passes the serve controller has made of app ``name`` (-1 before
+    it has the app)."""
+    rec = controller.record(name)
+    return int(rec.passes) if rec is not None else -1
+
+
 def configmap(name: str, value: str) -> str:
     return f"apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: {name}}}\ndata: {{v: '{value}'}}\n"
 

@@ -11,7 +11,14 @@ from pathlib import Path
 import httpx
 import pytest
 import yaml
-from serve_fixtures import InProcessServer, application, build_repo, git_daemon, wait_for
+from serve_fixtures import (
+    InProcessServer,
+    application,
+    build_repo,
+    git_daemon,
+    passes,
+    wait_for,
+)
 
 from gitopslib.errors import ClusterError
 from gitopslib.server import ServeSettings, create_app
@@ -49,12 +56,7 @@ def test_apps_loaded_from_the_cluster_are_synced_and_recorded_on_their_objects(
         app = create_app(settings)
         with InProcessServer(app) as server, httpx.Client(base_url=server.url) as client:
             controller = app.state.controller
-
-            def passes() -> int:
-                rec = controller.record("web")
-                return int(rec.passes) if rec is not None else -1
-
-            wait_for(lambda: passes() >= 2, 60, "two passes of the cluster's app")
+            wait_for(lambda: passes(controller, "web") >= 2, 60, "two passes of the cluster's app")
             live = api.get("Application", "argocd", "web") or {}
             status = live.get("status") or {}
             assert status["operationState"]["phase"] == "Succeeded"
@@ -101,12 +103,7 @@ def test_serve_in_a_pod_reads_and_syncs_apps_as_its_service_account(
         app = create_app(settings)
         with InProcessServer(app) as server, httpx.Client(base_url=server.url) as client:
             controller = app.state.controller
-
-            def passes() -> int:
-                rec = controller.record("web")
-                return int(rec.passes) if rec is not None else -1
-
-            wait_for(lambda: passes() >= 2, 60, "two passes of the cluster's app")
+            wait_for(lambda: passes(controller, "web") >= 2, 60, "two passes of the cluster's app")
             assert repr(controller.cluster) == f"KubernetesCluster('{api.url}')"
             status = (api.get("Application", "argocd", "web") or {}).get("status") or {}
             assert status["operationState"]["phase"] == "Succeeded"

@@ -19,6 +19,7 @@ from serve_fixtures import (
     build_repo,
     configmap,
     git_daemon,
+    passes,
     wait_for,
 )
 
@@ -40,8 +41,7 @@ class Env:
     client: httpx.Client
 
     def passes(self, name: str) -> int:
-        rec = self.controller.record(name)
-        return int(rec.passes) if rec is not None else -1
+        return passes(self.controller, name)
 
     def app(self, name: str) -> dict[str, Any]:
         r = self.client.get(f"/api/v1/applications/{name}", headers=AUTH)

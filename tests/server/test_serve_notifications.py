@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import httpx
-from serve_fixtures import InProcessServer, wait_for
+from serve_fixtures import InProcessServer, passes, wait_for
 
 from gitopslib.server import ServeSettings, create_app
 
@@ -59,10 +59,10 @@ def test_sync_sends_on_sync_succeeded_once(tmp_path: Path) -> None:
     try:
         with InProcessServer(app) as server:
             controller = app.state.controller
-            wait_for(lambda: (controller.record("guestbook").passes or 0) >= 2, 60, "two passes")
+            wait_for(lambda: passes(controller, "guestbook") >= 2, 60, "two passes")
             wait_for(lambda: Receiver.received, 30, "a notification")
             controller.refresh([("argocd", "guestbook")], "test")
-            wait_for(lambda: controller.record("guestbook").passes >= 3, 60, "a third pass")
+            wait_for(lambda: passes(controller, "guestbook") >= 3, 60, "a third pass")
             time.sleep(0.3)
             status = httpx.get(f"{server.url}/api/v1/applications/guestbook").json()["status"]
     finally:
