@@ -315,6 +315,19 @@ def _status(code: int, reason: str, message: str) -> dict[str, Any]:
     }
 
 
+def _stale(body: dict[str, Any], live: dict[str, Any]) -> bool:
+    """Whether the write names a ``resourceVersion`` other than the live one (optimistic
+    concurrency: the API server refuses it with 409 Conflict)."""
+    rv = (body.get("metadata") or {}).get("resourceVersion")
+    return bool(rv) and rv != live["metadata"]["resourceVersion"]
+
+
+def _modified(what: str) -> dict[str, Any]:
+    return _status(
+        409, "Conflict", f"Operation cannot be fulfilled on {what}: the object has been modified"
+    )
+
+
 def _handler(server: FakeApiServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -544,13 +557,8 @@ def _handler(server: FakeApiServer) -> type[BaseHTTPRequestHandler]:
             if method == "PUT":
                 if live is None:
                     return 404, _status(404, "NotFound", f"{what} not found")
-                rv = (body.get("metadata") or {}).get("resourceVersion")
-                if rv and rv != live["metadata"]["resourceVersion"]:
-                    return 409, _status(
-                        409,
-                        "Conflict",
-                        f"Operation cannot be fulfilled on {what}: the object has been modified",
-                    )
+                if _stale(body, live):
+                    return 409, _modified(what)
                 return self._write(kind, key, body, live, dry, 200)
             if method == "PATCH":
                 ctype = self.headers.get("Content-Type") or ""
@@ -561,14 +569,8 @@ def _handler(server: FakeApiServer) -> type[BaseHTTPRequestHandler]:
                     return self._write(kind, key, new, live, dry, 200 if live else 201)
                 if live is None:
                     return 404, _status(404, "NotFound", f"{what} not found")
-                rv = (body.get("metadata") or {}).get("resourceVersion")
-                if rv and rv != live["metadata"]["resourceVersion"]:
-                    # a resourceVersion in a patch is a precondition (optimistic concurrency)
-                    return 409, _status(
-                        409,
-                        "Conflict",
-                        f"Operation cannot be fulfilled on {what}: the object has been modified",
-                    )
+                if _stale(body, live):  # a resourceVersion in a patch is a precondition
+                    return 409, _modified(what)
                 return self._write(kind, key, _merge(live, body), live, dry, 200)
             if method == "DELETE":
                 if live is None:
