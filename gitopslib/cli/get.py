@@ -95,8 +95,9 @@ def go_duration(seconds: int) -> str:
 def resource_rows(status: ApplicationStatus, *, wide: bool = False) -> list[tuple[str, ...]]:
     """One row per resource, in ``argocd app get``'s order (its ``getResourceStates``): the
     last operation's results first, as it ran them (a recorded resource with its sync status
-    and health and the result's message; a hook with its phase, a resource the status does
-    not list yet with the result's code: a running operation's results so far), then every
+    and health and the result's message; otherwise, as for a hook or a resource the status
+    does not list yet, the hook phase under STATUS and the result's code under HEALTH: a
+    running operation's results so far), then every
     other recorded resource, sorted by group, kind, namespace and name."""
     recorded = {_key(r.group, r.kind, r.namespace, r.name): r for r in status.resources or []}
     rows: list[tuple[str, ...]] = []
@@ -108,8 +109,9 @@ def resource_rows(status: ApplicationStatus, *, wide: bool = False) -> list[tupl
         if r is not None and not res.hook_type:
             rows.append(_recorded_row(r, message=res.message or ""))
         else:
-            code = (res.hook_phase if res.hook_type else res.status) or ""
-            rows.append((*key, code, "", res.hook_type or "", res.message or "", ""))
+            # as Argo CD: the hook phase under STATUS, the result's code under HEALTH
+            phase, code = res.hook_phase or "", res.status or ""
+            rows.append((*key, phase, code, res.hook_type or "", res.message or "", ""))
     rows += [_recorded_row(recorded[key]) for key in sorted(recorded, key="/".join)]
     return [row if wide else row[1:8] for row in rows]
 
