@@ -8,6 +8,7 @@ import io
 from pathlib import Path
 
 from fake_apiserver import FakeApiServer
+from k8s_objects import LATE_CONFIGMAP_YAML, WAITING_FOR_WEB, WEB_DEPLOYMENT_YAML
 
 import gitopslib as g
 from gitopslib.cli import main
@@ -22,22 +23,7 @@ spec:
   source: {repoURL: https://example.com/web.git, path: web}
   destination: {server: https://kubernetes.default.svc, namespace: shop}
 """
-DEPLOYMENT = """\
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: web}
-spec:
-  replicas: 1
-  selector: {matchLabels: {app: web}}
-  template:
-    metadata: {labels: {app: web}}
-    spec: {containers: [{name: web, image: nginx}]}
-"""
-LATE = (
-    "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: late\n"
-    "  annotations: {argocd.argoproj.io/sync-wave: '5'}\n"
-)
-WAITING = "waiting for healthy state of apps/Deployment/web"
+DEPLOYMENT, LATE, WAITING = WEB_DEPLOYMENT_YAML, LATE_CONFIGMAP_YAML, WAITING_FOR_WEB
 
 
 def _roll_out(server: FakeApiServer) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from k8s_objects import LATE_CONFIGMAP_YAML, WAITING_FOR_WEB, WEB_DEPLOYMENT_YAML
 from serve_fixtures import InProcessServer, wait_for
 
 from gitopslib.cluster import MemoryCluster
@@ -23,22 +24,7 @@ spec:
   destination: {server: 'https://kubernetes.default.svc', namespace: shop}
   syncPolicy: {automated: {}, syncOptions: [CreateNamespace=true]}
 """
-DEPLOYMENT = """\
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: web}
-spec:
-  replicas: 1
-  selector: {matchLabels: {app: web}}
-  template:
-    metadata: {labels: {app: web}}
-    spec: {containers: [{name: web, image: nginx}]}
-"""
-LATE = (
-    "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: late\n"
-    "  annotations: {argocd.argoproj.io/sync-wave: '5'}\n"
-)
-WAITING = "waiting for healthy state of apps/Deployment/web"
+DEPLOYMENT, LATE, WAITING = WEB_DEPLOYMENT_YAML, LATE_CONFIGMAP_YAML, WAITING_FOR_WEB
 
 
 def test_read_api_shows_the_running_sync(tmp_path: Path) -> None:
